@@ -1,0 +1,69 @@
+/** Every way this package can fail, as a stable string a caller can switch on. */
+export type CheckpointErrorCode =
+  // files and I/O
+  | 'NOT_FOUND'
+  | 'IO_ERROR'
+  // safetensors header
+  | 'HEADER_TOO_SMALL'
+  | 'HEADER_TOO_LARGE'
+  | 'HEADER_OUT_OF_BOUNDS'
+  | 'INVALID_HEADER'
+  | 'INVALID_TENSOR_INFO'
+  | 'INVALID_METADATA'
+  | 'UNKNOWN_DTYPE'
+  | 'SIZE_MISMATCH'
+  | 'INVALID_OFFSETS'
+  | 'OFFSET_OUT_OF_BOUNDS'
+  | 'OVERLAPPING_RANGES'
+  | 'DATA_GAP'
+  | 'TRAILING_DATA'
+  | 'DUPLICATE_TENSOR'
+  // reading tensors
+  | 'TENSOR_NOT_FOUND'
+  | 'NON_FINITE'
+  | 'UNSUPPORTED_CONVERSION'
+  | 'TRUNCATED'
+  | 'CLOSED'
+  // sharded checkpoints
+  | 'INVALID_INDEX'
+  | 'INDEX_MISMATCH'
+  // writing
+  | 'INVALID_TENSOR'
+  | 'INVALID_OPTION'
+  // configs
+  | 'INVALID_CONFIG'
+  | 'UNKNOWN_MODEL_TYPE'
+  | 'UNSUPPORTED_CONFIG'
+  // tokenizers and chat templates
+  | 'INVALID_TOKENIZER'
+  | 'NO_CHAT_TEMPLATE'
+  | 'CHAT_TEMPLATE_ERROR';
+
+/**
+ * The one error class of `@mil/checkpoint`. `code` says what went wrong, `path` names the file at fault
+ * (when there is one) and `cause` carries the underlying error.
+ *
+ * @example
+ * try { await openSafetensors('model.safetensors'); }
+ * catch (e) { if (e instanceof CheckpointError && e.code === 'NOT_FOUND') console.log('no weights yet'); }
+ */
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+  readonly code: CheckpointErrorCode;
+  readonly path?: string;
+
+  constructor(code: CheckpointErrorCode, message: string, options: { path?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.path !== undefined) this.path = options.path;
+  }
+}
+
+/** Wraps a Node fs error: ENOENT becomes NOT_FOUND, everything else IO_ERROR. */
+export function ioError(err: unknown, path: string, what: string): CheckpointError {
+  if (err instanceof CheckpointError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new CheckpointError('NOT_FOUND', `${what}: ${path} does not exist`, { path, cause: err });
+  const detail = err instanceof Error ? err.message : String(err);
+  return new CheckpointError('IO_ERROR', `${what}: ${path}: ${detail}`, { path, cause: err });
+}

@@ -1,0 +1,24 @@
+/**
+ * @mil/graph: a typed ONNX graph builder with shape inference, serializer, reverse-mode autodiff,
+ * optimizers and an onnxruntime-node runner. One definition of a model yields training and inference graphs.
+ */
+export { Graph, OPSET, IR_VERSION, floatAttr, tensorSpec } from './graph';
+export type { BuiltModel, ToModelOptions, NodeRecord } from './graph';
+export { Tensor } from './tensor';
+export type { Shape } from './tensor';
+export { GraphError } from './errors';
+export type { GraphErrorCode } from './errors';
+export * from './dtypes';
+export { broadcastShapes, dimProduct, formatShape } from './shape';
+export type { DType, Dim, ModelSpec, GraphSpec, NodeSpec, TensorSpec, ValueInfoSpec, AttributeValue } from './onnx/model-spec';
+export { ONNX_DTYPE } from './onnx/model-spec';
+export { encodeModel } from './onnx/proto-encode';
+export { saveModel, externalizeInitializers } from './onnx/external-data';
+export * from './ops/elementwise';
+export * from './ops/linalg';
+export * from './ops/reduce';
+export * from './ops/shape-ops';
+export * from './ops/nn';
+export { gradients } from './autodiff/gradients';
+export { Runner, toOrt, providerAvailable, ortLibraryDir } from './runner';
+export type { ExecutionProvider, RunnerOptions, HostTensor } from './runner';

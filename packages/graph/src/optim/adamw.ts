@@ -1,0 +1,182 @@
+// AdamW over Float32Array parameters, with torch.optim.AdamW's update equations, fused into one loop per tensor.
+import { GraphError } from '../errors';
+import {
+  buildEntries,
+  checkGradNames,
+  checkLr,
+  checkNoExtraSlots,
+  entryGrad,
+  loadSlot,
+  type ParamEntry,
+} from './param-entries';
+import type { GradSource, LrScale, Optimizer, OptimizerState, ParamFilter, ParamSource } from './types';
+
+export interface AdamWOptions {
+  /** Base learning rate (default 1e-3). */
+  lr?: number;
+  /** (β1, β2), default (0.9, 0.999). */
+  betas?: readonly [number, number];
+  /** Added to √v̂ (outside the square root, as torch), default 1e-8. */
+  eps?: number;
+  /** Decoupled weight decay λ: p ← p·(1 − lr·λ) before the Adam update. Default 0.01 (torch). 0 gives plain Adam. */
+  weightDecay?: number;
+  /** Parameters that get no weight decay. Default {@link defaultNoDecay}: 1-D tensors, biases, norms, A_log/D/dt_bias. */
+  noDecay?: ParamFilter;
+  /** Per-parameter lr multipliers (applied to the decay too, as a torch param group with its own lr). */
+  lrScale?: LrScale;
+}
+
+interface AdamSlots extends ParamEntry {
+  expAvg: Float32Array;
+  expAvgSq: Float32Array;
+}
+
+/**
+ * AdamW (Loshchilov & Hutter) with torch semantics: per parameter, t ← t+1,
+ * p ← p·(1 − lr·λ), m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
+ * p ← p − lr/(1−β1ᵗ) · m / (√v / √(1−β2ᵗ) + ε).
+ * State is allocated once at construction; `step()` allocates nothing.
+ *
+ * @example
+ * const w = new Float32Array([0.5, -0.2]);
+ * const opt = new AdamW([{ name: 'w', data: w, shape: [1, 2] }], { lr: 1e-3, betas: [0.9, 0.98], weightDecay: 0 });
+ * opt.step(new Map([['w', new Float32Array([0.1, -0.3])]]));
+ */
+export class AdamW implements Optimizer {
+  readonly kind = 'adamw' as const;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly paramNames: readonly string[];
+  #stepCount = 0;
+  readonly #slots: AdamSlots[];
+  readonly #byName: Map<string, AdamSlots>;
+
+  constructor(params: ParamSource, options: AdamWOptions = {}) {
+    const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0.01 } = options;
+    checkLr(lr, 'AdamW');
+    const [b1, b2] = betas;
+    if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) {
+      throw new GraphError('bad_argument', `AdamW: betas must be in [0, 1), got [${b1}, ${b2}]`);
+    }
+    if (!(eps >= 0)) throw new GraphError('bad_argument', `AdamW: eps must be >= 0, got ${eps}`);
+    if (!(weightDecay >= 0)) throw new GraphError('bad_argument', `AdamW: weightDecay must be >= 0, got ${weightDecay}`);
+    this.lr = lr;
+    this.beta1 = b1;
+    this.beta2 = b2;
+    this.eps = eps;
+    this.#slots = buildEntries(params, { weightDecay, noDecay: options.noDecay, lrScale: options.lrScale }, 'AdamW').map(
+      (e) => ({ ...e, expAvg: new Float32Array(e.data.length), expAvgSq: new Float32Array(e.data.length) }),
+    );
+    this.#byName = new Map(this.#slots.map((s) => [s.name, s]));
+    this.paramNames = this.#slots.map((s) => s.name);
+  }
+
+  get stepCount(): number {
+    return this.#stepCount;
+  }
+
+  /** Weight decay applied to `name` after masking (0 for masked-out parameters). */
+  weightDecayOf(name: string): number {
+    return this.#entry(name).weightDecay;
+  }
+
+  /** Update all parameters that have a gradient, in place, with learning rate `lr` (default: the base lr). */
+  step(grads: GradSource, lr: number = this.lr): void {
+    checkLr(lr, 'AdamW.step');
+    checkGradNames(grads, this.#byName, 'AdamW');
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const eps = this.eps;
+    const slots = this.#slots;
+    for (let k = 0; k < slots.length; k++) {
+      const s = slots[k];
+      const g = entryGrad(grads, s, 'AdamW');
+      if (g === undefined) continue;
+      s.step[0] += 1;
+      const t = s.step[0];
+      const plr = lr * s.lrScale;
+      // Bias corrections in double precision, as torch computes them on Python floats.
+      const stepSize = plr / (1 - Math.pow(b1, t));
+      const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
+      const decay = 1 - plr * s.weightDecay;
+      adamwKernel(s.data, g, s.expAvg, s.expAvgSq, b1, b2, eps, stepSize, bc2Sqrt, decay);
+    }
+    this.#stepCount++;
+  }
+
+  state(options: { copy?: boolean } = {}): OptimizerState {
+    const c = (a: Float32Array) => (options.copy ? a.slice() : a);
+    const tensors = new Map<string, Float32Array>();
+    for (const s of this.#slots) {
+      tensors.set(`${s.name}.exp_avg`, c(s.expAvg));
+      tensors.set(`${s.name}.exp_avg_sq`, c(s.expAvgSq));
+      tensors.set(`${s.name}.step`, c(s.step));
+    }
+    return { kind: 'adamw', step: this.#stepCount, tensors };
+  }
+
+  loadState(state: OptimizerState): void {
+    if (state.kind !== 'adamw') {
+      throw new GraphError('bad_argument', `AdamW.loadState: state is for optimizer '${state.kind}', expected 'adamw'`);
+    }
+    if (!Number.isInteger(state.step) || state.step < 0) {
+      throw new GraphError('bad_argument', `AdamW.loadState: step must be an integer >= 0, got ${state.step}`);
+    }
+    const expected = new Set<string>();
+    for (const s of this.#slots) for (const slot of ['exp_avg', 'exp_avg_sq', 'step']) expected.add(`${s.name}.${slot}`);
+    checkNoExtraSlots(state.tensors, expected, 'AdamW');
+    // Validate everything before writing anything, so a bad state leaves the optimizer untouched.
+    const scratch = this.#slots.map((s) => ({
+      m: new Float32Array(s.expAvg.length),
+      v: new Float32Array(s.expAvgSq.length),
+      t: new Float32Array(1),
+    }));
+    this.#slots.forEach((s, i) => {
+      loadSlot(state.tensors, `${s.name}.exp_avg`, scratch[i].m, 'AdamW');
+      loadSlot(state.tensors, `${s.name}.exp_avg_sq`, scratch[i].v, 'AdamW');
+      loadSlot(state.tensors, `${s.name}.step`, scratch[i].t, 'AdamW');
+    });
+    this.#slots.forEach((s, i) => {
+      s.expAvg.set(scratch[i].m);
+      s.expAvgSq.set(scratch[i].v);
+      s.step.set(scratch[i].t);
+    });
+    this.#stepCount = state.step;
+  }
+
+  #entry(name: string): AdamSlots {
+    const e = this.#byName.get(name);
+    if (e === undefined) throw new GraphError('unknown_tensor', `AdamW: no parameter named '${name}'`);
+    return e;
+  }
+}
+
+// One pass over the tensor: decay, both moments and the parameter update. Kept monomorphic (Float32Array only)
+// so V8 compiles a tight loop.
+function adamwKernel(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  b1: number,
+  b2: number,
+  eps: number,
+  stepSize: number,
+  bc2Sqrt: number,
+  decay: number,
+): void {
+  const a1 = 1 - b1;
+  const a2 = 1 - b2;
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    // Round the moments to float32 before using them, as torch updates them in place and then reads them back.
+    const mi = Math.fround(b1 * m[i] + a1 * gi);
+    const vi = Math.fround(b2 * v[i] + a2 * gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+  }
+}

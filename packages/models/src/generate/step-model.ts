@@ -1,0 +1,19 @@
+/** Next-token logits over the vocabulary, for one position. */
+export type Logits = Float32Array | Float64Array;
+
+/**
+ * The smallest interface a model needs for `generate` (and for speculative decoding later): a stateful
+ * single-sequence stepper. Implementations keep their own cache (KV, SSM/conv state) between calls.
+ *
+ * @example
+ * const model: StepModel = {
+ *   async prefill(ids) { state = run(ids); return state.lastLogits; },
+ *   async decode(id) { state = run([id], state); return state.lastLogits; },
+ * };
+ */
+export interface StepModel {
+  /** Resets the state, runs the prompt (at least one token) and resolves to the logits at its last position. */
+  prefill(ids: readonly number[]): Promise<Logits>;
+  /** Appends one token after everything fed so far and resolves to the logits predicting the token after it. */
+  decode(id: number): Promise<Logits>;
+}
