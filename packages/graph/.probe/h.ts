@@ -5,12 +5,11 @@ import type { AttributeValue, DType } from '../src/onnx/model-spec';
 export type Feed = { name: string; dtype: DType; dims: number[]; data: any } | null;
 let seed = 12345;
 export function rnd(n: number, scale = 1): Float32Array { const a = new Float32Array(n); for (let i = 0; i < n; i++) { seed = (seed * 1103515245 + 12345) >>> 0; a[i] = ((seed / 2 ** 32) * 2 - 1) * scale; } return a; }
-export async function runOp(opType: string, domain: string, feeds: Feed[], outs: (string|null)[], attributes: Record<string, AttributeValue> = {}, opset = 21) {
+export async function runOp(opType: string, domain: string, feeds: Feed[], outs: ([string, number]|null)[], attributes: Record<string, AttributeValue> = {}, opset = 21) {
   const spec = singleNodeModel({ opType, domain, attributes, opset,
     inputs: feeds.map(f => f ? { name: f.name, dtype: f.dtype, shape: f.dims.map((_, i) => `${f.name}_d${i}`) } : null),
-    outputs: outs.map(o => o ? { name: o, dtype: 'float32', shape: [] as any } : null) });
+    outputs: outs.map(o => o ? { name: o[0], dtype: 'float32', shape: Array.from({length: o[1]}, (_, i) => `${o[0]}_o${i}`) } : null) });
   // outputs: unknown shape -> use no shape info: give rank-less? use symbolic dims not known; simplest: drop shape
-  for (const o of spec.graph.outputs) (o as any).shape = undefined;
   const s = await InferenceSession.create(encodeModel(spec as any));
   const f: Record<string, Tensor> = {};
   for (const x of feeds) if (x) f[x.name] = new Tensor(x.dtype as any, x.data, x.dims);

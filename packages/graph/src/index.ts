@@ -14,11 +14,10 @@ export type { DType, Dim, ModelSpec, GraphSpec, NodeSpec, TensorSpec, ValueInfoS
 export { ONNX_DTYPE } from './onnx/model-spec';
 export { encodeModel } from './onnx/proto-encode';
 export { saveModel, externalizeInitializers } from './onnx/external-data';
-export * from './ops/elementwise';
-export * from './ops/linalg';
-export * from './ops/reduce';
-export * from './ops/shape-ops';
-export * from './ops/nn';
+export * from './ops';
+export { gradCheck } from './testing/grad-check';
+export type { GradCheckInput, GradCheckResult } from './testing/grad-check';
+export { mulberry32, randn } from './testing/rng';
 export { gradients } from './autodiff/gradients';
 export { Runner, toOrt, providerAvailable, ortLibraryDir } from './runner';
 export type { ExecutionProvider, RunnerOptions, HostTensor } from './runner';

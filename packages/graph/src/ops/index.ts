@@ -1,0 +1,5 @@
+export * from './elementwise';
+export * from './linalg';
+export * from './reduce';
+export * from './shape-ops';
+export * from './nn';

@@ -1,0 +1,22 @@
+// Public API of the generation loop and logits processors (re-exported by the package entry).
+export type { StepModel, Logits } from './step-model';
+export { Xoshiro128StarStar, createRng, type Rng } from './rng';
+export { softmax, argmax, sampleFromLogits, sampleFromProbs } from './sampling';
+export {
+  applyRepetitionPenalty,
+  applyTemperature,
+  topK,
+  topP,
+  processLogits,
+  isSampling,
+  type SamplingOptions,
+} from './logits-processors';
+export { findStopString, heldBackLength } from './stop-strings';
+export {
+  generate,
+  generateAll,
+  type GenerateOptions,
+  type GeneratedToken,
+  type GenerationResult,
+  type FinishReason,
+} from './generate';
