@@ -98,7 +98,7 @@ export function f32ToBf16(src: Float32Array, out?: Uint16Array): Uint16Array {
 
 let f16Table: Float32Array | undefined;
 /** All 65536 float16 values as float32, built once (256 KiB) so conversion is one load per element. */
-function f16ToF32Table(): Float32Array {
+export function f16ToF32Table(): Float32Array {
   if (f16Table) return f16Table;
   const table = new Float32Array(65536);
   const bits = new Uint32Array(table.buffer);

@@ -15,3 +15,10 @@ export async function runOp(opType: string, domain: string, feeds: Feed[], outs:
   for (const x of feeds) if (x) f[x.name] = new Tensor(x.dtype as any, x.data, x.dims);
   return await s.run(f);
 }
+export function cmp(label: string, got: ArrayLike<number>, ref: ArrayLike<number>) {
+  let maxAbs = 0, maxRef = 0, worst = 0;
+  if (got.length !== ref.length) { console.log(label, 'LENGTH', got.length, ref.length); return; }
+  for (let i = 0; i < ref.length; i++) maxRef = Math.max(maxRef, Math.abs(ref[i]));
+  for (let i = 0; i < ref.length; i++) { const d = Math.abs(got[i] - ref[i]); maxAbs = Math.max(maxAbs, d); worst = Math.max(worst, d / (Math.abs(ref[i]) + 1e-3 * maxRef)); }
+  console.log(label.padEnd(40), 'maxAbs', maxAbs.toExponential(2), 'maxRef', maxRef.toExponential(2), 'worstRel', worst.toExponential(2), worst < 1e-4 ? 'OK' : 'MISMATCH');
+}

