@@ -18,15 +18,18 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
-async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
-  await fn(); // warm-up (JIT, ORT allocations)
-  const ms: number[] = [];
+// The machines are shared and noisy: run the cases round-robin so load hits all of them alike, then take medians.
+async function timeRoundRobin(cases: [string, () => unknown | Promise<unknown>][]): Promise<Map<string, number>> {
+  for (const [, fn] of cases) await fn(); // warm-up (JIT, ORT allocations)
+  const ms = new Map(cases.map(([name]) => [name, [] as number[]]));
   for (let r = 0; r < REPEATS; r++) {
-    const t0 = performance.now();
-    await fn();
-    ms.push(performance.now() - t0);
+    for (const [name, fn] of cases) {
+      const t0 = performance.now();
+      await fn();
+      ms.get(name)!.push(performance.now() - t0);
+    }
   }
-  return median(ms);
+  return new Map([...ms].map(([k, v]) => [k, median(v)]));
 }
 
 const node = (opType: string, inputs: string[], outputs: string[]): NodeSpec => ({
@@ -70,42 +73,44 @@ async function main(): Promise<void> {
   const sgd = new SGD(named, { lr: 1e-4, momentum: 0.9 });
   const gClip = g.slice();
 
-  const jsAdamw = await time(() => adamw.step(grads));
-  const jsSgd = await time(() => sgd.step(grads));
-  const jsClip = await time(() => clipGradNorm([gClip], 1e9));
-  const jsCopy = await time(() => p.slice());
-
   const sc = (x: number) => ({ data: new Float32Array([x]), dims: [] as number[] });
   const m = new Float32Array(N);
   const v = new Float32Array(N);
   const ortAdamw = await Runner.create(adamwModel, { threads: THREADS });
+  const ortId = await Runner.create(identityModel, { threads: THREADS });
   const feeds = {
     p: { data: p, dims: [N] }, g: { data: g, dims: [N] }, m: { data: m, dims: [N] }, v: { data: v, dims: [N] },
     decay: sc(1 - 1e-6), b1: sc(0.9), a1: sc(0.1), b2: sc(0.999), a2: sc(0.001), bc2: sc(0.5), eps: sc(1e-8), step_size: sc(1e-4),
   };
+  let runOnly: number[] = [];
   // Each step's outputs must be copied back into the arrays the training graph reads, as a real loop would.
   const ortStep = async () => {
     const out = await ortAdamw.run(feeds);
+    runOnly.push(ortAdamw.lastRunMs);
     p.set(out.p_out.data as Float32Array);
     m.set(out.m_out.data as Float32Array);
     v.set(out.v_out.data as Float32Array);
   };
-  const ortAdamwMs = await time(ortStep);
-  const ortAdamwRunOnly = ortAdamw.lastRunMs;
+  const t = await timeRoundRobin([
+    ['js_adamw', () => adamw.step(grads)],
+    ['js_sgd', () => sgd.step(grads)],
+    ['js_clip', () => clipGradNorm([gClip], 1e9)],
+    ['js_copy', () => p.slice()],
+    ['ort_adamw', ortStep],
+    ['ort_identity', () => ortId.run({ p: { data: p, dims: [N] } })],
+  ]);
+  runOnly = runOnly.slice(1);
   await ortAdamw.release();
-
-  const ortId = await Runner.create(identityModel, { threads: THREADS });
-  const ortIdentityMs = await time(() => ortId.run({ p: { data: p, dims: [N] } }));
   await ortId.release();
 
   const rows: [string, number][] = [
-    ['JS AdamW step (fused, in place)', jsAdamw],
-    ['JS SGD momentum step', jsSgd],
-    ['JS clipGradNorm (norm + scale pass)', jsClip],
-    ['JS Float32Array copy of the weights', jsCopy],
-    ['ORT AdamW graph step (p,g,m,v in; p,m,v out; copied back)', ortAdamwMs],
-    ['  of which session.run (last)', ortAdamwRunOnly],
-    ['ORT Identity: weights in and out of a session', ortIdentityMs],
+    ['JS AdamW step (fused, in place)', t.get('js_adamw')!],
+    ['JS SGD momentum step', t.get('js_sgd')!],
+    ['JS clipGradNorm (norm + scale pass)', t.get('js_clip')!],
+    ['JS Float32Array copy of the weights', t.get('js_copy')!],
+    ['ORT AdamW graph step (p,g,m,v in; p,m,v out; copied back)', t.get('ort_adamw')!],
+    ['  of which session.run', median(runOnly)],
+    ['ORT Identity: weights in and out of a session', t.get('ort_identity')!],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   const out: string[] = [`AdamW vs ORT, ${N.toLocaleString('en')} params, ${THREADS} ORT threads, median of ${REPEATS}`];

@@ -155,7 +155,7 @@ export function groupQueryAttention(a: GroupQueryAttentionArgs): GroupQueryAtten
         const qSrc = packed ? (b * S + s) * qStride + n * H : ((b * S + s) * N + n) * H;
         if (a.doRotary) rotateHead(a.query, qSrc, qRot, 0, H, rotaryDim, a.cosCache!, a.sinCache!, p, a.rotaryInterleaved ?? false);
         else for (let h = 0; h < H; h++) qRot[h] = a.query[qSrc + h];
-        const lo = W > 0 && p > W ? p - W : 0;
+        const lo = W > 0 && p >= W ? p - W + Number(process.env.LO ?? 0) : 0;
         let max = -Infinity;
         for (let j = lo; j <= p; j++) {
           let dot = 0;
@@ -165,7 +165,8 @@ export function groupQueryAttention(a: GroupQueryAttentionArgs): GroupQueryAtten
             const [b0, b1] = a.attentionBiasShape as readonly number[];
             x += a.attentionBias[(((b0 === 1 ? 0 : b) * b1 + (b1 === 1 ? 0 : n)) * S + s) * T + j];
           }
-          if (softcap > 0) x = softcap * Math.tanh(x / softcap);
+          if (softcap > 0 && !process.env.BIASAFTER) x = softcap * Math.tanh(x / softcap);
+          if (process.env.BIASAFTER) { x -= a.attentionBias ? a.attentionBias[(((0) * 1 + (0)) * S + s) * T + j] : 0; if (softcap > 0) x = softcap * Math.tanh(x / softcap); x += a.attentionBias ? a.attentionBias[(s) * T + j] : 0; }
           logits[j] = x;
           if (x > max) max = x;
         }

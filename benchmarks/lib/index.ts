@@ -1,0 +1,7 @@
+// Shared helpers for the benchmarks in this folder: timing, tables, RSS sampling, result JSON, flags.
+export { median, range } from './stats';
+export { timeOnce, timeRuns, summarise, type Timing, type TimingOptions } from './timing';
+export { fmt, formatTable, type Cell } from './table';
+export { startRssSampler, MiB, type RssSampler } from './rss';
+export { reportResult, writeJsonAtomic, hostInfo, RESULTS_DIR, type BenchResult } from './results';
+export { flag, numberFlag } from './args';

@@ -1,0 +1,14 @@
+// Order statistics for timing samples (medians resist the noise of a shared machine better than means).
+
+/** Median of `xs` (mean of the two middle values for an even count). Throws on an empty list. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error('median: no samples');
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Smallest and largest sample. */
+export function range(xs: readonly number[]): { min: number; max: number } {
+  return { min: Math.min(...xs), max: Math.max(...xs) };
+}
