@@ -1,19 +1,9 @@
-// Reading one tensor's bytes into a freshly allocated typed array, converting on the way. Memory stays at
-// the size of the result: half-precision → float32 reads the source into the upper half of the output
-// buffer and widens it in place, chunk by chunk, while the next chunk is being read.
+// Reading one tensor into a typed array, converting on the way. Reads go through two small pooled scratch
+// buffers: chunk k+1 is read (in libuv's thread pool) while chunk k is converted on the main thread, so
+// conversion overlaps I/O and memory stays at the size of the result plus a few MiB.
 import type { ByteSource } from './byte-source';
 import { CheckpointError } from './errors';
-import {
-  f16ToF32Table,
-  f32BitsToF16,
-  f32ToF16,
-  rawView,
-  toFloat16,
-  toFloat32,
-  dtypeByteSize,
-  type RawTypedArray,
-  type StDtype,
-} from './dtypes';
+import { dtypeByteSize, f16ToF32Table, f32BitsToF16, f32ToF16, rawView, toFloat16, toFloat32, type RawTypedArray, type StDtype } from './dtypes';
 
 /** What `read` returns: the stored values ('raw'), float32, or float16 bits (Uint16Array). */
 export type ReadAs = 'raw' | 'float32' | 'float16';
@@ -23,60 +13,85 @@ export interface ReadOptions {
   as?: ReadAs;
   /** Throw NON_FINITE when a value (after conversion) is NaN or ±Inf. Floating dtypes only. */
   checkFinite?: boolean;
+  /**
+   * Write into this array instead of allocating one (it must be the output's typed-array type and hold at
+   * least as many elements); the result is `out` or its leading subarray. Reusing one buffer for a stream of
+   * tensors avoids paying for fresh pages each time.
+   */
+  out?: RawTypedArray;
 }
 
-/** Elements per pipelined chunk: 4 Mi half-precision values = 8 MiB read per step. */
-const CHUNK_ELEMENTS = 1 << 22;
+/** Bytes per pipelined read. */
+const CHUNK_BYTES = 2 << 20;
+const pool: ArrayBuffer[] = [];
+function takeScratch(): ArrayBuffer {
+  return pool.pop() ?? new ArrayBuffer(CHUNK_BYTES);
+}
+function returnScratch(b: ArrayBuffer): void {
+  if (pool.length < 4) pool.push(b);
+}
 
-async function readHalfAsF32(src: ByteSource, position: number, n: number, bf16: boolean): Promise<Float32Array> {
-  const out = new Float32Array(n);
-  const bytes = new Uint8Array(out.buffer);
-  const half = new Uint16Array(out.buffer);
-  const bits = new Uint32Array(out.buffer);
-  // Source element i sits at half[n + i] (bytes 2n + 2i). Widening element i writes bytes 4i..4i+3, which is
-  // below every source element not yet widened, so in place is safe, and so is the read running ahead.
-  let pending = src.read(position, bytes.subarray(2 * n, 2 * n + 2 * Math.min(CHUNK_ELEMENTS, n)));
-  const table = bf16 ? undefined : f16ToF32Table();
-  for (let start = 0; start < n; start += CHUNK_ELEMENTS) {
-    const end = Math.min(n, start + CHUNK_ELEMENTS);
-    await pending;
-    if (end < n) {
-      const next = Math.min(n, end + CHUNK_ELEMENTS);
-      pending = src.read(position + 2 * end, bytes.subarray(2 * n + 2 * end, 2 * n + 2 * next));
+/** Converts `count` source elements held in `scratch` into output elements start..start+count. */
+type ChunkConverter = (scratch: ArrayBuffer, start: number, count: number) => void;
+
+/** Streams `n` elements of `elementBytes` from `position` through double-buffered scratch chunks. */
+async function readChunked(src: ByteSource, position: number, n: number, elementBytes: number, convert: ChunkConverter): Promise<void> {
+  if (n === 0) return;
+  const per = Math.max(1, Math.floor(CHUNK_BYTES / elementBytes));
+  const bufs = [takeScratch(), takeScratch()];
+  const fill = (k: number, start: number): Promise<void> =>
+    src.read(position + start * elementBytes, new Uint8Array(bufs[k & 1], 0, Math.min(per, n - start) * elementBytes));
+  let pending: Promise<void> | undefined = fill(0, 0);
+  try {
+    for (let k = 0, start = 0; start < n; k++, start += per) {
+      await pending;
+      pending = undefined;
+      if (start + per < n) pending = fill(k + 1, start + per);
+      convert(bufs[k & 1], start, Math.min(per, n - start));
     }
-    if (table === undefined) {
-      for (let i = start; i < end; i++) bits[i] = half[n + i] << 16;
-    } else {
-      for (let i = start; i < end; i++) out[i] = table[half[n + i]];
-    }
+  } finally {
+    if (pending) await pending.catch(() => undefined); // never leave a read writing into a pooled buffer
+    bufs.forEach(returnScratch);
   }
-  return out;
 }
 
-async function readRaw(src: ByteSource, dtype: StDtype, position: number, n: number): Promise<RawTypedArray> {
-  const buffer = new ArrayBuffer(n * dtypeByteSize(dtype));
-  await src.read(position, new Uint8Array(buffer));
-  return rawView(dtype, buffer, 0, n);
+/** bf16 → f32 with native copies only: widen u16→u32 (value in the low half), then shift every word up by 2 bytes. */
+function bf16ChunkToF32(out: Float32Array): ChunkConverter {
+  const w32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  const w16 = new Uint16Array(out.buffer, out.byteOffset, 2 * out.length);
+  return (scratch, start, count) => {
+    w32.set(new Uint16Array(scratch, 0, count), start);
+    // little-endian words [v, 0] → [0, v]: move the chunk's halves up one slot, then clear the first
+    w16.copyWithin(2 * start + 1, 2 * start, 2 * (start + count) - 1);
+    w16[2 * start] = 0;
+  };
 }
 
-/** Reads a tensor in bounded chunks into a scratch buffer and converts each chunk into `out`. */
-async function readConverted<T extends Float32Array | Uint16Array>(
-  src: ByteSource,
-  dtype: StDtype,
-  position: number,
-  n: number,
-  out: T,
-  convert: (dtype: StDtype, raw: RawTypedArray, out: T) => unknown,
-): Promise<T> {
-  const size = dtypeByteSize(dtype);
-  const chunk = Math.max(1, Math.min(n, Math.floor((8 << 20) / size)));
-  const scratch = new ArrayBuffer(chunk * size);
-  for (let start = 0; start < n; start += chunk) {
-    const count = Math.min(chunk, n - start);
-    await src.read(position + start * size, new Uint8Array(scratch, 0, count * size));
-    convert(dtype, rawView(dtype, scratch, 0, count), out.subarray(start, start + count) as T);
+function f16ChunkToF32(out: Float32Array): ChunkConverter {
+  const table = f16ToF32Table();
+  return (scratch, start, count) => {
+    const h = new Uint16Array(scratch, 0, count);
+    for (let i = 0; i < count; i++) out[start + i] = table[h[i]];
+  };
+}
+
+const OUT_TYPE: Record<ReadAs, (dtype: StDtype) => string> = {
+  raw: (d) => rawView(d, new ArrayBuffer(0), 0, 0).constructor.name,
+  float32: () => 'Float32Array',
+  float16: () => 'Uint16Array',
+};
+
+function outputArray(as: ReadAs, dtype: StDtype, n: number, out: RawTypedArray | undefined, where: string): RawTypedArray {
+  const type = OUT_TYPE[as](dtype);
+  if (out === undefined) {
+    if (as === 'float32') return new Float32Array(n);
+    if (as === 'float16') return new Uint16Array(n);
+    return rawView(dtype, new ArrayBuffer(n * dtypeByteSize(dtype)), 0, n);
   }
-  return out;
+  if (out.constructor.name !== type || out.length < n) {
+    throw new CheckpointError('INVALID_OPTION', `${where}: out must be a ${type} of at least ${n} elements, got ${out.constructor.name}(${out.length})`);
+  }
+  return out.length === n ? out : (out.subarray(0, n) as RawTypedArray);
 }
 
 function firstNonFinite(values: RawTypedArray, kind: 'float' | 'f16' | 'bf16'): number {
@@ -95,46 +110,48 @@ function firstNonFinite(values: RawTypedArray, kind: 'float' | 'f16' | 'bf16'): 
 }
 
 /** Reads one tensor (`n` elements of `dtype` at absolute `position`) and converts it as asked. */
-export async function readTensor(
-  src: ByteSource,
-  name: string,
-  dtype: StDtype,
-  position: number,
-  n: number,
-  opts: ReadOptions = {},
-): Promise<RawTypedArray> {
+export async function readTensor(src: ByteSource, name: string, dtype: StDtype, position: number, n: number, opts: ReadOptions = {}): Promise<RawTypedArray> {
   const as = opts.as ?? 'raw';
-  let result: RawTypedArray;
-  let kind: 'float' | 'f16' | 'bf16' | 'int';
-  if (as === 'raw') {
-    result = await readRaw(src, dtype, position, n);
-    kind = dtype === 'F32' || dtype === 'F64' ? 'float' : dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : 'int';
-  } else if (as === 'float32') {
-    if (dtype === 'F32') result = await readRaw(src, dtype, position, n);
-    else if (dtype === 'BF16' || dtype === 'F16') result = await readHalfAsF32(src, position, n, dtype === 'BF16');
-    else result = await readConverted(src, dtype, position, n, new Float32Array(n), toFloat32);
-    kind = 'float';
-  } else if (as === 'float16') {
-    if (dtype === 'F16') result = await readRaw(src, dtype, position, n);
-    else if (dtype === 'BF16') {
-      const out = (await readRaw(src, dtype, position, n)) as Uint16Array;
-      for (let i = 0; i < n; i++) out[i] = f32BitsToF16(out[i] << 16);
-      result = out;
-    } else if (dtype === 'F32') {
-      result = await readConverted(src, dtype, position, n, new Uint16Array(n), (_d, raw, out) => f32ToF16(raw as Float32Array, out));
-    } else result = await readConverted(src, dtype, position, n, new Uint16Array(n), toFloat16);
-    kind = 'f16';
-  } else {
-    throw new CheckpointError('UNSUPPORTED_CONVERSION', `${src.path}: tensor ${JSON.stringify(name)}: unknown read option as=${JSON.stringify(as)}; expected 'raw', 'float32' or 'float16'`, { path: src.path });
+  const where = `${src.path}: tensor ${JSON.stringify(name)}`;
+  if (as !== 'raw' && as !== 'float32' && as !== 'float16') {
+    throw new CheckpointError('UNSUPPORTED_CONVERSION', `${where}: unknown read option as=${JSON.stringify(as)}; expected 'raw', 'float32' or 'float16'`, { path: src.path });
   }
+  const result = outputArray(as, dtype, n, opts.out, where);
+  const size = dtypeByteSize(dtype);
+  const direct = as === 'raw' || (as === 'float32' && dtype === 'F32') || (as === 'float16' && dtype === 'F16');
+  if (direct) {
+    await src.read(position, new Uint8Array(result.buffer, result.byteOffset, n * size));
+  } else if (as === 'float32') {
+    const out = result as Float32Array;
+    const convert: ChunkConverter =
+      dtype === 'BF16'
+        ? bf16ChunkToF32(out)
+        : dtype === 'F16'
+          ? f16ChunkToF32(out)
+          : (scratch, start, count) => toFloat32(dtype, rawView(dtype, scratch, 0, count), out.subarray(start, start + count));
+    await readChunked(src, position, n, size, convert);
+  } else {
+    const out = result as Uint16Array;
+    const convert: ChunkConverter =
+      dtype === 'BF16'
+        ? (scratch, start, count) => {
+            const h = new Uint16Array(scratch, 0, count);
+            for (let i = 0; i < count; i++) out[start + i] = f32BitsToF16(h[i] << 16);
+          }
+        : dtype === 'F32'
+          ? (scratch, start, count) => f32ToF16(new Float32Array(scratch, 0, count), out.subarray(start, start + count))
+          : (scratch, start, count) => toFloat16(dtype, rawView(dtype, scratch, 0, count), out.subarray(start, start + count));
+    await readChunked(src, position, n, size, convert);
+  }
+
+  const kind = as === 'float32' || (as === 'raw' && (dtype === 'F32' || dtype === 'F64')) ? 'float' : as === 'float16' || dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : 'int';
   if (opts.checkFinite && kind !== 'int') {
     const i = firstNonFinite(result, kind);
     if (i >= 0) {
       const shown = kind === 'float' ? String((result as Float32Array)[i]) : `bits 0x${(result as Uint16Array)[i].toString(16)}`;
       const conv = as === 'raw' || (as === 'float32' && dtype !== 'F64') ? '' : ` after conversion to ${as}`;
-      throw new CheckpointError('NON_FINITE', `${src.path}: tensor ${JSON.stringify(name)} (${dtype}) has a non-finite value at element ${i} (${shown})${conv}`, { path: src.path });
+      throw new CheckpointError('NON_FINITE', `${where} (${dtype}) has a non-finite value at element ${i} (${shown})${conv}`, { path: src.path });
     }
   }
   return result;
 }
-

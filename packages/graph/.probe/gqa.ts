@@ -1,13 +1,13 @@
 import { runOp, rnd, cmp } from './h';
 import { groupQueryAttention } from '../src/contrib/oracles';
-const N=4, Nkv=2, H=16;
+const N=4, Nkv=2; let H=16;
 function caches(maxSeq:number, half:number) {
   const cos=new Float32Array(maxSeq*half), sin=new Float32Array(maxSeq*half);
   for (let p=0;p<maxSeq;p++) for (let i=0;i<half;i++) { const th = p * Math.pow(10000, -2*i/(2*half)); cos[p*half+i]=Math.cos(th); sin[p*half+i]=Math.sin(th); }
   return {cos,sin};
 }
 async function t(label:string, o:{B:number,S:number,pastBuf:number,seqlens:number[],total:number,packed?:boolean,rotary?:boolean,interleaved?:boolean,half?:number,scale?:number,softcap?:number,window?:number,smooth?:boolean,sink?:boolean,bias?:boolean}) {
-  const {B,S,pastBuf}=o;
+  const {B,S,pastBuf}=o; H = (o as any).H ?? 16;
   const packed=!!o.packed;
   const query = rnd(B*S*(packed?(N+2*Nkv):N)*H);
   const key = packed?undefined:rnd(B*S*Nkv*H), value=packed?undefined:rnd(B*S*Nkv*H);
@@ -66,4 +66,10 @@ await t('smooth', {B:1,S:4,pastBuf:0,seqlens:[3],total:4,smooth:true});
 await t('sink', {B:1,S:4,pastBuf:0,seqlens:[3],total:4,sink:true});
 await t('bias', {B:1,S:4,pastBuf:0,seqlens:[3],total:4,bias:true});
 await t('bias softcap', {B:1,S:4,pastBuf:0,seqlens:[3],total:4,bias:true,softcap:0.7});
-await t('partial rotary', {B:1,S:4,pastBuf:0,seqlens:[3],total:4,rotary:true,half:4});
+await t('partial rotary', {B:1,S:4,pastBuf:0,seqlens:[3],total:4,rotary:true,half:8,H:32} as any);
+await t('partial rotary il decode', {B:1,S:1,pastBuf:6,seqlens:[6],total:7,rotary:true,interleaved:true,half:8,H:32} as any);
+await t('prompt padded', {B:2,S:5,pastBuf:0,seqlens:[4,2],total:5,rotary:true});
+await t('H=8', {B:1,S:3,pastBuf:0,seqlens:[2],total:3,H:8} as any);
+await t('H=24 rot', {B:1,S:3,pastBuf:0,seqlens:[2],total:3,H:24,rotary:true,half:8} as any);
+await t('decode window sink softcap', {B:1,S:1,pastBuf:8,seqlens:[8],total:9,window:3,sink:true,softcap:2,rotary:true});
+

@@ -210,7 +210,7 @@ export class Graph {
     } else {
       const src = this.dimSources.get(sym);
       if (!src) throw new GraphError('unknown_tensor', `symbolic dim "${sym}" does not appear in any graph input`);
-      const shp = this.addNode('Shape', [src.tensor], [{ dtype: 'int64', shape: [src.tensor.rank] }], {
+      const shp = this.addNode('Shape', [src.tensor], [{ dtype: 'int64', shape: [1] }], {
         start: src.axis,
         end: src.axis + 1,
       })[0];

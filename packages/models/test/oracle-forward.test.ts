@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   llamaOracleForward,
   llamaWeightSpecs,
+  createOracleStepModel,
   ModelsError,
   randomLlamaWeights,
   ropeInvFreq,
@@ -200,6 +201,22 @@ describe('KV cache', () => {
     const full = llamaOracleForward(base, src(w), [ids]);
     for (let t = 0; t < 4; t++) expect(maxAbsDiff(row(cont, 0, t), row(full, 0, t + 4))).toBeLessThan(1e-11);
     expect(() => truncateKvCache(a.cache, 7)).toThrow(ModelsError);
+  });
+});
+
+describe('createOracleStepModel', () => {
+  it('prefill/decode give the last-position logits of the full forward; setCache rolls back', async () => {
+    const w = randomLlamaWeights(base, 61);
+    const ids = randomIds(7, base.vocab_size, 62);
+    const full = llamaOracleForward(base, src(w), [ids]);
+    const model = createOracleStepModel(base, src(w));
+    await expect(model.decode(1)).rejects.toThrow(ModelsError);
+    expect(maxAbsDiff(await model.prefill(ids.slice(0, 3)), row(full, 0, 2))).toBeLessThan(1e-11);
+    expect(maxAbsDiff(await model.decode(ids[3]), row(full, 0, 3))).toBeLessThan(1e-11);
+    await model.decode(0); // a rejected draft token
+    model.setCache(truncateKvCache(model.cache!, 4));
+    for (let t = 4; t < 7; t++) expect(maxAbsDiff(await model.decode(ids[t]), row(full, 0, t))).toBeLessThan(1e-11);
+    expect(model.cache!.length).toBe(7);
   });
 });
 

@@ -117,6 +117,21 @@ describe('causal conv1d oracles', () => {
     }
   });
 
+  it('ring with the minimum S = w − 1 reads its whole history before overwriting it (== rolling update)', () => {
+    const b = 2, d = 3, w = 4, S = w - 1;
+    const p = params(11, b, d, w, Float32Array);
+    const rng = makeRng(12);
+    const state = uniform(rng, b * d * S, -1, 1, Float32Array);
+    for (const L of [1, 2, 3]) {
+      const x = uniform(rng, b * L * d, -2, 2, Float32Array);
+      const roll = causalConv1dUpdate({ ...p, seqLen: L, stateLen: S, x, state });
+      // counter 0 (or any multiple of S) makes the ring's slot order the rolling state's order
+      const ring = causalConv1dRing({ ...p, seqLen: L, stateLen: S, x, state, cacheSeqlens: [0, 2 * S] });
+      expectSame(ring.y, roll.y);
+      if (L === S) expectSame(ring.state, roll.state);
+    }
+  });
+
   it('rejects bad shapes and options', () => {
     const p = params(10, 1, 2, 4, Float32Array);
     const x = new Float32Array(2).fill(1);

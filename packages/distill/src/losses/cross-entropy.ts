@@ -1,5 +1,5 @@
-import { type Tensor, div, maximum, mul, neg, reduceSum } from '@mil/graph';
-import { targetLogProbs, validMask } from './token-logprobs';
+import { type Tensor, targetLogProbs, div, maximum, mul, neg, reduceSum } from '@mil/graph';
+import { validMask } from './token-logprobs';
 
 /**
  * Token-level cross-entropy, mean over the targets that are not IGNORE_INDEX (-100), like HF's causal-LM loss.

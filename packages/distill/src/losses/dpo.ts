@@ -1,5 +1,5 @@
-import { type Tensor, mul, neg, reduceMean, reduceSum, softplus, sub } from '@mil/graph';
-import { targetLogProbs, validMask } from './token-logprobs';
+import { type Tensor, targetLogProbs, mul, neg, reduceMean, reduceSum, softplus, sub } from '@mil/graph';
+import { validMask } from './token-logprobs';
 
 /** Σ_t log p(target_t) over the response tokens (targets not -100), per sequence: [batch]. */
 export function sequenceLogProb(logits: Tensor, targets: Tensor): Tensor {

@@ -1,4 +1,4 @@
 export { crossEntropy } from './cross-entropy';
 export { forwardKl, reverseKl, klPlusCe, type KlOptions } from './kl';
 export { dpoLoss, sequenceLogProb } from './dpo';
-export { IGNORE_INDEX, oneHot, targetLogProbs } from './token-logprobs';
+export { IGNORE_INDEX, validMask } from './token-logprobs';

@@ -3,3 +3,4 @@ export * from './linalg';
 export * from './reduce';
 export * from './shape-ops';
 export * from './nn';
+export * from './contrib';

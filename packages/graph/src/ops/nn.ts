@@ -3,6 +3,9 @@ import { GraphError } from '../errors';
 import { formatShape } from '../shape';
 import { requireRank, sameDtype } from './common';
 import type { Dim } from '../onnx/model-spec';
+import { cast, equal, mul } from './elementwise';
+import { logSoftmax, reduceSum } from './reduce';
+import { unsqueeze } from './shape-ops';
 
 export interface Conv1dOptions {
   /** Channel groups (= channels for depthwise). */
@@ -51,4 +54,18 @@ export function convTranspose1d(x: Tensor, w: Tensor, opts: Conv1dOptions & { ou
 /** ScatterND with reduction 'add' into `data` (used for the gradient of Gather). */
 export function scatterNDAdd(data: Tensor, indices: Tensor, updates: Tensor): Tensor {
   return data.graph.addNode('ScatterND', [data, indices, updates], [{ dtype: data.dtype, shape: [...data.shape] }], { reduction: 'add' })[0];
+}
+
+/** One-hot encoding [..., depth] in `dtype` of integer `indices`; out-of-range indices (e.g. -100) give all zeros. */
+export function oneHot(indices: Tensor, depth: number, dtype: Tensor['dtype']): Tensor {
+  const g = indices.graph;
+  const arange = g.constant(BigInt64Array.from({ length: depth }, (_, i) => BigInt(i)), 'int64', [depth]);
+  const idx = indices.dtype === 'int64' ? indices : cast(indices, 'int64');
+  return cast(equal(unsqueeze(idx, [-1]), arange), dtype);
+}
+
+/** log p(target) per position of `logits` [..., V]: Σ_v logSoftmax(logits) · onehot(target); 0 for out-of-range targets. */
+export function targetLogProbs(logits: Tensor, targets: Tensor): Tensor {
+  const v = logits.shape[logits.rank - 1] as number;
+  return reduceSum(mul(logSoftmax(logits, -1), oneHot(targets, v, logits.dtype)), [-1], false);
 }

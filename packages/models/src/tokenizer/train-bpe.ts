@@ -15,9 +15,11 @@ import { countTrainingWords } from './training-words';
 export interface TrainBpeOptions {
   /** Total vocabulary size: 3 specials + 256 byte pieces + characters + merged pieces. */
   vocabSize: number;
+  /** Characters seen fewer times than this get no piece of their own (byte fallback). Default 10. */
+  minCharFrequency?: number;
   /**
-   * Keep the most frequent characters until they cover this share of all characters (like
-   * sentencepiece's `character_coverage`); rarer ones are left to byte fallback. Default 0.9999.
+   * Keep at most the most frequent characters that cover this share of all characters (like
+   * sentencepiece's `character_coverage`); the rest are left to byte fallback. Default 1.
    */
   characterCoverage?: number;
   /** Stop early when the best pair occurs fewer times than this. Default 2. */
@@ -122,7 +124,11 @@ class PairHeap {
  * than a pass over the corpus per merge.
  *
  * Vocabulary layout: `<unk>`=0, `<s>`=1, `</s>`=2, `<0x00>`…`<0xFF>`=3…258, then the characters
- * (most frequent first), then merged pieces in the order learned. Merges are listed in that order.
+ * (most frequent first, ties by code point), then merged pieces in the order learned. Merges are
+ * listed in the order learned. Each step merges the most frequent adjacent pair; on equal counts the
+ * pair whose left piece has the lower id wins, then the one whose right piece has the lower id.
+ * Training words come from `splitTrainingWords`: pieces never cross a space-to-word boundary,
+ * a letter/punctuation boundary or a digit, and never contain a character left to byte fallback.
  *
  * @example
  * const { tokenizer } = trainBpe(loadSotu({ toYear: 2000 }).map((s) => s.text), { vocabSize: 2048 });
@@ -130,7 +136,8 @@ class PairHeap {
  */
 export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): TrainedBpe {
   const { vocabSize } = options;
-  const coverage = options.characterCoverage ?? 0.9999;
+  const coverage = options.characterCoverage ?? 1;
+  const minCharFrequency = options.minCharFrequency ?? 10;
   const minPairFrequency = options.minPairFrequency ?? 2;
   const maxPieceLength = options.maxPieceLength ?? 16;
   const progressEvery = options.progressEvery ?? 256;
@@ -142,6 +149,9 @@ export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tra
   }
   if (!(coverage > 0 && coverage <= 1)) {
     throw new ModelsError('BAD_OPTION', `trainBpe: characterCoverage must be in (0, 1], got ${coverage}`);
+  }
+  if (!(minCharFrequency >= 1)) {
+    throw new ModelsError('BAD_OPTION', `trainBpe: minCharFrequency must be ≥ 1, got ${minCharFrequency}`);
   }
   if (!Number.isInteger(minPairFrequency) || minPairFrequency < 1) {
     throw new ModelsError('BAD_OPTION', `trainBpe: minPairFrequency must be a positive integer, got ${minPairFrequency}`);
@@ -165,8 +175,9 @@ export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tra
     throw new ModelsError('BAD_INPUT', 'trainBpe: the training texts are empty');
   }
 
-  // 2. Alphabet: most frequent characters up to the coverage; "▁" always. Ties by code point.
-  const byFrequency = [...charCounts].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  // 2. Alphabet: the most frequent characters (ties by code point) while they are frequent enough,
+  // within the coverage and leave room for merges; "▁" always.
+  const byFrequency = [...charCounts].sort((x, y) => y[1] - x[1] || x[0].codePointAt(0)! - y[0].codePointAt(0)!);
   const symbols: string[] = []; // symbol id → piece text (learned-piece index, vocab id - FIRST_LEARNED_ID)
   const symbolLength: number[] = []; // in code points
   const symbolOf = new Map<string, number>();
@@ -180,7 +191,9 @@ export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tra
   const droppedChars: string[] = [];
   let covered = 0;
   for (const [ch, count] of byFrequency) {
-    const keep = ch === SPACE_MARKER || (covered < coverage * trainingChars && symbols.length < targetPieces - 1);
+    const keep =
+      ch === SPACE_MARKER ||
+      (count >= minCharFrequency && covered < coverage * trainingChars && symbols.length < targetPieces - 1);
     if (keep) {
       addSymbol(ch, 1);
       covered += count;

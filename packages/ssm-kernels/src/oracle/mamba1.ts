@@ -15,6 +15,8 @@
  *   h[d, :] = exp(Δ · A[d, :]) ⊙ h[d, :] + Δ · B[g(d), :] · u[d]
  *   y[d]    = Σ_n h[d, n] · C[g(d), n] + D[d] · u[d];   y[d] *= silu(z[d]) if z is given
  * Precision: `u` is the primary input (see common.ts): float64 mode, or float32 mode with an fp32 state.
+ * MambaInLlama's Mamba-1 checkpoints add dt_proj.bias twice (dossier §1.3.3): pass δ = W_dt·W_down·u + b_dt as
+ * `delta` AND b_dt as `deltaBias`. That quirk belongs to the mixer, not to this kernel.
  */
 import { softplus, silu } from './activations';
 import {

@@ -30,18 +30,20 @@ export interface GroupQueryAttentionArgs {
   sinCache?: FloatArray;
   cacheHalfDim?: number;
   doRotary?: boolean;
+  /** (B, S) int64 (input 9): rotary positions of the new tokens; default past_b + s. Cache placement is unaffected. */
+  positionIds?: IntArray;
   rotaryInterleaved?: boolean;
   /** 0 / absent → 1/sqrt(headSize). */
   scale?: number;
-  /** > 0: logits ← softcap·tanh(logits/softcap) before the softmax. */
+  /** > 0: logits ← softcap·tanh(logits/softcap), applied before attentionBias is added. */
   softcap?: number;
-  /** > 0: a query at position p sees keys p − localWindowSize … p (localWindowSize + 1 keys). −1 = off. */
+  /** > 0: a query at position p sees keys p − localWindowSize + 1 … p (localWindowSize keys). −1 = off. */
   localWindowSize?: number;
   /** Softmax with an extra logit 0 in the denominator. */
   smoothSoftmax?: boolean;
   /** (numHeads): per-head extra logit in the denominator (attention sink). */
   headSink?: FloatArray;
-  /** (B or 1, numHeads or 1, S, totalSequenceLength), added to the scaled logits. */
+  /** (B or 1, numHeads or 1, S, totalSequenceLength), added to the scaled (and soft-capped) logits. */
   attentionBias?: FloatArray;
   attentionBiasShape?: readonly [number, number, number, number];
 }
@@ -109,6 +111,13 @@ export function groupQueryAttention(a: GroupQueryAttentionArgs): GroupQueryAtten
     checkLength(a.attentionBias, b0 * b1 * b2 * b3, op, 'attentionBias', `[${b0}, ${b1}, ${b2}, ${b3}]`);
   }
   if (a.headSink) checkLength(a.headSink, N, op, 'headSink', `[${N}]`);
+  if (a.positionIds) checkLength(a.positionIds, B * S, op, 'positionIds', `[${B}, ${S}]`);
+  const maxRotaryPos = a.doRotary ? (a.cosCache as FloatArray).length / (a.cacheHalfDim as number) : 0;
+  const rotaryPos = (b: number, s: number, cachePos: number): number => {
+    const pos = a.positionIds ? intAt(a.positionIds, b * S + s) : cachePos;
+    check(pos >= 0 && pos < maxRotaryPos, op, `rotary position ${pos} (batch ${b}, token ${s}) is outside the cos/sin cache of ${maxRotaryPos} rows`);
+    return pos;
+  };
 
   const presentKey = new Float64Array(B * Nkv * presentLength * H);
   const presentValue = new Float64Array(B * Nkv * presentLength * H);
@@ -138,7 +147,7 @@ export function groupQueryAttention(a: GroupQueryAttentionArgs): GroupQueryAtten
         const kData = packed ? a.query : (a.key as FloatArray);
         const vData = packed ? a.query : (a.value as FloatArray);
         if (a.doRotary) {
-          rotateHead(kData, kSrc, kRot, 0, H, rotaryDim, a.cosCache!, a.sinCache!, row, a.rotaryInterleaved ?? false);
+          rotateHead(kData, kSrc, kRot, 0, H, rotaryDim, a.cosCache!, a.sinCache!, rotaryPos(b, s, row), a.rotaryInterleaved ?? false);
           for (let h = 0; h < H; h++) presentKey[pOff + row * H + h] = kRot[h];
         } else {
           for (let h = 0; h < H; h++) presentKey[pOff + row * H + h] = kData[kSrc + h];
@@ -153,20 +162,20 @@ export function groupQueryAttention(a: GroupQueryAttentionArgs): GroupQueryAtten
         const p = past + s;
         if (p >= total) continue; // padding token of a right-padded first prompt
         const qSrc = packed ? (b * S + s) * qStride + n * H : ((b * S + s) * N + n) * H;
-        if (a.doRotary) rotateHead(a.query, qSrc, qRot, 0, H, rotaryDim, a.cosCache!, a.sinCache!, p, a.rotaryInterleaved ?? false);
+        if (a.doRotary) rotateHead(a.query, qSrc, qRot, 0, H, rotaryDim, a.cosCache!, a.sinCache!, rotaryPos(b, s, p), a.rotaryInterleaved ?? false);
         else for (let h = 0; h < H; h++) qRot[h] = a.query[qSrc + h];
-        const lo = W > 0 && p >= W ? p - W + Number(process.env.LO ?? 0) : 0;
+        const lo = W > 0 ? Math.max(0, p - W + 1) : 0;
         let max = -Infinity;
         for (let j = lo; j <= p; j++) {
           let dot = 0;
           for (let h = 0; h < H; h++) dot += qRot[h] * presentKey[kvOff + j * H + h];
           let x = dot * scale;
+          // onnxruntime 1.29 applies the softcap to the scaled logits first, then adds the bias.
+          if (softcap > 0) x = softcap * Math.tanh(x / softcap);
           if (a.attentionBias) {
             const [b0, b1] = a.attentionBiasShape as readonly number[];
             x += a.attentionBias[(((b0 === 1 ? 0 : b) * b1 + (b1 === 1 ? 0 : n)) * S + s) * T + j];
           }
-          if (softcap > 0 && !process.env.BIASAFTER) x = softcap * Math.tanh(x / softcap);
-          if (process.env.BIASAFTER) { x -= a.attentionBias ? a.attentionBias[(((0) * 1 + (0)) * S + s) * T + j] : 0; if (softcap > 0) x = softcap * Math.tanh(x / softcap); x += a.attentionBias ? a.attentionBias[(s) * T + j] : 0; }
           logits[j] = x;
           if (x > max) max = x;
         }

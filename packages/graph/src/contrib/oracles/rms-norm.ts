@@ -68,8 +68,8 @@ export interface SkipSimplifiedLayerNormalizationArgs {
   gamma: FloatArray;
   /** Optional (hidden), added to input + skip (input index 3 of the node). */
   bias?: FloatArray;
-  /** Required attribute in ORT (the kernel refuses a node without it). */
-  epsilon: number;
+  /** ORT default 1e-12 (measured: the schema default, unlike SimplifiedLayerNormalization's 1e-5). */
+  epsilon?: number;
 }
 
 export interface SkipSimplifiedLayerNormalizationResult {
@@ -77,7 +77,10 @@ export interface SkipSimplifiedLayerNormalizationResult {
   output: Float64Array;
   /** Output 3 (`input_skip_bias_sum`): input + skip + bias, the residual stream to carry on. */
   inputSkipBiasSum: Float64Array;
-  /** 1/sqrt(mean(sum²) + ε) per row (ORT output 2; see docs/contrib-ops.md for what ORT fills in). */
+  /**
+   * 1/sqrt(mean(sum²) + ε) per row. ORT declares it as output 2, but onnxruntime-node 1.29 CPU crashes
+   * (SIGSEGV) when output 1 or 2 is requested, so graphs must leave both unnamed.
+   */
   invStdVar: Float64Array;
 }
 
@@ -85,7 +88,7 @@ export interface SkipSimplifiedLayerNormalizationResult {
  * com.microsoft.SkipSimplifiedLayerNormalization: s = input + skip (+ bias); output = s / sqrt(mean(s²) + ε) · gamma.
  *
  * @example
- * const { output, inputSkipBiasSum } = skipSimplifiedLayerNormalization({ input, skip, gamma, hiddenSize: 64, epsilon: 1e-5 });
+ * const { output, inputSkipBiasSum } = skipSimplifiedLayerNormalization({ input, skip, gamma, hiddenSize: 64, epsilon: 1e-6 });
  */
 export function skipSimplifiedLayerNormalization(a: SkipSimplifiedLayerNormalizationArgs): SkipSimplifiedLayerNormalizationResult {
   const op = 'SkipSimplifiedLayerNormalization';
@@ -108,7 +111,7 @@ export function skipSimplifiedLayerNormalization(a: SkipSimplifiedLayerNormaliza
       sum[o + c] = v;
       ss += v * v;
     }
-    const inv = 1 / Math.sqrt(ss / h + a.epsilon);
+    const inv = 1 / Math.sqrt(ss / h + (a.epsilon ?? 1e-12));
     invStdVar[r] = inv;
     for (let c = 0; c < h; c++) output[o + c] = sum[o + c] * inv * a.gamma[c];
   }

@@ -1,0 +1,4 @@
+/**
+ * @mil/distill: distillation losses, the trainer and the stage pipeline.
+ */
+export * from './trainer/index';

@@ -1,0 +1,35 @@
+// The one error class of @mil/distill (lives with the trainer for now; the package entry re-exports it).
+
+/** Every way the distill package can fail, as a stable string a caller can switch on. */
+export type DistillErrorCode =
+  /** An option is missing, out of range or inconsistent (the message names it). */
+  | 'BAD_OPTION'
+  /** `lossAndGrads` returned a gradient that is missing, unknown or of the wrong length. */
+  | 'BAD_GRADS'
+  /** The loss or the gradient norm is NaN or infinite; no update was applied. */
+  | 'NON_FINITE'
+  /** The data source yielded no batch for a whole epoch. */
+  | 'DATA_EXHAUSTED'
+  /** The checkpoint to resume from does not exist. */
+  | 'CHECKPOINT_NOT_FOUND'
+  /** A checkpoint file is missing, truncated, fails its checksum or cannot be parsed. */
+  | 'CHECKPOINT_CORRUPT'
+  /** The checkpoint is intact but does not fit this run (other parameters, shapes, frozen set, seed…). */
+  | 'CHECKPOINT_MISMATCH'
+  /** Writing a checkpoint failed; nothing was published under the step's name. */
+  | 'CHECKPOINT_WRITE_FAILED';
+
+/**
+ * Error raised by `@mil/distill`.
+ *
+ * @example
+ * try { await train(opts); } catch (e) { if (e instanceof DistillError && e.code === 'CHECKPOINT_CORRUPT') ... }
+ */
+export class DistillError extends Error {
+  readonly code: DistillErrorCode;
+  constructor(code: DistillErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DistillError';
+    this.code = code;
+  }
+}

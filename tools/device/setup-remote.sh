@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs ON the device machine, from the repo root, at the start of every `run` call. Source it so the
+# exports (PATH, VK_DRIVER_FILES) stay in the calling shell:
+#
+#   . tools/device/setup-remote.sh            # then: node .device-carry/jobs/x.mjs  (or use tools/device/job.sh)
+#
+# Unpacks .device-carry/node.tar.xz to $DEVICE_ROOT/node/bin/node and ort.tar.xz (+ mods.tar.xz) into
+# $DEVICE_ROOT/job/node_modules (DEVICE_ROOT defaults to /tmp). Idempotent: a warm machine keeps /tmp between
+# back-to-back calls, so an archive whose checksum matches the last unpack is skipped. If `.gl/` was carried and
+# no Vulkan loader is installed, unpacks its .debs into / (the device README's recipe) for the webgpu EP.
+# Set DEVICE_QUIET=1 to skip the report (nvidia-smi, node version, ORT backends).
+_dev_root=${DEVICE_ROOT:-/tmp}
+_dev_carry=${DEVICE_CARRY:-$PWD/.device-carry}
+if [[ ! -d $_dev_carry ]]; then
+  echo "setup-remote: $_dev_carry missing; run tools/device/pack.sh here and name .device-carry in carry" >&2
+  return 1 2>/dev/null || exit 1
+fi
+
+# Unpack archive $1 into dir $2 unless the same archive was unpacked there already.
+_dev_unpack() {
+  local archive=$1 dest=$2 stamp sum
+  [[ -f $archive ]] || return 0
+  stamp="$dest/.stamp.$(basename "$archive")"
+  sum=$(cksum <"$archive")
+  if [[ -f $stamp && "$(cat "$stamp")" == "$sum" ]]; then return 0; fi
+  mkdir -p "$dest"
+  xz -dc -T0 "$archive" | tar -xf - -C "$dest"
+  echo "$sum" >"$stamp"
+  echo "setup-remote: unpacked $(basename "$archive") into $dest" >&2
+}
+
+mkdir -p "$_dev_root/node/bin" "$_dev_root/job/node_modules"
+_dev_unpack "$_dev_carry/node.tar.xz" "$_dev_root/node/bin"
+_dev_unpack "$_dev_carry/ort.tar.xz" "$_dev_root/job/node_modules"
+_dev_unpack "$_dev_carry/mods.tar.xz" "$_dev_root/job/node_modules"
+export PATH="$_dev_root/node/bin:$PATH"
+
+# Vulkan loader for onnxruntime's webgpu EP (Dawn's Vulkan backend dlopens libvulkan.so.1).
+if [[ -d .gl ]] && ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+  echo "setup-remote: installed Vulkan loader from .gl/" >&2
+fi
+if [[ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]]; then
+  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+fi
+
+if [[ -z ${DEVICE_QUIET:-} ]]; then
+  nvidia-smi -L 2>&1 || true
+  echo "node $("$_dev_root/node/bin/node" -v) | nproc $(nproc) | libvulkan: $(ldconfig -p | grep -c 'libvulkan.so.1') | VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
+  (cd "$_dev_root/job" && "$_dev_root/node/bin/node" -e \
+    "const o=require('onnxruntime-node');console.log('ort', o.env.versions.node ?? '', JSON.stringify(o.listSupportedBackends()))") 2>&1 || true
+fi
+unset -f _dev_unpack
