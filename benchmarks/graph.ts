@@ -3,14 +3,14 @@
 // against (a) ORT's own fp32 MatMul throughput on this machine (the ceiling) and (c) the identical step in
 // @tensorflow/tfjs's pure-JS CPU backend (the JS peer).
 //
-//   npm run bench:graph [-- --runs 7] [--tfjs-runs 1] [--skip-tfjs] [--explore]
+//   npm run bench:graph [-- --runs 9] [--tfjs-runs 1] [--skip-tfjs] [--explore]   (flags: see benchmarks/README.md)
 //
 // FLOPs are counted analytically: 2·M·N·K per matmul of the forward pass (dense causal scores: the full T×T
 // product is computed by both implementations), times 3 for forward + backward (each matmul has two gradient
 // matmuls of the same size). Elementwise work (norms, RoPE, softmax, SiLU, AdamW) is not counted.
-import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import {
+  AdamW,
   Graph,
   Runner,
   add,
@@ -56,11 +56,12 @@ const THREADS = 2;
 const CEILING_N = 1024;
 const SEED = 20241129;
 
-const RUNS = numberFlag('runs', 7); // interleaved rounds: each times the ceiling and one @mil/graph step
+const RUNS = numberFlag('runs', 9); // interleaved rounds: each times the ceiling and one @mil/graph step
 const WARMUP = numberFlag('warmup', 2);
 const TFJS_RUNS = numberFlag('tfjs-runs', 1);
 const SKIP_TFJS = flag('skip-tfjs') === true;
 const EXPLORE = flag('explore') === true;
+const EXPLORE_ROUNDS = numberFlag('explore-rounds', 7);
 const MASK_VALUE = -1e9; // additive causal mask (exp underflows to exactly 0 in fp32 either way)
 
 const log = (s = '') => process.stdout.write(s + '\n');
@@ -156,42 +157,6 @@ const FLOP_COUNTING =
   'elementwise ops, softmax, norms, RoPE and AdamW not counted';
 const CEILING_FLOPS = 2 * CEILING_N ** 3;
 
-// ---------------------------------------------------------------- TEMPORARY AdamW
-// TEMPORARY: @mil/graph's AdamW (packages/graph/src/optim) is not re-exported from '@mil/graph' yet. This minimal
-// typed-array loop uses the same torch equations; replace it with `import { AdamW } from '@mil/graph'` once exported.
-class AdamW {
-  #t = 0;
-  readonly #slots: { data: Float32Array; m: Float32Array; v: Float32Array; wd: number; name: string }[];
-  constructor(
-    params: { name: string; data: Float32Array; shape: number[] }[],
-    readonly o: { lr: number; betas: readonly [number, number]; eps: number; weightDecay: number },
-  ) {
-    this.#slots = params.map((p) => ({
-      name: p.name,
-      data: p.data,
-      m: new Float32Array(p.data.length),
-      v: new Float32Array(p.data.length),
-      wd: p.shape.length > 1 ? o.weightDecay : 0,
-    }));
-  }
-  step(grads: Map<string, Float32Array>): void {
-    this.#t++;
-    const [b1, b2] = this.o.betas;
-    const stepSize = this.o.lr / (1 - Math.pow(b1, this.#t));
-    const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, this.#t));
-    for (const s of this.#slots) {
-      const g = grads.get(s.name)!;
-      const decay = 1 - this.o.lr * s.wd;
-      const { data: p, m, v } = s;
-      for (let i = 0; i < p.length; i++) {
-        const mi = (m[i] = b1 * m[i] + (1 - b1) * g[i]);
-        const vi = (v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]);
-        p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + this.o.eps);
-      }
-    }
-  }
-}
-
 // ---------------------------------------------------------------- @mil/graph: the training step as one ONNX graph
 
 interface MilVariant {
@@ -267,6 +232,8 @@ interface MilTrainer {
   step(): Promise<number>;
   /** L2 norm over all gradients of the last step. */
   lastGradNorm(): number;
+  /** Milliseconds of the last step spent in the ORT session run and in AdamW. */
+  lastSplit(): { runMs: number; adamwMs: number };
   nodeCount: number;
   release(): Promise<void>;
 }
@@ -282,14 +249,18 @@ async function createMilTrainer(v: MilVariant, init: { weights: Map<string, Floa
   );
   const xFeed = { data: init.x, dims: [B, T, D] };
   let grads = new Map<string, Float32Array>();
+  let adamwMs = 0;
   return {
     nodeCount,
     async step() {
       const out = await runner.run({ x: xFeed });
       grads = new Map(PARAMS.map((p) => [p.name, out[gradOutput.get(p.name)!].data as Float32Array]));
+      const t0 = performance.now();
       opt.step(grads);
+      adamwMs = performance.now() - t0;
       return (out.loss.data as Float32Array)[0];
     },
+    lastSplit: () => ({ runMs: runner.lastRunMs, adamwMs }),
     lastGradNorm: () => Math.sqrt([...grads.values()].reduce((s, a) => s + a.reduce((t, u) => t + u * u, 0), 0)),
     release: () => runner.release(),
   };
@@ -392,20 +363,28 @@ function createTfjsTrainer(init: { weights: Map<string, Float32Array>; x: Float3
 const gflops = (flops: number, ms: number) => flops / ms / 1e6;
 const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-30);
 
+/** Graph variants stepped round-robin (same load for all); min and median ms per variant. */
 async function explore(init: ReturnType<typeof initialData>): Promise<Cell[][]> {
-  const rows: Cell[][] = [];
-  const variants: MilVariant[] = [];
-  for (const optimization of ['all', 'extended', 'basic', 'disabled'] as const)
-    for (const fused of [true, false]) variants.push({ fuseQkv: fused, fuseGateUp: fused, optimization });
+  const variants: MilVariant[] = [
+    BEST_VARIANT,
+    { ...BEST_VARIANT, fuseQkv: false, fuseGateUp: false },
+    { ...BEST_VARIANT, optimization: 'extended' },
+    { ...BEST_VARIANT, optimization: 'basic' },
+    { ...BEST_VARIANT, optimization: 'disabled' },
+  ];
+  const trainers = [];
   for (const v of variants) {
     const trainer = await createMilTrainer(v, init);
     for (let i = 0; i < WARMUP; i++) await trainer.step();
-    const samples: number[] = [];
-    for (let i = 0; i < 5; i++) samples.push(await timeOnce(() => trainer.step()));
+    trainers.push({ v, trainer, ms: [] as number[] });
+  }
+  for (let r = 0; r < EXPLORE_ROUNDS; r++) for (const t of trainers) t.ms.push(await timeOnce(() => t.trainer.step()));
+  const rows: Cell[][] = [];
+  for (const { v, trainer, ms } of trainers) {
     await trainer.release();
-    const ms = median(samples);
-    rows.push([`opt=${v.optimization} ${v.fuseQkv ? 'fused qkv+gate/up' : 'separate matmuls'}`, trainer.nodeCount, ms, gflops(STEP_FLOPS, ms)]);
-    log(`  explore: ${rows[rows.length - 1].map((c) => (typeof c === 'number' ? fmt(c) : c)).join('  ')}`);
+    const med = median(ms);
+    const fusion = v.fuseQkv ? 'fused qkv, fused gate/up' : 'separate q/k/v/gate/up matmuls';
+    rows.push([`opt=${v.optimization}, ${fusion}`, trainer.nodeCount, Math.min(...ms), med, gflops(STEP_FLOPS, med)]);
   }
   return rows;
 }
@@ -418,7 +397,8 @@ async function main(): Promise<void> {
 
   const exploreRows = EXPLORE ? await explore(init) : [];
 
-  // (a) and (b), interleaved round by round so that both see the same machine load.
+  // (a) and (b) are measured in rounds (3 + 3 MatMul runs, one training step) so that both see the same machine
+  // load; more rounds follow each tfjs step, so the medians span the window in which (c) was timed too.
   const mmFed = await createMatmul(false);
   const mmPacked = await createMatmul(true);
   const mil = await createMilTrainer(BEST_VARIANT, init);
@@ -433,43 +413,45 @@ async function main(): Promise<void> {
   const fedMs: number[] = [];
   const packedMs: number[] = [];
   const stepMs: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
+  const runMs: number[] = [];
+  const adamwMs: number[] = [];
+  const measureRound = async () => {
     for (let i = 0; i < 3; i++) fedMs.push(await timeOnce(() => mmFed.run()));
     for (let i = 0; i < 3; i++) packedMs.push(await timeOnce(() => mmPacked.run()));
     stepMs.push(await timeOnce(async () => milLosses.push(await mil.step())));
+    runMs.push(mil.lastSplit().runMs);
+    adamwMs.push(mil.lastSplit().adamwMs);
     rss.sample();
+  };
+  for (let r = 0; r < RUNS; r++) await measureRound();
+  log(`@mil/graph step: ${stepMs.map((v) => fmt(v)).join(', ')} ms`);
+
+  // (c) tfjs: 1 warm-up (step 1 at the initial weights: the loss check) + TFJS_RUNS timed steps.
+  const tfjsLosses: number[] = [];
+  let tfjsGradNorm0 = NaN;
+  const tfjsSamples: number[] = [];
+  if (!SKIP_TFJS) {
+    await tf.setBackend('cpu');
+    await tf.ready();
+    const tfj = createTfjsTrainer(init);
+    for (let i = 0; i <= TFJS_RUNS; i++) {
+      const ms = await timeOnce(() => tfjsLosses.push(tfj.step()));
+      if (i === 0) tfjsGradNorm0 = tfj.lastGradNorm();
+      else tfjsSamples.push(ms);
+      log(`tfjs (${tf.getBackend()} backend) ${i === 0 ? 'warm-up' : 'timed'} step: ${fmt(ms)} ms`);
+      rss.sample();
+      await measureRound();
+    }
+    tfj.dispose();
   }
   await Promise.all([mmFed.release(), mmPacked.release(), mil.release()]);
+  const { peakBytes } = rss.stop();
   const fed = summarise(fedMs);
   const packed = summarise(packedMs);
   const step = summarise(stepMs);
   const ceilingGflops = Math.max(gflops(CEILING_FLOPS, fed.medianMs), gflops(CEILING_FLOPS, packed.medianMs));
   const milGflops = gflops(STEP_FLOPS, step.medianMs);
-  const rssAfterMil = rss.peakBytes;
-
-  // (c) tfjs, 1 warm-up (= step 1, also the loss check at the initial weights) + TFJS_RUNS timed steps.
-  let tfjsMs = NaN;
-  const tfjsLosses: number[] = [];
-  let tfjsGradNorm0 = NaN;
-  let tfjsSamples: number[] = [];
-  if (!SKIP_TFJS) {
-    await tf.setBackend('cpu');
-    await tf.ready();
-    const tfj = createTfjsTrainer(init);
-    log(`tfjs (${tf.getBackend()} backend): warm-up step…`);
-    const warmMs = await timeOnce(() => tfjsLosses.push(tfj.step()));
-    tfjsGradNorm0 = tfj.lastGradNorm();
-    rss.sample();
-    log(`  warm-up ${fmt(warmMs)} ms`);
-    for (let i = 0; i < TFJS_RUNS; i++) {
-      tfjsSamples.push(await timeOnce(() => tfjsLosses.push(tfj.step())));
-      rss.sample();
-      log(`  timed ${fmt(tfjsSamples[i])} ms`);
-    }
-    tfj.dispose();
-    tfjsMs = median(tfjsSamples);
-  }
-  const { peakBytes } = rss.stop();
+  const tfjsMs = tfjsSamples.length ? median(tfjsSamples) : NaN;
   const tfjsGflops = gflops(STEP_FLOPS, tfjsMs);
 
   // Guard: both implementations compute the same loss (step 1: initial weights; step 2: after one AdamW step).
@@ -496,52 +478,54 @@ async function main(): Promise<void> {
   ].map((r) => r.map((c) => (typeof c === 'number' && !Number.isNaN(c) ? Number(c.toPrecision(7)) : c)))));
   if (exploreRows.length) {
     log();
-    log(formatTable(['@mil/graph variant', 'nodes', 'ms/step', 'GFLOP/s'], exploreRows));
+    log(formatTable(['@mil/graph variant (round-robin)', 'nodes', 'min ms', 'median ms', 'GFLOP/s'], exploreRows));
   }
   log();
-  log(`peak RSS ${fmt(peakBytes / MiB)} MiB (after ORT part: ${fmt(rssAfterMil / MiB)} MiB)`);
+  log(`@mil/graph step split (medians): ORT session run ${fmt(median(runMs))} ms, AdamW ${fmt(median(adamwMs))} ms`);
+  log(`peak RSS ${fmt(peakBytes / MiB)} MiB`);
   if (!SKIP_TFJS && !lossesAgree) log(`WARNING: @mil/graph and tfjs losses differ by more than 1e-4 relative`);
 
-  const round = (v: number, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)) : null);
+  const r4 = (v: number, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)) : null);
   reportResult({
     bench: 'graph',
     metric: 'fraction_of_matmul_ceiling',
-    value: round(milGflops / ceilingGflops)!,
+    value: r4(milGflops / ceilingGflops)!,
     unit: 'ratio',
-    ratio_vs_tfjs: round(tfjsMs / step.medianMs),
+    ratio_vs_tfjs: r4(tfjsMs / step.medianMs),
     goal: { ratio_vs_tfjs: 20, fraction_of_matmul_ceiling: 0.35 },
-    graph_gflops: round(milGflops),
-    graph_ms_per_step: round(step.medianMs),
-    graph_ms_samples: step.samplesMs.map((v) => round(v, 5)),
-    tfjs_gflops: round(tfjsGflops),
-    tfjs_ms_per_step: round(tfjsMs),
-    tfjs_ms_samples: tfjsSamples.map((v) => round(v, 5)),
-    matmul_ceiling_gflops: round(ceilingGflops),
-    matmul_fed_gflops: round(gflops(CEILING_FLOPS, fed.medianMs)),
-    matmul_prepacked_gflops: round(gflops(CEILING_FLOPS, packed.medianMs)),
+    fraction_from_min_times: r4(gflops(STEP_FLOPS, step.minMs) / gflops(CEILING_FLOPS, Math.min(fed.minMs, packed.minMs))),
+    graph_gflops: r4(milGflops),
+    graph_ms_per_step: r4(step.medianMs),
+    graph_ms_samples: step.samplesMs.map((v) => r4(v, 5)),
+    graph_ms_split: { ort_run: r4(median(runMs)), adamw: r4(median(adamwMs)) },
+    tfjs_gflops: r4(tfjsGflops),
+    tfjs_ms_per_step: r4(tfjsMs),
+    tfjs_ms_samples: tfjsSamples.map((v) => r4(v, 5)),
+    matmul_ceiling_gflops: r4(ceilingGflops),
+    matmul_fed_gflops: r4(gflops(CEILING_FLOPS, fed.medianMs)),
+    matmul_prepacked_gflops: r4(gflops(CEILING_FLOPS, packed.medianMs)),
     matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${THREADS} threads; ceiling = faster of B fed / B pre-packed`,
     flops_per_step: STEP_FLOPS,
     flops_forward: FWD_FLOPS,
     flop_counting: FLOP_COUNTING,
+    flops_forward_by_matmul: Object.fromEntries(FWD_MATMULS.map((c) => [`${c.what} (${c.batch > 1 ? `${c.batch}×` : ''}${c.m}×${c.n}×${c.k})`, 2 * c.m * c.n * c.k * c.batch])),
     loss_graph: milLosses.slice(0, 2),
     loss_tfjs: tfjsLosses.slice(0, 2),
-    loss_rel_diff: lossRel.map((v) => round(v, 3)),
+    loss_rel_diff: lossRel.map((v) => r4(v, 3)),
     losses_agree: lossesAgree,
     block: { ...BLOCK, headDim: HEAD_DIM, loss: 'mean(y²) of the block output', causalMask: 'additive -1e9' },
     adamw: ADAMW,
     graph_variant: { ...BEST_VARIANT, threads: THREADS, ep: 'cpu', nodes: mil.nodeCount },
-    explore: exploreRows.length ? exploreRows.map(([what, nodes, ms, gf]) => ({ what, nodes, ms_per_step: round(ms as number), gflops: round(gf as number) })) : undefined,
-    peak_rss_mib: round(peakBytes / MiB),
+    explore: exploreRows.length
+      ? exploreRows.map(([what, nodes, min, med, gf]) => ({ what, nodes, min_ms: r4(min as number), median_ms: r4(med as number), gflops: r4(gf as number) }))
+      : undefined,
+    peak_rss_mib: r4(peakBytes / MiB),
     runs: { rounds: RUNS, warmup: WARMUP, tfjs_warmup: 1, tfjs_timed: tfjsSamples.length },
     host: hostInfo(),
   });
 }
 
-export { buildMilStep, initialData, PARAMS, STEP_FLOPS, type MilVariant };
-
-// Run only when executed directly (the builders above can be imported for profiling).
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
-  main().catch((e) => {
-    process.stderr.write(`bench:graph failed: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
+main().catch((e) => {
+  process.stderr.write(`bench:graph failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

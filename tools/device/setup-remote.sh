@@ -35,20 +35,39 @@ _dev_unpack "$_dev_carry/ort.tar.xz" "$_dev_root/job/node_modules"
 _dev_unpack "$_dev_carry/mods.tar.xz" "$_dev_root/job/node_modules"
 export PATH="$_dev_root/node/bin:$PATH"
 
-# Vulkan loader for onnxruntime's webgpu EP (Dawn's Vulkan backend dlopens libvulkan.so.1).
-if [[ -d .gl ]] && ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
-  for f in .gl/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-  echo "setup-remote: installed Vulkan loader from .gl/" >&2
+# Vulkan loader + glvnd for onnxruntime's webgpu EP (Dawn's Vulkan backend dlopens libvulkan.so.1, whose NVIDIA
+# ICD libGLX_nvidia.so.0 needs glvnd's libGLdispatch). .gl/ holds the debs of the device README's recipe.
+# On the device (driver mounted at /usr/local/nvidia) follow that README: unpack into / and ldconfig. Anywhere else
+# (a local dry run) never touch /: unpack into $DEVICE_ROOT/gl and point LD_LIBRARY_PATH at it (dlopen honours it).
+if [[ -d .gl ]]; then
+  if [[ -d /usr/local/nvidia && $(id -u) == 0 ]]; then
+    if [[ ! -f $_dev_root/.gl-installed ]] && ! ldconfig -p | grep -q 'libvulkan.so.1'; then
+      for f in .gl/*.deb; do dpkg -x "$f" /; done
+      ldconfig
+      echo "setup-remote: installed Vulkan loader + glvnd from .gl/ into /" >&2
+    fi
+    touch "$_dev_root/.gl-installed"
+  else
+    [[ -e $_dev_root/gl/usr/lib/x86_64-linux-gnu/libvulkan.so.1 ]] || for f in .gl/*.deb; do dpkg -x "$f" "$_dev_root/gl"; done
+    export LD_LIBRARY_PATH="$_dev_root/gl/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    echo "setup-remote: Vulkan loader from .gl/ in $_dev_root/gl (LD_LIBRARY_PATH)" >&2
+  fi
 fi
-if [[ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]]; then
-  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+# Which NVIDIA Vulkan ICD: the driver's own (GLX library) or, with DEVICE_VK_ICD=egl, a copy naming the EGL library,
+# which NVIDIA documents for headless use.
+_dev_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [[ -f $_dev_icd ]]; then
+  if [[ ${DEVICE_VK_ICD:-} == egl ]]; then
+    sed 's/libGLX_nvidia\.so\.0/libEGL_nvidia.so.0/' "$_dev_icd" >"$_dev_root/nvidia_egl_icd.json"
+    _dev_icd=$_dev_root/nvidia_egl_icd.json
+  fi
+  export VK_DRIVER_FILES=$_dev_icd
   export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 fi
 
 if [[ -z ${DEVICE_QUIET:-} ]]; then
-  nvidia-smi -L 2>&1 || true
-  echo "node $("$_dev_root/node/bin/node" -v) | nproc $(nproc) | libvulkan: $(ldconfig -p | grep -c 'libvulkan.so.1') | VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
+  command -v nvidia-smi >/dev/null && nvidia-smi -L
+  echo "node $("$_dev_root/node/bin/node" -v) | nproc $(nproc) | libvulkan in ldconfig: $(ldconfig -p | grep -c 'libvulkan.so.1') | VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
   (cd "$_dev_root/job" && "$_dev_root/node/bin/node" -e \
     "const o=require('onnxruntime-node');console.log('ort', o.env.versions.node ?? '', JSON.stringify(o.listSupportedBackends()))") 2>&1 || true
 fi

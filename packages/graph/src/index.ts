@@ -21,3 +21,4 @@ export { mulberry32, randn } from './testing/rng';
 export { gradients } from './autodiff/gradients';
 export { Runner, toOrt, providerAvailable, ortLibraryDir } from './runner';
 export type { ExecutionProvider, RunnerOptions, HostTensor } from './runner';
+export * from './optim/index';

@@ -2,18 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../src/errors';
 import { AdamW, type NamedParam } from '../src/optim/index';
+import { mulberry32 } from '../src/testing/rng';
 
 // --- seeded test data -------------------------------------------------------------------------------------
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function normal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 }

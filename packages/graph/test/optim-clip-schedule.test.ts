@@ -2,17 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../src/errors';
 import { clipGradNorm, globalGradNorm, lrSchedule, scheduleFactor, validateSchedule } from '../src/optim/index';
+import { mulberry32 } from '../src/testing/rng';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function randomGrads(seed: number, scale: number): Map<string, Float32Array> {
   const rand = mulberry32(seed);
   const m = new Map<string, Float32Array>();

@@ -54,4 +54,54 @@ export {
   type MultiStepVerifyResult,
 } from './oracle/multi-step-verify';
 
-// ---- graph forms (src/graph/) are exported below by their owner ---------------------------------------------
+// ---- graph forms (src/graph/) ---------------------------------------------------------------------------------
+export { ssmDeltaGraph, type SsmDeltaOptions } from './graph/delta';
+export {
+  type Mamba2GraphParams,
+  type Mamba2DeltaOptions,
+  type Mamba2ScanGraphInput,
+  type Mamba2ScanGraphResult,
+  type Mamba1GraphParams,
+  type Mamba1DeltaOptions,
+  type Mamba1ScanGraphInput,
+  type Mamba1ScanGraphResult,
+} from './graph/inputs';
+export { mamba2ScanGraph, type Mamba2ScanGraphOptions } from './graph/mamba2-chunked';
+export { mamba1ScanGraph, type Mamba1ScanGraphOptions } from './graph/mamba1-chunked';
+export { gatedRmsNormGraph, type GatedRmsNormGraphInput, type GatedRmsNormGraphOptions } from './graph/gated-rms-norm';
+export {
+  causalConv1dGraph,
+  causalConv1dUpdateGraph,
+  causalConv1dRingGraph,
+  type CausalConv1dGraphParams,
+  type CausalConv1dGraphInput,
+  type CausalConv1dUpdateGraphInput,
+  type CausalConv1dRingGraphInput,
+  type CausalConv1dGraphOptions,
+  type CausalConv1dGraphResult,
+} from './graph/causal-conv1d';
+export { type Mamba2StateLayout } from './graph/state-layout';
+export {
+  mamba2PrefillGraph,
+  mamba2DecodeStepGraph,
+  type Mamba2InferenceOptions,
+  type Mamba2StepGraphInput,
+  type Mamba2StepGraphResult,
+} from './graph/mamba2-inference';
+export {
+  mamba1PrefillGraph,
+  mamba1DecodeStepGraph,
+  type Mamba1StepGraphInput,
+  type Mamba1StepGraphOptions,
+  type Mamba1StepImpl,
+  type Mamba1StepGraphResult,
+} from './graph/mamba1-inference';
+export {
+  mamba2MultiStepVerifyGraph,
+  mamba1MultiStepVerifyGraph,
+  type Mamba2MultiStepVerifyGraphInput,
+  type Mamba1MultiStepVerifyGraphInput,
+  type Mamba2VerifyCacheGraph,
+  type Mamba1VerifyCacheGraph,
+  type MultiStepVerifyGraphResult,
+} from './graph/multi-step-verify';

@@ -136,10 +136,13 @@ export async function writeCheckpoint(dir: string, input: WriteCheckpointInput):
   }
 }
 
-/** Delete all but the newest `keepLast` checkpoints, and temporary directories left by crashed writes. */
-export async function pruneCheckpoints(dir: string, keepLast: number): Promise<void> {
-  const all = await listCheckpoints(dir);
-  for (const c of all.slice(0, Math.max(0, all.length - keepLast))) await rm(c.path, { recursive: true, force: true });
+/**
+ * Delete all but the newest `keepLast` checkpoints. `current` (the one just written) is always kept, even when
+ * checkpoints of later steps exist (left by a run this one was resumed behind).
+ */
+export async function pruneCheckpoints(dir: string, keepLast: number, current: string): Promise<void> {
+  const others = (await listCheckpoints(dir)).filter((c) => c.path !== current);
+  for (const c of others.slice(0, Math.max(0, others.length - (keepLast - 1)))) await rm(c.path, { recursive: true, force: true });
 }
 
 /** Remove `.tmp-*` / `.old-*` directories of earlier, interrupted writes (never a published checkpoint). */
@@ -186,7 +189,11 @@ export async function openCheckpoint(path: string): Promise<OpenedCheckpoint> {
     if (code === 'ENOENT' && !(await exists(path))) {
       throw new DistillError('CHECKPOINT_NOT_FOUND', `checkpoint directory ${path} does not exist`, { cause: e });
     }
-    throw new DistillError('CHECKPOINT_CORRUPT', `${statePath} cannot be read (${code ?? (e as Error).message})`, { cause: e });
+    throw new DistillError(
+      'CHECKPOINT_CORRUPT',
+      `${statePath} cannot be read (${code ?? (e as Error).message}); resume takes a step-NNNNNN directory or 'latest'`,
+      { cause: e },
+    );
   }
   const state = parseTrainerState(text, statePath);
   for (const file of [MODEL_FILE, OPTIMIZER_FILE]) {

@@ -95,12 +95,17 @@ export class Trainer<B> {
     if (!o.data || typeof o.data.batches !== 'function') bad('data must have a batches(epochSeed, position) method');
 
     // Shapes: given ones must match the data; the rest are 1-D.
-    const given = o.shapes === undefined ? new Map<string, readonly number[]>() : o.shapes instanceof Map ? o.shapes : new Map(Object.entries(o.shapes));
+    const given: ReadonlyMap<string, readonly number[]> =
+      o.shapes === undefined
+        ? new Map()
+        : o.shapes instanceof Map
+          ? (o.shapes as ReadonlyMap<string, readonly number[]>)
+          : new Map(Object.entries(o.shapes as Readonly<Record<string, readonly number[]>>));
     this.#shapes = new Map();
     for (const [name, data] of o.params) {
       if (!(data instanceof Float32Array)) bad(`parameter '${name}' must be a Float32Array`);
-      const shape = given.get(name) ?? [data.length];
-      const n = shape.reduce((a, b) => a * b, 1);
+      const shape: readonly number[] = given.get(name) ?? [data.length];
+      const n = shape.reduce((a: number, b: number) => a * b, 1);
       if (n !== data.length) bad(`shape [${shape.join(', ')}] of '${name}' has ${n} elements, the array has ${data.length}`);
       this.#shapes.set(name, [...shape]);
     }
@@ -358,7 +363,7 @@ export class Trainer<B> {
       fsync: ck.fsync,
     });
     this.#lastCheckpoint = path;
-    await pruneCheckpoints(ck.dir, ck.keepLast);
+    await pruneCheckpoints(ck.dir, ck.keepLast, path);
     o.onCheckpoint?.(path, this.#step);
   }
 

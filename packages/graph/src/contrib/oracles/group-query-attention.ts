@@ -93,6 +93,8 @@ export function groupQueryAttention(a: GroupQueryAttentionArgs): GroupQueryAtten
   const T = a.totalSequenceLength;
   const presentLength = Math.max(T, pastBuf);
   const firstPrompt = S === T;
+  // Mirrors the CPU kernel's refusal (onnxruntime 1.29): multi-token steps on a cache need batch 1.
+  check(firstPrompt || S === 1 || B === 1, op, `batch_size must be 1 when sequenceLength (${S}) > 1 and past context is given (onnxruntime CPU refuses it)`);
   const scale = a.scale && a.scale !== 0 ? a.scale : 1 / Math.sqrt(H);
   const softcap = a.softcap ?? 0;
   const W = a.localWindowSize ?? -1;

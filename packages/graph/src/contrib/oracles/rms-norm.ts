@@ -7,8 +7,13 @@ export interface SimplifiedLayerNormalizationArgs {
   /** X, row-major with shape `shape`. */
   x: FloatArray;
   shape: readonly number[];
-  /** Scale with the normalized shape (shape[axis:]), i.e. its element count is the product of those dims. */
+  /** Scale, numpy-broadcast against X (aligned right). Default shape: the normalized dims shape[axis:]. */
   scale: FloatArray;
+  /**
+   * Shape of `scale` when it is not shape[axis:]; e.g. (groups, C) against X (…, groups, C) with axis −1
+   * gives per-group weights (onnxruntime 1.29 CPU accepts this; used for Mamba-2's grouped RMSNorm).
+   */
+  scaleShape?: readonly number[];
   /** First normalized axis (negative counts from the end). ORT default -1. */
   axis?: number;
   /** ORT default 1e-5. */
@@ -40,16 +45,33 @@ export function simplifiedLayerNormalization(a: SimplifiedLayerNormalizationArgs
   let cols = 1;
   for (let i = axis; i < rank; i++) cols *= a.shape[i];
   checkLength(a.x, rows * cols, op, 'x', `[${a.shape.join(', ')}]`);
-  checkLength(a.scale, cols, op, 'scale', `[${a.shape.slice(axis).join(', ')}]`);
+  const scaleShape = a.scaleShape ?? a.shape.slice(axis);
+  check(scaleShape.length <= rank, op, `scale rank ${scaleShape.length} exceeds input rank ${rank}`);
+  checkLength(a.scale, scaleShape.reduce((p, d) => p * d, 1), op, 'scale', `[${scaleShape.join(', ')}]`);
+  // Element strides of scale, aligned to X's trailing dims; broadcast dims (size 1) get stride 0.
+  const scaleStride = new Array<number>(rank).fill(0);
+  for (let i = scaleShape.length - 1, st = 1; i >= 0; i--) {
+    const xi = rank - scaleShape.length + i;
+    check(scaleShape[i] === a.shape[xi] || scaleShape[i] === 1, op,
+      `scale shape [${scaleShape.join(', ')}] does not broadcast against input shape [${a.shape.join(', ')}]`);
+    scaleStride[xi] = scaleShape[i] === 1 ? 0 : st;
+    st *= scaleShape[i];
+  }
   const y = new Float64Array(rows * cols);
   const invStdVar = new Float64Array(rows);
+  const coord = new Array<number>(rank).fill(0);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let ss = 0;
     for (let c = 0; c < cols; c++) ss += a.x[o + c] * a.x[o + c];
     const inv = 1 / Math.sqrt(ss / cols + eps);
     invStdVar[r] = inv;
-    for (let c = 0; c < cols; c++) y[o + c] = a.x[o + c] * inv * a.scale[c];
+    for (let c = 0; c < cols; c++) {
+      let si = 0;
+      for (let d = 0; d < rank; d++) si += coord[d] * scaleStride[d];
+      y[o + c] = a.x[o + c] * inv * a.scale[si];
+      for (let d = rank - 1; d >= 0 && ++coord[d] === a.shape[d]; d--) coord[d] = 0;
+    }
   }
   return { y, invStdVar };
 }
