@@ -45,6 +45,8 @@ import {
   summarise,
   timeOnce,
   type Cell,
+  createMatmulProbe,
+  type MatmulProbe,
 } from './lib/index';
 
 // ---------------------------------------------------------------- configuration
@@ -267,17 +269,8 @@ async function createMilTrainer(v: MilVariant, init: { weights: Map<string, Floa
 }
 
 /** (a) A single fp32 MatMul n×n×n; `prepacked` embeds B as an initializer (ORT pre-packs it at load). */
-async function createMatmul(prepacked: boolean): Promise<{ run(): Promise<unknown>; release(): Promise<void> }> {
-  const rand = mulberry32(SEED + 1);
-  const aData = randn(rand, CEILING_N * CEILING_N);
-  const bData = randn(rand, CEILING_N * CEILING_N, 1 / Math.sqrt(CEILING_N));
-  const g = new Graph('matmul_ceiling');
-  const a = g.input('a', 'float32', [CEILING_N, CEILING_N]);
-  const b = prepacked ? g.param('b', 'float32', [CEILING_N, CEILING_N]) : g.input('b', 'float32', [CEILING_N, CEILING_N]);
-  const model = g.toModel({ outputs: { c: matmul(a, b) }, weights: 'initializers', weightData: () => bData });
-  const runner = await Runner.create(model, { ep: 'cpu', threads: THREADS, optimization: 'all' });
-  const feeds = { a: { data: aData, dims: [CEILING_N, CEILING_N] }, ...(prepacked ? {} : { b: { data: bData, dims: [CEILING_N, CEILING_N] } }) };
-  return { run: () => runner.run(feeds), release: () => runner.release() };
+function createMatmul(prepacked: boolean): Promise<MatmulProbe> {
+  return createMatmulProbe({ n: CEILING_N, threads: THREADS, prepacked, seed: SEED + 1 });
 }
 
 // ---------------------------------------------------------------- tfjs: the identical step, pure-JS CPU backend

@@ -5,3 +5,4 @@ export { fmt, formatTable, type Cell } from './table';
 export { startRssSampler, MiB, type RssSampler } from './rss';
 export { reportResult, writeJsonAtomic, hostInfo, RESULTS_DIR, type BenchResult } from './results';
 export { flag, numberFlag } from './args';
+export { createMatmulProbe, type MatmulProbe, type MatmulProbeOptions } from './matmul-ceiling';

@@ -17,8 +17,13 @@ export interface RunnerOptions {
   threads?: number;
   /** ORT graph optimisation level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Keep these outputs on the GPU (webgpu only). */
+  /** Keep these outputs on the GPU (webgpu only). Reading them back aborts onnxruntime-node 1.29 (tools/device/README.md). */
   gpuOutputs?: string[];
+  /**
+   * Let idle intra-op threads spin (ORT default true). Off helps on busy machines with few cores: measured 435 vs
+   * 587 ms per training step on the loaded 2-core dev box (benchmarks/README.md).
+   */
+  spinning?: boolean;
 }
 
 /** A host tensor: typed-array data with its dims (float16 as Uint16Array bits). */
@@ -107,6 +112,7 @@ export class Runner {
       executionProviders: [ep],
       graphOptimizationLevel: opts.optimization ?? 'all',
       ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+      ...(opts.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
       ...(opts.gpuOutputs ? { preferredOutputLocation: Object.fromEntries(opts.gpuOutputs.map((n) => [n, 'gpu-buffer' as const])) } : {}),
     };
     let session: ort.InferenceSession;

@@ -19,3 +19,4 @@ export { llamaTokenizerConfig, SIMPLE_CHAT_TEMPLATE, type LlamaTokenizerConfig }
 export { saveTokenizer, stringifyTokenizerJson } from './tokenizer/save-tokenizer';
 export { charsPerToken } from './tokenizer/compression';
 export { initLlamaWeights } from './llama/init';
+export { loadLlama, type LoadedLlama } from './llama/load';

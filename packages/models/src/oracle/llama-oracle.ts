@@ -120,8 +120,9 @@ function resolvePositions(positions: number[][] | undefined, batch: number, len:
 /**
  * One decoder layer, updating `h` [batch, L, d] in place; returns the layer's cache after this call: keys
  * (after RoPE) and values of the past and these L positions, each `[batch, kvHeads, past + L, headDim]`.
+ * @internal (also runs the attention layers of the hybrid oracle)
  */
-function decoderLayer(
+export function decoderLayer(
   r: ResolvedLlamaConfig,
   w: LayerWeights,
   h: Float64Array,
@@ -219,8 +220,8 @@ function decoderLayer(
   return { key: fullKey, value: fullValue };
 }
 
-/** `y = x Wᵀ + bias` with HF Linear layout `W [out, in]`; x is `[rows, in]`. */
-function linear(
+/** `y = x Wᵀ + bias` with HF Linear layout `W [out, in]`; x is `[rows, in]`. @internal */
+export function linear(
   x: Float64Array,
   rows: number,
   inDim: number,

@@ -1,0 +1,103 @@
+// Runs a list of distillation stages: builds the student of each stage (from the teacher, or by progressive
+// re-initialisation from the previous stage), compiles its KD step against the frozen teacher and trains it.
+import type { ExecutionProvider } from '@mil/graph';
+import type { HybridConfig } from '@mil/checkpoint';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, type LlamaOracleConfig } from '@mil/models';
+import { initStudentFromTeacher, makeHybridConfig, progressiveReinit } from '@mil/weight-transfer';
+import { TeacherSignal } from '../teacher-signal';
+import { compileKdStep } from '../kd-step';
+import { arrayDataSource, train, type ProgressEvent, type StepRecord } from '../trainer';
+import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-windows';
+import type { TokenBatch } from '../train-step';
+import { isTrainable, type StageSpec } from './stages';
+
+export interface DistillHybridOptions {
+  teacherConfig: LlamaOracleConfig;
+  teacherWeights: ReadonlyMap<string, Float32Array>;
+  variant: 'mamba1' | 'mamba2';
+  stages: StageSpec[];
+  /** Mamba mixers initialised from attention (the paper) or randomly (the ablation). */
+  init?: 'attention' | 'random';
+  seed?: number;
+  /** Training token stream, cut into windows of `seq` + 1. */
+  tokens: Int32Array;
+  seq: number;
+  batch: number;
+  ep?: ExecutionProvider;
+  threads?: number;
+  /** Per-stage checkpoint folders go under this directory (resumable); none = no checkpoints. */
+  checkpointDir?: string;
+  onProgress?: (stage: StageSpec, event: ProgressEvent) => void;
+  onStageStart?: (stage: StageSpec, index: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface DistillHybridResult {
+  hybridConfig: HybridConfig;
+  weights: Map<string, Float32Array>;
+  stages: { name: string; history: StepRecord[]; seconds: number; tokens: number }[];
+}
+
+/**
+ * Distils the teacher into a hybrid student, stage after stage.
+ *
+ * @example
+ * const r = await distillHybrid({ teacherConfig, teacherWeights, variant: 'mamba2', tokens, seq: 128, batch: 8,
+ *   stages: defaultRecipe({ attn75, attn50, stage1Steps: 200, stage2Steps: 50 }) });
+ * await saveHybrid('runs/x/student', { teacherConfig, hybridConfig: r.hybridConfig, weights: r.weights });
+ */
+export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHybridResult> {
+  const seed = o.seed ?? 0;
+  const teacher = await TeacherSignal.create((g) => buildLlamaTrainGraph(g, o.teacherConfig, { maxPositions: o.seq }).logits, o.teacherWeights, {
+    ep: o.ep,
+    threads: o.threads,
+  });
+  const windows = tokenWindows(o.tokens.length, o.seq);
+  const data = arrayDataSource<TokenWindow, TokenBatch>(windows, { batchSize: o.batch, dropLast: true, collate: collateWindows(o.tokens, o.seq) });
+  let hybridConfig: HybridConfig | null = null;
+  let weights: Map<string, Float32Array> | null = null;
+  const done: DistillHybridResult['stages'] = [];
+  try {
+    for (const [index, stage] of o.stages.entries()) {
+      o.onStageStart?.(stage, index);
+      const next = makeHybridConfig(o.teacherConfig, o.variant, stage.attnLayers);
+      if (!weights || !hybridConfig) weights = initStudentFromTeacher(o.teacherWeights, o.teacherConfig, next, { seed, init: o.init ?? 'attention' });
+      else if (hybridConfig.attnLayers.join() !== next.attnLayers.join())
+        weights = progressiveReinit(weights, hybridConfig, next, o.teacherConfig, { seed: seed + index });
+      hybridConfig = next;
+      const cfg = hybridConfig;
+      const kd = await compileKdStep(
+        (g) => buildHybridTrainGraph(g, o.teacherConfig, cfg, { maxPositions: o.seq }),
+        teacher,
+        { klWeight: stage.loss.kl, ceWeight: stage.loss.ce, temperature: stage.loss.temperature, klReduction: stage.loss.reduction },
+        { trainable: isTrainable(stage.trainable), ep: o.ep, threads: o.threads },
+      );
+      const t0 = performance.now();
+      try {
+        const stageWeights = weights;
+        const result = await train<TokenBatch>({
+          params: stageWeights,
+          lossAndGrads: (_p, b) => kd.lossAndGrads(stageWeights, b),
+          data,
+          totalSteps: stage.steps,
+          trainable: isTrainable(stage.trainable),
+          optimizer: { kind: 'adamw', lr: stage.lr, betas: [0.9, 0.98], weightDecay: 0 },
+          schedule: { kind: 'cosine', warmupSteps: stage.warmupSteps ?? 0 },
+          maxGradNorm: stage.maxGradNorm,
+          seed: seed + index,
+          onProgress: (e) => o.onProgress?.(stage, e),
+          checkpoint: o.checkpointDir ? { dir: `${o.checkpointDir}/stage-${index}`, every: 50, keepLast: 1 } : undefined,
+          resume: o.checkpointDir ? 'latest' : undefined,
+          signal: o.signal,
+        });
+        done.push({ name: stage.name, history: result.history, seconds: (performance.now() - t0) / 1000, tokens: result.history.reduce((s, h) => s + (h.tokens ?? 0), 0) });
+        if (result.stopped) break;
+      } finally {
+        await kd.release();
+      }
+    }
+  } finally {
+    await teacher.release();
+  }
+  return { hybridConfig: hybridConfig!, weights: weights!, stages: done };
+}

@@ -1,0 +1,35 @@
+// The frozen teacher's logits for a batch, computed on the fly by its own compiled graph.
+import { type ExecutionProvider, Graph, Runner, type Tensor } from '@mil/graph';
+import type { TokenBatch } from './train-step';
+
+/**
+ * A frozen model that returns full-vocabulary logits [batch, seq, V] for a token batch. Weights are embedded as
+ * initializers (ORT pre-packs them); no gradients are built.
+ *
+ * @example
+ * const teacher = await TeacherSignal.create((g) => buildLlamaTrainGraph(g, cfg).logits, weights);
+ * const logits = await teacher.logits(batch);
+ */
+export class TeacherSignal {
+  private constructor(private readonly runner: Runner) {}
+
+  static async create(build: (g: Graph) => Tensor, weights: ReadonlyMap<string, Float32Array>, opts: { ep?: ExecutionProvider; threads?: number } = {}): Promise<TeacherSignal> {
+    const g = new Graph('teacher');
+    const logits = build(g);
+    const model = g.toModel({ outputs: { logits }, weights: 'initializers', weightData: (n) => weights.get(n) });
+    return new TeacherSignal(await Runner.create(model, opts));
+  }
+
+  async logits(batch: TokenBatch): Promise<Float32Array> {
+    const dims = [batch.batch, batch.seq];
+    const pos = new BigInt64Array(batch.batch * batch.seq);
+    for (let i = 0; i < pos.length; i++) pos[i] = BigInt(i % batch.seq);
+    const feeds: Record<string, { data: BigInt64Array; dims: number[] }> = { input_ids: { data: batch.inputIds, dims } };
+    if (this.runner.inputNames.includes('position_ids')) feeds.position_ids = { data: pos, dims };
+    return (await this.runner.run(feeds)).logits.data as Float32Array;
+  }
+
+  release(): Promise<void> {
+    return this.runner.release();
+  }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// The `mil` command line: distill (the main job), generate, eval.
+import { generateCommand, generateHelp } from './commands/generate';
+
+const HELP = `mil — Mamba-in-Llama in Node.js
+
+  mil distill [options]      distill the embedded teacher into a hybrid, evaluate, write a run folder (the main job)
+  mil generate [options]     sample text from a model folder
+  mil help                   this text
+
+${generateHelp}
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'generate':
+      return generateCommand(rest);
+    case 'distill': {
+      const { distillCommand } = await import('./commands/distill');
+      return distillCommand(rest);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return;
+    default:
+      process.stderr.write(`mil: unknown command "${cmd}"\n\n${HELP}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  const err = e as Error & { code?: string };
+  process.stderr.write(`mil: ${err.code ? `[${err.code}] ` : ''}${err.message}\n`);
+  if (process.env.MIL_DEBUG) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,37 @@
+// Loading a Hugging Face Llama / Mistral folder into float32 weights by HF name.
+import { loadModelFolder, type LoadedTokenizer } from '@mil/checkpoint';
+import type { LlamaOracleConfig } from '../oracle/llama-config';
+import { llamaWeightSpecs } from '../oracle/llama-weights';
+import { ModelsError } from '../oracle/models-error';
+
+export interface LoadedLlama {
+  config: LlamaOracleConfig;
+  weights: Map<string, Float32Array>;
+  tokenizer: LoadedTokenizer | null;
+}
+
+/**
+ * Reads config.json, every weight the config needs (converted to float32; bf16/f16 by bit-shift) and the tokenizer.
+ *
+ * @example
+ * const { config, weights, tokenizer } = await loadLlama('models/sotu-tiny');
+ * const session = await LlamaSession.create(config, weights);
+ */
+export async function loadLlama(dir: string): Promise<LoadedLlama> {
+  const folder = await loadModelFolder(dir);
+  try {
+    if (folder.hybrid) throw new ModelsError('BAD_CONFIG', `${dir} holds a hybrid (mamba_config.json); load it with loadHybrid`);
+    const config = folder.config.raw as unknown as LlamaOracleConfig;
+    const weights = new Map<string, Float32Array>();
+    for (const spec of llamaWeightSpecs(config)) {
+      if (!folder.tensors.has(spec.name)) throw new ModelsError('MISSING_WEIGHT', `${dir}: tensor ${spec.name} is missing`);
+      const info = folder.tensors.info(spec.name);
+      if (info.shape.join(',') !== spec.shape.join(','))
+        throw new ModelsError('BAD_WEIGHT_SHAPE', `${dir}: tensor ${spec.name} has shape [${info.shape}], expected [${spec.shape}]`);
+      weights.set(spec.name, (await folder.tensors.read(spec.name, { as: 'float32' })) as Float32Array);
+    }
+    return { config, weights, tokenizer: folder.tokenizer };
+  } finally {
+    await folder.close();
+  }
+}
