@@ -1,0 +1,406 @@
+// Benchmark `teacher`: the embedded teacher (models/sotu-tiny) on the CPU through onnxruntime-node, in one run:
+// training tokens/s and GFLOP/s as a fraction of the ORT MatMul ceiling measured alongside, prefill tokens/s for a
+// 512-token prompt, and decode tokens/s at contexts 128 and 1024.
+//
+//   npm run bench:teacher [-- --rounds 5] [--warmup 1] [--decode-steps 32] [--threads 2] [--spinning both|on|off]
+//
+// What is timed, in interleaved rounds (every workload once per round, so the ratios see the same machine load):
+//   ceiling  — one fp32 1024³ MatMul (benchmarks/lib/matmul-ceiling.ts) with B fed and with B pre-packed, 2 runs
+//              each; the ceiling is the fastest median of any MatMul variant measured.
+//   train    — one step of batch 8 × seq 256 next-token cross-entropy on held-out SOTU text: compileTrainStep
+//              (buildLlamaTrainGraph + crossEntropy, weights fed by reference) then AdamW.step on the gradients.
+//   prefill  — LlamaSession.prefill of a 512-token prompt (fresh cache).
+//   decode   — at context c ∈ {128, 1024}: the cache is rolled back to c tokens (truncate, untimed), then
+//              --decode-steps LlamaSession.decode calls are timed together (contexts c … c+steps−1; the session
+//              compiles RoPE tables for 1024 + steps positions so the last steps may run past the trained 1024).
+// With --spinning both (default) every workload exists twice, ORT intra-op spinning on and off, stepped
+// alternately; the headline uses spinning off (the Runner option helped on the busy 2-core dev machine).
+//
+// FLOPs of a training step are counted analytically: 2·M·N·K for every matmul of the forward pass — per layer
+// q/k/v/o projections (GQA: k/v have kv_heads·head_dim outputs), the dense causal scores Q·Kᵀ and probs·V
+// (batch·heads of T×T×hd: the graph computes the full T×T product), gate/up/down; plus the tied LM head — times 3
+// for forward + backward (each matmul has two gradient matmuls of its size). Embedding gather / scatter, norms,
+// RoPE, softmax, the loss and AdamW are not counted.
+import { AdamW, Runner } from '@mil/graph';
+import { LlamaSession, buildLlamaTrainGraph, loadLlama, loadSotu, resolveLlamaConfig, type ResolvedLlamaConfig } from '@mil/models';
+import { compileTrainStep, crossEntropy, type TokenBatch } from '@mil/distill';
+import {
+  MiB,
+  createMatmulProbe,
+  flag,
+  fmt,
+  formatTable,
+  hostInfo,
+  median,
+  numberFlag,
+  reportResult,
+  startRssSampler,
+  timeOnce,
+  type Cell,
+  type MatmulProbe,
+} from './lib/index';
+
+// ---------------------------------------------------------------- configuration
+
+const MODEL_DIR = 'models/sotu-tiny';
+const TRAIN = { batch: 8, seq: 256 };
+// The teacher's own recipe (models/sotu-tiny/README.md) at a small lr: the numbers are about speed.
+const ADAMW = { lr: 1e-4, betas: [0.9, 0.95] as const, eps: 1e-8, weightDecay: 0.1 };
+const PREFILL_LEN = 512;
+const DECODE_CONTEXTS = [128, 1024] as const;
+const CEILING_N = 1024;
+
+const ROUNDS = numberFlag('rounds', 5);
+const WARMUP = numberFlag('warmup', 1);
+const DECODE_STEPS = numberFlag('decode-steps', 32);
+const THREADS = numberFlag('threads', 2);
+const SPINNING_FLAG = String(flag('spinning') ?? 'both');
+if (!['both', 'on', 'off'].includes(SPINNING_FLAG)) throw new Error(`--spinning expects both, on or off, got ${SPINNING_FLAG}`);
+const SPINNING: boolean[] = SPINNING_FLAG === 'both' ? [false, true] : [SPINNING_FLAG === 'on'];
+/** The variant the headline numbers come from. */
+const HEADLINE_SPINNING = SPINNING.includes(false) ? false : true;
+
+const log = (s = '') => process.stdout.write(s + '\n');
+const spinName = (s: boolean) => `spinning ${s ? 'on' : 'off'}`;
+
+// ---------------------------------------------------------------- FLOP count
+
+interface MatmulCount {
+  what: string;
+  m: number;
+  n: number;
+  k: number;
+  batch: number;
+}
+
+function trainMatmuls(cfg: ResolvedLlamaConfig): MatmulCount[] {
+  const { batch: B, seq: T } = TRAIN;
+  const N = B * T;
+  const d = cfg.hiddenSize;
+  const hd = cfg.headDim;
+  const L = cfg.numLayers;
+  return [
+    { what: 'q projection', m: N, n: cfg.numHeads * hd, k: d, batch: L },
+    { what: 'k,v projections', m: N, n: 2 * cfg.numKvHeads * hd, k: d, batch: L },
+    { what: 'scores Q·Kᵀ', m: T, n: T, k: hd, batch: L * B * cfg.numHeads },
+    { what: 'probs·V', m: T, n: hd, k: T, batch: L * B * cfg.numHeads },
+    { what: 'o projection', m: N, n: d, k: cfg.numHeads * hd, batch: L },
+    { what: 'gate,up projections', m: N, n: 2 * cfg.intermediateSize, k: d, batch: L },
+    { what: 'down projection', m: N, n: d, k: cfg.intermediateSize, batch: L },
+    { what: 'LM head', m: N, n: cfg.vocabSize, k: d, batch: 1 },
+  ];
+}
+
+// ---------------------------------------------------------------- workloads
+
+/**
+ * compileTrainStep and LlamaSession do not take Runner's `spinning` option: create them while Runner.create
+ * adds it (the bench creates one session at a time, so nothing else sees the override).
+ */
+async function withSpinning<T>(spinning: boolean, create: () => Promise<T>): Promise<T> {
+  const original = Runner.create;
+  Runner.create = (model, opts = {}) => original.call(Runner, model, { ...opts, spinning });
+  try {
+    return await create();
+  } finally {
+    Runner.create = original;
+  }
+}
+
+interface Samples {
+  mmFed: number[];
+  mmPacked: number[];
+  train: number[];
+  trainRun: number[];
+  adamw: number[];
+  prefill: number[];
+  decode: Map<number, number[]>;
+}
+
+interface Variant {
+  spinning: boolean;
+  mmFed: MatmulProbe;
+  mmPacked: MatmulProbe;
+  trainStep: () => Promise<number>;
+  lastSplit: () => { runMs: number; adamwMs: number };
+  losses: number[];
+  prefill: LlamaSession;
+  decoders: Map<number, LlamaSession>;
+  samples: Samples;
+  release(): Promise<void>;
+}
+
+/** Held-out SOTU text (2001–2021, not seen in training) as teacher tokens, at least `n` of them. */
+function heldOutTokens(encode: (text: string) => number[], n: number): number[] {
+  const ids: number[] = [];
+  for (const speech of loadSotu({ fromYear: 2001 })) {
+    ids.push(...encode(speech.text));
+    if (ids.length >= n) return ids;
+  }
+  throw new Error(`bench:teacher: held-out SOTU text gave ${ids.length} tokens, need ${n}`);
+}
+
+/** Batch 8 × 256 of consecutive windows: inputs tokens[i..i+255], targets shifted by one. */
+function trainBatch(tokens: number[]): TokenBatch {
+  const { batch, seq } = TRAIN;
+  const inputIds = new BigInt64Array(batch * seq);
+  const targets = new BigInt64Array(batch * seq);
+  for (let b = 0; b < batch; b++)
+    for (let t = 0; t < seq; t++) {
+      inputIds[b * seq + t] = BigInt(tokens[b * (seq + 1) + t]);
+      targets[b * seq + t] = BigInt(tokens[b * (seq + 1) + t + 1]);
+    }
+  return { inputIds, targets, batch, seq };
+}
+
+async function createVariant(
+  spinning: boolean,
+  teacher: Awaited<ReturnType<typeof loadLlama>>,
+  batch: TokenBatch,
+  prompt: number[],
+): Promise<Variant> {
+  const { config } = teacher;
+  const mmFed = await createMatmulProbe({ n: CEILING_N, threads: THREADS, prepacked: false, spinning });
+  const mmPacked = await createMatmulProbe({ n: CEILING_N, threads: THREADS, prepacked: true, spinning });
+  const step = await withSpinning(spinning, () =>
+    compileTrainStep(
+      {
+        build: (g, { targets }) => {
+          const m = buildLlamaTrainGraph(g, config, { maxPositions: TRAIN.seq });
+          return { loss: crossEntropy(m.logits, targets), params: m.params };
+        },
+      },
+      { ep: 'cpu', threads: THREADS },
+    ),
+  );
+  // The trainer's own copy: AdamW updates it in place, the inference sessions keep the teacher's weights.
+  const weights = new Map([...teacher.weights].map(([n, w]) => [n, w.slice()]));
+  const opt = new AdamW(
+    step.trainable.map((name) => ({ name, data: weights.get(name)!, shape: step.shapes.get(name)! })),
+    { lr: ADAMW.lr, betas: ADAMW.betas, eps: ADAMW.eps, weightDecay: ADAMW.weightDecay },
+  );
+  const losses: number[] = [];
+  let adamwMs = 0;
+  const session = (maxPositions?: number) =>
+    withSpinning(spinning, () => LlamaSession.create(config, teacher.weights, { ep: 'cpu', threads: THREADS, maxPositions }));
+  const prefill = await session();
+  const decoders = new Map<number, LlamaSession>();
+  const maxCtx = Math.max(...DECODE_CONTEXTS);
+  for (const c of DECODE_CONTEXTS) {
+    const s = await session(c + DECODE_STEPS > 1024 ? maxCtx + DECODE_STEPS : undefined);
+    await s.prefill(prompt.slice(0, c));
+    decoders.set(c, s);
+  }
+  return {
+    spinning,
+    mmFed,
+    mmPacked,
+    losses,
+    prefill,
+    decoders,
+    async trainStep() {
+      const { loss, grads } = await step.lossAndGrads(weights, batch);
+      const t0 = performance.now();
+      opt.step(grads);
+      adamwMs = performance.now() - t0;
+      losses.push(loss);
+      return loss;
+    },
+    lastSplit: () => ({ runMs: step.lastRunMs(), adamwMs }),
+    samples: { mmFed: [], mmPacked: [], train: [], trainRun: [], adamw: [], prefill: [], decode: new Map(DECODE_CONTEXTS.map((c) => [c, []])) },
+    async release() {
+      await Promise.all([mmFed.release(), mmPacked.release(), step.release(), prefill.release(), ...[...decoders.values()].map((s) => s.release())]);
+    },
+  };
+}
+
+/** Mean next-token NLL (nats) of `ids` under a full-sequence forward of `session` (fresh cache). */
+async function promptNll(session: LlamaSession, ids: number[], vocab: number): Promise<number> {
+  session.reset();
+  const logits = await session.forward(ids);
+  let nll = 0;
+  for (let t = 0; t + 1 < ids.length; t++) {
+    const row = logits.subarray(t * vocab, (t + 1) * vocab);
+    let max = -Infinity;
+    for (const v of row) max = Math.max(max, v);
+    let sum = 0;
+    for (const v of row) sum += Math.exp(v - max);
+    nll += max + Math.log(sum) - row[ids[t + 1]];
+  }
+  return nll / (ids.length - 1);
+}
+
+/** One round of one variant: every workload once (MatMuls twice each). `record` false = warm-up. */
+async function round(v: Variant, prompt: number[], record: boolean): Promise<void> {
+  const s = v.samples;
+  const push = (xs: number[], ms: number) => record && xs.push(ms);
+  for (let i = 0; i < 2; i++) push(s.mmFed, await timeOnce(() => v.mmFed.run()));
+  for (let i = 0; i < 2; i++) push(s.mmPacked, await timeOnce(() => v.mmPacked.run()));
+  push(s.train, await timeOnce(() => v.trainStep()));
+  push(s.trainRun, v.lastSplit().runMs);
+  push(s.adamw, v.lastSplit().adamwMs);
+  const promptIds = prompt.slice(0, PREFILL_LEN);
+  push(s.prefill, await timeOnce(() => v.prefill.prefill(promptIds)));
+  for (const [c, session] of v.decoders) {
+    session.truncate(c);
+    const next = prompt.slice(c, c + DECODE_STEPS);
+    push(s.decode.get(c)!, await timeOnce(async () => {
+      for (const id of next) await session.decode(id);
+    }));
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const rss = startRssSampler();
+  const tLoad = performance.now();
+  const teacher = await loadLlama(MODEL_DIR);
+  if (!teacher.tokenizer) throw new Error(`bench:teacher: ${MODEL_DIR} has no tokenizer`);
+  const cfg = resolveLlamaConfig(teacher.config);
+  const tokenizer = teacher.tokenizer;
+  const maxCtx = Math.max(...DECODE_CONTEXTS);
+  const need = Math.max(TRAIN.batch * (TRAIN.seq + 1), maxCtx + DECODE_STEPS, PREFILL_LEN);
+  const tokens = heldOutTokens((t) => tokenizer.encode(t, { addSpecialTokens: false }), need);
+  const batch = trainBatch(tokens);
+  const prompt = tokens.slice(0, maxCtx + DECODE_STEPS);
+  const paramCount = [...teacher.weights.values()].reduce((s, w) => s + w.length, 0);
+  const matmuls = trainMatmuls(cfg);
+  const fwdFlops = matmuls.reduce((s, c) => s + 2 * c.m * c.n * c.k * c.batch, 0);
+  const stepFlops = 3 * fwdFlops;
+  const stepTokens = TRAIN.batch * TRAIN.seq;
+  log(
+    `bench:teacher — ${MODEL_DIR}: ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numHeads}/${cfg.numKvHeads} heads, ` +
+      `ffn ${cfg.intermediateSize}, vocab ${cfg.vocabSize}, ${paramCount} parameters; ORT cpu, ${THREADS} threads`,
+  );
+  log(`train step: batch ${TRAIN.batch} × seq ${TRAIN.seq} = ${stepTokens} tokens, ${fmt(stepFlops / 1e9, 4)} GFLOP (matmuls ×3)`);
+
+  const variants: Variant[] = [];
+  for (const spinning of SPINNING) variants.push(await createVariant(spinning, teacher, batch, prompt));
+  const setupMs = performance.now() - tLoad;
+  rss.sample();
+
+  // Guard: the loaded teacher predicts held-out text well in both graphs (train loss ≈ eval log-perplexity).
+  const nllPrompt = await promptNll(variants[0].prefill, prompt.slice(0, PREFILL_LEN), cfg.vocabSize);
+
+  // Rounds alternate the variant order so neither always runs first.
+  const t0 = performance.now();
+  for (let r = 0; r < WARMUP + ROUNDS; r++) {
+    const order = r % 2 ? [...variants].reverse() : variants;
+    for (const v of order) await round(v, prompt, r >= WARMUP);
+    rss.sample();
+    log(`round ${r + 1}/${WARMUP + ROUNDS}${r < WARMUP ? ' (warm-up)' : ''}: ` + variants.map((v) => `${spinName(v.spinning)} train ${fmt(v.samples.train.at(-1) ?? NaN)} ms`).join(', '));
+  }
+  const measureMs = performance.now() - t0;
+  const { peakBytes } = rss.stop();
+
+  const gflops = (flops: number, ms: number) => flops / ms / 1e6;
+  const ceilingGflops = Math.max(...variants.flatMap((v) => [gflops(2 * CEILING_N ** 3, median(v.samples.mmFed)), gflops(2 * CEILING_N ** 3, median(v.samples.mmPacked))]));
+  const summary = variants.map((v) => {
+    const s = v.samples;
+    const trainMs = median(s.train);
+    return {
+      spinning: v.spinning,
+      matmul_fed_gflops: gflops(2 * CEILING_N ** 3, median(s.mmFed)),
+      matmul_prepacked_gflops: gflops(2 * CEILING_N ** 3, median(s.mmPacked)),
+      train_ms_per_step: trainMs,
+      train_ms_min: Math.min(...s.train),
+      train_ms_split: { ort_run: median(s.trainRun), adamw: median(s.adamw) },
+      train_tokens_per_s: (stepTokens / trainMs) * 1e3,
+      train_gflops: gflops(stepFlops, trainMs),
+      train_fraction_of_matmul_ceiling: gflops(stepFlops, trainMs) / ceilingGflops,
+      prefill_ms: median(s.prefill),
+      prefill_tokens_per_s: (PREFILL_LEN / median(s.prefill)) * 1e3,
+      decode_ms_per_token: Object.fromEntries([...s.decode].map(([c, xs]) => [`ctx_${c}`, median(xs) / DECODE_STEPS])),
+      decode_tokens_per_s: Object.fromEntries([...s.decode].map(([c, xs]) => [`ctx_${c}`, (DECODE_STEPS / median(xs)) * 1e3])),
+      samples: s,
+      losses: v.losses,
+    };
+  });
+  const head = summary.find((s) => s.spinning === HEADLINE_SPINNING)!;
+
+  log();
+  const rows: Cell[][] = [];
+  for (const s of summary) {
+    const tag = `[${spinName(s.spinning)}]`;
+    rows.push([`ORT MatMul ${CEILING_N}³ fp32, B fed ${tag}`, (2 * CEILING_N ** 3) / s.matmul_fed_gflops / 1e6, null, s.matmul_fed_gflops, s.matmul_fed_gflops / ceilingGflops]);
+    rows.push([`ORT MatMul ${CEILING_N}³ fp32, B pre-packed ${tag}`, (2 * CEILING_N ** 3) / s.matmul_prepacked_gflops / 1e6, null, s.matmul_prepacked_gflops, s.matmul_prepacked_gflops / ceilingGflops]);
+    rows.push([`train step ${TRAIN.batch}×${TRAIN.seq} fwd+bwd+AdamW ${tag}`, s.train_ms_per_step, s.train_tokens_per_s, s.train_gflops, s.train_fraction_of_matmul_ceiling]);
+    rows.push([`prefill ${PREFILL_LEN} tokens ${tag}`, s.prefill_ms, s.prefill_tokens_per_s, null, null]);
+    for (const c of DECODE_CONTEXTS)
+      rows.push([`decode at context ${c} (${DECODE_STEPS} steps) ${tag}`, s.decode_ms_per_token[`ctx_${c}`] * DECODE_STEPS, s.decode_tokens_per_s[`ctx_${c}`], null, null]);
+  }
+  log(formatTable(['what (medians)', 'ms', 'tokens/s', 'GFLOP/s', 'vs ceiling'], rows));
+  log();
+  for (const s of summary)
+    log(`[${spinName(s.spinning)}] train step split (medians): ORT session run ${fmt(s.train_ms_split.ort_run)} ms, AdamW ${fmt(s.train_ms_split.adamw)} ms; losses ${s.losses.map((l) => fmt(l, 4)).join(', ')}`);
+  log(`teacher NLL of the 512-token held-out prompt (inference graph): ${fmt(nllPrompt, 4)} nats; first train-step loss (train graph): ${fmt(head.losses[0], 4)} nats`);
+  log(`setup ${fmt(setupMs / 1e3)} s, measurement ${fmt(measureMs / 1e3)} s, peak RSS ${fmt(peakBytes / MiB)} MiB`);
+  log(`ceiling = fastest MatMul median of any variant, ${fmt(ceilingGflops)} GFLOP/s; headline from [${spinName(HEADLINE_SPINNING)}]`);
+
+  for (const v of variants) await v.release();
+
+  const r4 = (x: number, d = 4) => (Number.isFinite(x) ? Number(x.toPrecision(d)) : null);
+  const r4map = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, x]) => [k, r4(x)]));
+  reportResult({
+    bench: 'teacher',
+    metric: 'train_fraction_of_matmul_ceiling',
+    value: r4(head.train_fraction_of_matmul_ceiling)!,
+    unit: 'ratio',
+    goal: { train_fraction_of_matmul_ceiling: 0.3 },
+    train_fraction_of_matmul_ceiling: r4(head.train_fraction_of_matmul_ceiling),
+    train_tokens_per_s: r4(head.train_tokens_per_s),
+    train_gflops: r4(head.train_gflops),
+    train_ms_per_step: r4(head.train_ms_per_step),
+    train_ms_split: r4map(head.train_ms_split),
+    prefill_tokens_per_s: r4(head.prefill_tokens_per_s),
+    decode_tokens_per_s: r4map(head.decode_tokens_per_s),
+    matmul_ceiling_gflops: r4(ceilingGflops),
+    matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${THREADS} threads; ceiling = fastest median of B fed / B pre-packed over the spinning variants measured`,
+    headline_spinning: HEADLINE_SPINNING,
+    variants: summary.map((s) => ({
+      spinning: s.spinning,
+      matmul_fed_gflops: r4(s.matmul_fed_gflops),
+      matmul_prepacked_gflops: r4(s.matmul_prepacked_gflops),
+      train_ms_per_step: r4(s.train_ms_per_step),
+      train_ms_min: r4(s.train_ms_min),
+      train_ms_split: r4map(s.train_ms_split),
+      train_tokens_per_s: r4(s.train_tokens_per_s),
+      train_gflops: r4(s.train_gflops),
+      train_fraction_of_matmul_ceiling: r4(s.train_fraction_of_matmul_ceiling),
+      prefill_tokens_per_s: r4(s.prefill_tokens_per_s),
+      decode_tokens_per_s: r4map(s.decode_tokens_per_s),
+      decode_ms_per_token: r4map(s.decode_ms_per_token),
+      samples_ms: {
+        train: s.samples.train.map((x) => r4(x, 5)),
+        prefill: s.samples.prefill.map((x) => r4(x, 5)),
+        ...Object.fromEntries([...s.samples.decode].map(([c, xs]) => [`decode_ctx_${c}`, xs.map((x) => r4(x, 5))])),
+        matmul_fed: s.samples.mmFed.map((x) => r4(x, 5)),
+        matmul_prepacked: s.samples.mmPacked.map((x) => r4(x, 5)),
+      },
+      losses: s.losses.map((x) => r4(x, 6)),
+    })),
+    flops_per_step: stepFlops,
+    flops_forward: fwdFlops,
+    flops_forward_by_matmul: Object.fromEntries(matmuls.map((c) => [`${c.what} (${c.batch > 1 ? `${c.batch}×` : ''}${c.m}×${c.n}×${c.k})`, 2 * c.m * c.n * c.k * c.batch])),
+    flop_counting:
+      '2·M·N·K per forward matmul (q, k/v with GQA widths, o, dense T×T scores and probs·V, gate/up/down, tied LM head), ' +
+      '×3 for forward+backward; embedding gather/scatter, norms, RoPE, softmax, loss and AdamW not counted',
+    teacher_nll_prompt_512: r4(nllPrompt),
+    model: { dir: MODEL_DIR, parameters: paramCount, layers: cfg.numLayers, hidden: cfg.hiddenSize, heads: cfg.numHeads, kv_heads: cfg.numKvHeads, ffn: cfg.intermediateSize, vocab: cfg.vocabSize },
+    train: { ...TRAIN, tokens_per_step: stepTokens, data: 'held-out SOTU 2001– (one fixed batch of consecutive 257-token windows)', adamw: ADAMW },
+    prefill_len: PREFILL_LEN,
+    decode: { contexts: DECODE_CONTEXTS, steps_per_sample: DECODE_STEPS },
+    threads: THREADS,
+    runs: { rounds: ROUNDS, warmup_rounds: WARMUP },
+    setup_s: r4(setupMs / 1e3),
+    measure_s: r4(measureMs / 1e3),
+    peak_rss_mib: r4(peakBytes / MiB),
+    host: hostInfo(),
+  });
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench:teacher failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,126 @@
+// The hybrid students as graphs: the teacher's decoder (one definition in src/llama) with a Mamba mixer in place of
+// attention at the Mamba layers — a training graph and a cached inference graph (prefill / decode / multi-token).
+import type { HybridConfig } from '@mil/checkpoint';
+import type { DType, Graph, Tensor } from '@mil/graph';
+import { buildLlamaInferenceGraph, kvNames } from '../llama/inference-graph';
+import { buildLlamaTrainGraph, type LlamaTrainGraph } from '../llama/train-graph';
+import type { LlamaOracleConfig } from '../oracle/llama-config';
+import { ModelsError } from '../oracle/models-error';
+import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
+import type { Mamba1Layout } from './hybrid-weights';
+import { mamba1MixerGraph, mamba2MixerGraph, type MixerGraphContext, type MixerMode, type MixerGraphResult } from './graph-mixers';
+
+export interface HybridTrainGraphOptions extends HybridModelOptions {
+  /** float32 (default) or float64 (gradient checks). */
+  dtype?: DType;
+  /** Rows of the RoPE tables (default max_position_embeddings). */
+  maxPositions?: number;
+  /** Chunk length of the chunked scans (default: 64 for Mamba-2, 16 for Mamba-1 ≈ √L for L ≈ 256). */
+  chunkSize?: number;
+  /** Mamba-1 parameter names; default 'separate' (the training layout). */
+  mamba1Layout?: Mamba1Layout;
+}
+
+function mixerFor(dims: HybridDims, c: MixerGraphContext, i: number, u: Tensor, mode: MixerMode, layout: Mamba1Layout, opts: HybridModelOptions): MixerGraphResult {
+  return dims.variant === 'mamba1'
+    ? mamba1MixerGraph(c, i, u, mode, layout, opts.mamba1DtBias ?? 'double')
+    : mamba2MixerGraph(c, i, u, mode);
+}
+
+/**
+ * Emits the student's training graph (full sequences, standard ops, differentiable by `gradients`). Inputs
+ * `input_ids`, `position_ids` [batch, seq] int64; parameters by reference name (`model.layers.{i}.mamba.*` at Mamba
+ * layers, the teacher's names elsewhere); output logits [batch, seq, vocab].
+ *
+ * @example
+ * const g = new Graph();
+ * const { logits, params } = buildHybridTrainGraph(g, teacher, hybrid, { chunkSize: 32 });
+ * const model = g.toModel({ outputs: { logits } }); // weights as inputs
+ */
+export function buildHybridTrainGraph(g: Graph, teacher: LlamaOracleConfig, hybrid: HybridConfig, opts: HybridTrainGraphOptions = {}): LlamaTrainGraph {
+  const dims = resolveHybridDims(teacher, hybrid);
+  const chunkSize = opts.chunkSize ?? (dims.variant === 'mamba2' ? 64 : 16);
+  const layout = opts.mamba1Layout ?? 'separate';
+  return buildLlamaTrainGraph(g, teacher, {
+    dtype: opts.dtype,
+    maxPositions: opts.maxPositions,
+    mixer: (i, u, ctx) => (dims.isMamba(i) ? mixerFor(dims, { g, dims, param: ctx.param }, i, u, { kind: 'train', chunkSize }, layout, opts).y : null),
+  });
+}
+
+/** The state inputs and outputs of Mamba layer `i`, as transformers.js names them. */
+export const mambaStateNames = (i: number) => ({
+  pastConv: `past_conv.${i}`,
+  pastSsm: `past_ssm.${i}`,
+  presentConv: `present_conv.${i}`,
+  presentSsm: `present_ssm.${i}`,
+});
+
+export interface HybridInferenceGraphOptions extends HybridModelOptions {
+  /** Longest context (rows of the RoPE tables; default max_position_embeddings). */
+  maxPositions?: number;
+  /** Only the last position's logits. */
+  lastLogitsOnly?: boolean;
+  /** Mamba-1 parameter names; default 'fused' (one in_proj MatMul, the reference's inference layout). */
+  mamba1Layout?: Mamba1Layout;
+}
+
+export interface HybridInferenceGraph {
+  logits: Tensor;
+  /** present.{i}.key / present.{i}.value per attention layer. */
+  presents: Map<number, { key: Tensor; value: Tensor }>;
+  /** present_conv.{i} / present_ssm.{i} per Mamba layer. */
+  states: Map<number, { conv: Tensor; ssm: Tensor }>;
+  params: Map<string, Tensor>;
+  /** Every output by its graph name (logits, present.*, present_conv.*, present_ssm.*), for `toModel`. */
+  outputs: Record<string, Tensor>;
+}
+
+/**
+ * Emits the student's cached inference graph (float32): one graph for prefill (empty / zero states), single-token
+ * decode and multi-token verify. Inputs: `input_ids` [batch, seq], `attention_mask` [batch, past + seq] (int64);
+ * per attention layer `past_key_values.{i}.key/value` [batch, kvHeads, past, headDim]; per Mamba layer
+ * `past_conv.{i}` [batch, convChannels, d_conv − 1] (pre-conv inputs, oldest first) and `past_ssm.{i}` —
+ * Mamba-1 [batch, d_inner, N], Mamba-2 [batch, heads, head_dim, N] (the reference's (b, h, p, n) layout).
+ * Outputs: `logits` and `present.{i}.key/value`, `present_conv.{i}`, `present_ssm.{i}`.
+ *
+ * @example
+ * const g = new Graph();
+ * const m = buildHybridInferenceGraph(g, teacher, hybrid);
+ * const model = g.toModel({ outputs: m.outputs, weights: 'initializers', weightData: (n) => w.get(n) });
+ */
+export function buildHybridInferenceGraph(g: Graph, teacher: LlamaOracleConfig, hybrid: HybridConfig, opts: HybridInferenceGraphOptions = {}): HybridInferenceGraph {
+  const dims = resolveHybridDims(teacher, hybrid);
+  const layout = opts.mamba1Layout ?? 'fused';
+  const dtype: DType = 'float32';
+  const states = new Map<number, { conv: Tensor; ssm: Tensor }>();
+  const ssmShape = dims.variant === 'mamba1' ? [dims.dInner, dims.dState] : [dims.nHeads, dims.headDim, dims.dState];
+  const m = buildLlamaInferenceGraph(g, teacher, {
+    dtype,
+    maxPositions: opts.maxPositions,
+    lastLogitsOnly: opts.lastLogitsOnly,
+    // The mixer declares its own state inputs and keeps its outputs here: the Llama graph needs no state plumbing.
+    mixer: (i, u, ctx) => {
+      if (!dims.isMamba(i)) return null;
+      const n = mambaStateNames(i);
+      const conv = g.input(n.pastConv, dtype, ['batch', dims.convChannels, dims.dConv - 1]);
+      const ssm = g.input(n.pastSsm, dtype, ['batch', ...ssmShape]);
+      const r = mixerFor(dims, { g, dims, param: ctx.param }, i, u, { kind: 'infer', conv, ssm }, layout, opts);
+      if (!r.conv || !r.ssm) throw new ModelsError('BAD_OPTION', `buildHybridInferenceGraph: layer ${i} returned no state`);
+      states.set(i, { conv: r.conv, ssm: r.ssm });
+      return r.y;
+    },
+  });
+  const outputs: Record<string, Tensor> = { logits: m.logits };
+  for (const [i, kv] of m.presents) {
+    const n = kvNames(i);
+    outputs[n.presentKey] = kv.key;
+    outputs[n.presentValue] = kv.value;
+  }
+  for (const [i, s] of states) {
+    const n = mambaStateNames(i);
+    outputs[n.presentConv] = s.conv;
+    outputs[n.presentSsm] = s.ssm;
+  }
+  return { logits: m.logits, presents: m.presents, states, params: m.params, outputs };
+}
