@@ -93,3 +93,28 @@ describe('gradient rules vs float64 finite differences', () => {
     expect(() => G.gradients(G.reduceSum(y), [a])).toThrowError(/no gradient rule for com.microsoft.SkipSimplifiedLayerNormalization/);
   });
 });
+
+describe('Conv weight gradient with a symbolic sequence length', () => {
+  for (const [name, group, wShape] of [['depthwise', 3, [3, 1, 4]], ['group 1', 1, [2, 3, 3]]] as const) {
+    it(`${name}: equals the static-length gradient`, async () => {
+      const build = (len: number | string) => {
+        const g = new G.Graph();
+        const x = g.input('x', 'float32', ['batch', 3, len]);
+        const w = g.input('w', 'float32', [...wShape]);
+        const y = G.conv1d(x, w, null, { group, pads: [wShape[2] - 1, 0] });
+        const r = g.input('r', 'float32', ['batch', wShape[0], len]);
+        const grads = G.gradients(G.reduceSum(G.mul(y, r)), [w]);
+        return g.toModel({ outputs: { gw: grads.get(w)! } });
+      };
+      const rand = G.mulberry32(5);
+      const xs = Float32Array.from({ length: 2 * 3 * 6 }, () => rand() - 0.5);
+      const ws = Float32Array.from({ length: wShape[0] * wShape[1] * wShape[2] }, () => rand() - 0.5);
+      const rs = Float32Array.from({ length: 2 * wShape[0] * 6 }, () => rand() - 0.5);
+      const feeds = { x: { data: xs, dims: [2, 3, 6] }, w: { data: ws, dims: [...wShape] }, r: { data: rs, dims: [2, wShape[0], 6] } };
+      const a = (await (await G.Runner.create(build(6), { threads: 1 })).run(feeds)).gw.data as Float32Array;
+      const b = (await (await G.Runner.create(build('seq'), { threads: 1 })).run(feeds)).gw.data as Float32Array;
+      expect(b.length).toBe(a.length);
+      for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 5);
+    });
+  }
+});

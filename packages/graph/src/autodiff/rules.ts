@@ -244,14 +244,26 @@ export const RULES: Record<string, GradRule> = {
       const cin = x!.shape[1] as number;
       const cout = w!.shape[0] as number;
       const k = w!.shape[2] as number;
-      if (group === 1) {
-        const gw = conv1d(transpose(xp, [1, 0, 2]), transpose(g!, [1, 0, 2]));
-        res[1] = transpose(gw, [1, 0, 2]);
-      } else if (w!.shape[1] === 1 && group === cin && cout === cin) {
-        const xs = reshape(transpose(xp, [1, 0, 2]), [1, -1, 0]);
-        const gw = conv1d(xs, transpose(g!, [1, 0, 2]), null, { group });
-        res[1] = reshape(gw, [cout, 1, k]);
-      } else throw new GraphError('no_gradient', `Conv weight gradient supports group 1 or depthwise only (${w!.name}, group ${group})`);
+      const depthwise = w!.shape[1] === 1 && group === cin && cout === cin;
+      if (group !== 1 && !depthwise) throw new GraphError('no_gradient', `Conv weight gradient supports group 1 or depthwise only (${w!.name}, group ${group})`);
+      if (typeof g!.shape[2] === 'number') {
+        // Static length: the weight gradient is itself a convolution of the input by the output gradient.
+        if (group === 1) res[1] = transpose(conv1d(transpose(xp, [1, 0, 2]), transpose(g!, [1, 0, 2])), [1, 0, 2]);
+        else res[1] = reshape(conv1d(reshape(transpose(xp, [1, 0, 2]), [1, -1, 0]), transpose(g!, [1, 0, 2]), null, { group }), [cout, 1, k]);
+      } else {
+        // Symbolic length (a kernel cannot have a run-time size): one reduction per tap j over x shifted by j.
+        const taps: Tensor[] = [];
+        for (let j = 0; j < k; j++) {
+          const xs = slice(xp, [j], [j === k - 1 ? END : j - (k - 1)], [2]);
+          if (depthwise) taps.push(reshape(reduceSum(mul(g!, xs), [0, 2]), [cout, 1, 1]));
+          else {
+            const go = reshape(transpose(g!, [1, 0, 2]), [cout, -1]);
+            const xi = reshape(transpose(xs, [0, 2, 1]), [-1, cin]);
+            taps.push(unsqueeze(matmul(go, xi), [2]));
+          }
+        }
+        res[1] = concat(taps, 2);
+      }
     }
     if (b && wants[2]) res[2] = reduceSum(g!, [0, 2]);
     return res;

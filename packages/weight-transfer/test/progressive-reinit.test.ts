@@ -1,0 +1,108 @@
+import { describe, it, expect } from 'vitest';
+import { createRng, randomLlamaWeights, type LlamaOracleConfig } from '@mil/models';
+import { initStudentFromTeacher, layerSchedule, makeHybridConfig, progressiveReinit, studentWeightSpecs, WeightTransferError } from '@mil/weight-transfer';
+import { rows, sameBits, tinyTeacher } from './fixtures';
+
+// 8 layers so that 50% → 25% → 12.5% → 0% are all distinct steps.
+const cfg: LlamaOracleConfig = { ...tinyTeacher, num_hidden_layers: 8 };
+const D = 48;
+const dInner = 64;
+const dXb = 32;
+const teacher = randomLlamaWeights(cfg, 21);
+const sched = (f: 0.5 | 0.25 | 0.125 | 0) => layerSchedule(8, { attentionFraction: f }).attnLayers;
+
+/** Stands in for a training stage: every tensor moves by seeded noise, so "fine-tuned" ≠ teacher everywhere. */
+function fineTune(w: Map<string, Float32Array>, seed: number): Map<string, Float32Array> {
+  const rng = createRng(seed);
+  return new Map([...w].map(([n, v]) => [n, v.map((x) => x + 0.01 * (2 * rng() - 1))]));
+}
+
+for (const variant of ['mamba1', 'mamba2'] as const) {
+  describe(`progressiveReinit (${variant})`, () => {
+    const h50 = makeHybridConfig(cfg, variant, sched(0.5)); // attention 1,3,5,7
+    const h25 = makeHybridConfig(cfg, variant, sched(0.25)); // attention 3,7
+    const w50 = fineTune(initStudentFromTeacher(teacher, cfg, h50, { seed: 1 }), 99);
+    const w25 = progressiveReinit(w50, h50, h25, cfg, { seed: 2 });
+    const fresh25 = initStudentFromTeacher(teacher, cfg, h25, { seed: 2 });
+
+    it('produces exactly the new student parameter set', () => {
+      expect([...w25.keys()]).toEqual(studentWeightSpecs(cfg, h25).map((s) => s.name));
+    });
+
+    it('case (i): layers that were Mamba are loaded as they are', () => {
+      for (const i of [0, 2, 4, 6]) {
+        const names = [...w25.keys()].filter((n) => n.startsWith(`model.layers.${i}.`));
+        expect(names.some((n) => n.includes('.mamba.'))).toBe(true);
+        for (const n of names) expect(sameBits(w25.get(n)!, w50.get(n)!), n).toBe(true);
+      }
+    });
+
+    it("case (ii): attention → Mamba takes x/B/C/out from the checkpoint's fine-tuned v/k/q/o and keeps its MLP/norms", () => {
+      for (const i of [1, 5]) {
+        const a = (p: string) => w50.get(`model.layers.${i}.self_attn.${p}_proj.weight`)!;
+        const m = (p: string) => w25.get(`model.layers.${i}.mamba.${p}`)!;
+        const teacherV = teacher.get(`model.layers.${i}.self_attn.v_proj.weight`)!;
+        if (variant === 'mamba1') {
+          expect(sameBits(m('in_proj_x.weight'), a('v'))).toBe(true);
+          expect(sameBits(m('B_proj.weight'), a('k'))).toBe(true);
+          expect(sameBits(m('C_proj.weight'), a('q'))).toBe(true);
+          expect(sameBits(m('in_proj_x.weight'), teacherV)).toBe(false); // not the teacher's
+        } else {
+          const w = m('in_proj.weight');
+          expect(sameBits(rows(w, D, dInner, dInner + dXb), a('v'))).toBe(true);
+          expect(sameBits(rows(w, D, dInner + dXb, dInner + 2 * dXb), a('k'))).toBe(true);
+          expect(sameBits(rows(w, D, dInner + 2 * dXb, 2 * dInner + 2 * dXb), a('q'))).toBe(true);
+          expect(sameBits(rows(w, D, dInner, dInner + dXb), teacherV)).toBe(false);
+        }
+        expect(sameBits(m('out_proj.weight'), a('o'))).toBe(true);
+        for (const n of ['input_layernorm.weight', 'post_attention_layernorm.weight', 'mlp.gate_proj.weight', 'mlp.up_proj.weight', 'mlp.down_proj.weight']) {
+          const full = `model.layers.${i}.${n}`;
+          expect(sameBits(w25.get(full)!, w50.get(full)!), full).toBe(true);
+          expect(sameBits(w25.get(full)!, teacher.get(full)!), full).toBe(false);
+        }
+        // new parameters: as a fresh init with the same seed would make them
+        for (const [n, v] of fresh25) {
+          if (!n.startsWith(`model.layers.${i}.mamba.`) || /(in_proj_x|B_proj|C_proj|out_proj|in_proj)\.weight$/.test(n)) continue;
+          expect(sameBits(v, w25.get(n)!), n).toBe(true);
+        }
+        if (variant === 'mamba2') {
+          const z = (w: Map<string, Float32Array>) => rows(w.get(`model.layers.${i}.mamba.in_proj.weight`)!, D, 0, dInner);
+          expect(sameBits(z(w25), z(fresh25))).toBe(true);
+        }
+      }
+    });
+
+    it('case (iii): layers still attention are loaded as they are; embeddings, final norm, LM head from the checkpoint', () => {
+      for (const i of [3, 7]) {
+        for (const n of [...w25.keys()].filter((k) => k.startsWith(`model.layers.${i}.`))) expect(sameBits(w25.get(n)!, w50.get(n)!), n).toBe(true);
+      }
+      for (const n of ['model.embed_tokens.weight', 'model.norm.weight', 'lm_head.weight']) expect(sameBits(w25.get(n)!, w50.get(n)!), n).toBe(true);
+    });
+
+    it('chains 25% → 12.5% → 0%', () => {
+      const h125 = makeHybridConfig(cfg, variant, sched(0.125));
+      const h0 = makeHybridConfig(cfg, variant, sched(0));
+      const w125 = progressiveReinit(fineTune(w25, 7), h25, h125, cfg, { seed: 3 });
+      const w0 = progressiveReinit(w125, h125, h0, cfg, { seed: 4 });
+      expect([...w0.keys()]).toEqual(studentWeightSpecs(cfg, h0).map((s) => s.name));
+      expect([...w0.keys()].some((n) => n.includes('self_attn'))).toBe(false);
+      const o7 = w125.get('model.layers.7.self_attn.o_proj.weight')!;
+      expect(sameBits(w0.get('model.layers.7.mamba.out_proj.weight')!, o7)).toBe(true);
+    });
+
+    it('refuses to turn a Mamba layer back into attention, to change variant, or a missing checkpoint tensor', () => {
+      expect(() => progressiveReinit(w25, h25, h50, cfg, { seed: 0 })).toThrowError(/layer 1 is Mamba in the previous hybrid but attention in the new one/);
+      const other = makeHybridConfig(cfg, variant === 'mamba1' ? 'mamba2' : 'mamba1', sched(0.25));
+      expect(() => progressiveReinit(w50, h50, other, cfg, { seed: 0 })).toThrowError(WeightTransferError);
+      const broken = new Map(w50);
+      broken.delete('model.layers.5.self_attn.o_proj.weight');
+      try {
+        progressiveReinit(broken, h50, h25, cfg, { seed: 0 });
+        throw new Error('expected a throw');
+      } catch (e) {
+        expect((e as WeightTransferError).code).toBe('MISSING_TENSOR');
+        expect((e as Error).message).toMatch(/previous hybrid tensor model\.layers\.5\.self_attn\.o_proj\.weight is missing/);
+      }
+    });
+  });
+}
