@@ -47,6 +47,9 @@ import {
   type Cell,
   createMatmulProbe,
   type MatmulProbe,
+  forwardFlops,
+  gflops,
+  type MatmulCount,
 } from './lib/index';
 
 // ---------------------------------------------------------------- configuration
@@ -135,14 +138,6 @@ function headTable(table: Float32Array, heads: number, scaledHeads: number, scal
 
 // ---------------------------------------------------------------- FLOP count
 
-interface MatmulCount {
-  what: string;
-  m: number;
-  n: number;
-  k: number;
-  batch: number;
-}
-
 const N_TOK = B * T;
 const FWD_MATMULS: MatmulCount[] = [
   { what: 'q,k,v projections', m: N_TOK, n: 3 * D, k: D, batch: 1 },
@@ -152,7 +147,7 @@ const FWD_MATMULS: MatmulCount[] = [
   { what: 'gate,up projections', m: N_TOK, n: 2 * F, k: D, batch: 1 },
   { what: 'down projection', m: N_TOK, n: D, k: F, batch: 1 },
 ];
-const FWD_FLOPS = FWD_MATMULS.reduce((s, c) => s + 2 * c.m * c.n * c.k * c.batch, 0);
+const FWD_FLOPS = forwardFlops(FWD_MATMULS);
 const STEP_FLOPS = 3 * FWD_FLOPS;
 const FLOP_COUNTING =
   '2·M·N·K per forward matmul (q/k/v/o, dense T×T scores and probs·V, gate/up/down), ×3 for forward+backward; ' +
@@ -353,7 +348,6 @@ function createTfjsTrainer(init: { weights: Map<string, Float32Array>; x: Float3
 
 // ---------------------------------------------------------------- measurement
 
-const gflops = (flops: number, ms: number) => flops / ms / 1e6;
 const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-30);
 
 /** Graph variants stepped round-robin (same load for all); min and median ms per variant. */

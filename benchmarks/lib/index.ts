@@ -6,3 +6,4 @@ export { startRssSampler, MiB, type RssSampler } from './rss';
 export { reportResult, writeJsonAtomic, hostInfo, RESULTS_DIR, type BenchResult } from './results';
 export { flag, numberFlag } from './args';
 export { createMatmulProbe, type MatmulProbe, type MatmulProbeOptions } from './matmul-ceiling';
+export { matmulFlops, forwardFlops, gflops, type MatmulCount } from './flops';

@@ -74,7 +74,7 @@ const { weights, result } = await pretrainLlama({
   config, tokens: train, seq, batch: num('batch'), totalSteps: num('steps'), lr: num('lr'), warmupSteps: num('warmup'),
   seed: num('seed'), threads, ep, checkpointDir: a.ckpt, checkpointEvery: 100, resume: true, signal: ac.signal,
   evalEvery: num('eval-every'),
-  evaluate: async (w) => ({ ppl_sotu_heldout: await evalSet(w, heldOut.sotu, num('eval-tokens')) }),
+  evaluate: async (w) => ({ ppl_sotu_heldout: await evalSet(w, heldOut.sotu!, num('eval-tokens')) }),
   onProgress: (e) => {
     if (e.step % 10 === 0 || e.eval)
       console.log(`step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} |g| ${e.gradNorm.toFixed(2)} ${e.tokensPerSec.toFixed(0)} tok/s eta ${(e.etaSec / 60).toFixed(1)} min${e.eval ? ' ' + JSON.stringify(e.eval) : ''}`);

@@ -12,3 +12,4 @@ export { defaultRecipe, isTrainable, type StageSpec, type TrainableSet } from '.
 export { distillHybrid, type DistillHybridOptions, type DistillHybridResult } from './pipeline/distill-hybrid';
 export { generatePseudoLabels, savePseudoLabels, collatePseudoLabels, type PseudoLabel, type PseudoLabelOptions } from './pseudo-labels';
 export { compileDpoStep, ReferenceLogProbs, collatePairs, type PairBatch } from './dpo-step';
+export { compileAlignStep, type AlignStep } from './align-step';

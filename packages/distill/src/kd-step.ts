@@ -33,7 +33,7 @@ export async function compileKdStep(
   buildStudent: (g: Graph) => { logits: Tensor; params: Map<string, Tensor> },
   teacher: TeacherSignal,
   loss: KdLossOptions,
-  opts: { trainable?: (name: string) => boolean; ep?: ExecutionProvider; threads?: number } = {},
+  opts: { trainable?: (name: string) => boolean; ep?: ExecutionProvider; threads?: number; spinning?: boolean } = {},
 ): Promise<KdStep> {
   const step = await compileTrainStep(
     {
@@ -51,7 +51,7 @@ export async function compileKdStep(
       },
       trainable: opts.trainable,
     },
-    { ep: opts.ep, threads: opts.threads },
+    { ep: opts.ep, threads: opts.threads, spinning: opts.spinning },
   );
   return {
     step,

@@ -13,7 +13,7 @@ import type { TokenBatch } from './train-step';
 export class TeacherSignal {
   private constructor(private readonly runner: Runner) {}
 
-  static async create(build: (g: Graph) => Tensor, weights: ReadonlyMap<string, Float32Array>, opts: { ep?: ExecutionProvider; threads?: number } = {}): Promise<TeacherSignal> {
+  static async create(build: (g: Graph) => Tensor, weights: ReadonlyMap<string, Float32Array>, opts: { ep?: ExecutionProvider; threads?: number; spinning?: boolean } = {}): Promise<TeacherSignal> {
     const g = new Graph('teacher');
     const logits = build(g);
     const model = g.toModel({ outputs: { logits }, weights: 'initializers', weightData: (n) => weights.get(n) });

@@ -41,7 +41,7 @@ export interface CompiledStep {
  *   return { loss: crossEntropy(m.logits, targets), params: m.params }; } }, { threads: 2 });
  * const { loss, grads } = await step.lossAndGrads(weights, batch);
  */
-export async function compileTrainStep(def: StepDefinition, opts: { ep?: ExecutionProvider; threads?: number } = {}): Promise<CompiledStep> {
+export async function compileTrainStep(def: StepDefinition, opts: { ep?: ExecutionProvider; threads?: number; spinning?: boolean } = {}): Promise<CompiledStep> {
   const g = new Graph('train_step');
   const targets = g.input('targets', 'int64', ['batch', 'seq']);
   const { loss, params } = def.build(g, { targets });
@@ -50,7 +50,7 @@ export async function compileTrainStep(def: StepDefinition, opts: { ep?: Executi
   const outputs: Record<string, Tensor> = { loss };
   trainable.forEach((n) => (outputs[`grad.${n}`] = grads.get(params.get(n)!)!));
   const model = g.toModel({ outputs, weights: 'inputs' });
-  const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads });
+  const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
   const shapes = new Map([...params].map(([n, t]) => [n, t.shape as number[]]));
   let bound: Map<string, Float32Array> | undefined;
   return {
@@ -77,7 +77,9 @@ export async function compileTrainStep(def: StepDefinition, opts: { ep?: Executi
         targets: { data: batch.targets, dims },
         ...batch.extra,
       };
-      if (runner.inputNames.includes('position_ids')) feeds.position_ids = { data: pos, dims };
+      feeds.position_ids = { data: pos, dims };
+      // Feed only what the model reads (a graph may ignore ids, targets or positions).
+      for (const k of Object.keys(feeds)) if (!runner.inputNames.includes(k)) delete feeds[k];
       const out = await runner.run(feeds);
       const gradMap = new Map<string, Float32Array>();
       for (const n of trainable) gradMap.set(n, out[`grad.${n}`].data as Float32Array);

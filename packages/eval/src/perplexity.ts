@@ -16,6 +16,8 @@ export interface PerplexityOptions {
   batch?: number;
   ep?: ExecutionProvider;
   threads?: number;
+  /** ORT thread spinning (RunnerOptions.spinning). */
+  spinning?: boolean;
   /** Stop after this many tokens (default: the whole stream). */
   maxTokens?: number;
   onProgress?: (done: number, total: number) => void;
@@ -40,7 +42,7 @@ export async function perplexity(
   const logits = build(g);
   const nll = reduceSum(targetLogProbs(logits, targets));
   const model = g.toModel({ outputs: { nll }, weights: 'initializers', weightData: (n) => weights.get(n) });
-  const run = await Runner.create(model, { ep: opts.ep, threads: opts.threads });
+  const run = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
   const seq = opts.seq;
   const batch = opts.batch ?? 4;
   const limit = Math.min(tokens.length - 1, opts.maxTokens ?? Infinity);

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { groupQueryAttention, type GroupQueryAttentionArgs } from '../src/contrib/oracles';
-import { expectClose, randomFloats, runSingleNode, seededRng, type Feed } from './contrib-oracles-harness';
+import { expectClose, randomFloats, runSingleNode, type Feed } from './contrib-oracles-harness';
+import { mulberry32 } from '../src/testing/rng';
 
 const N = 4;
 const NKV = 2;
@@ -41,7 +42,7 @@ function ropeCaches(half: number, rotaryDim: number): { cos: Float32Array; sin: 
 }
 
 async function check(c: Case, seed: number): Promise<void> {
-  const rng = seededRng(seed);
+  const rng = mulberry32(seed);
   const H = c.H ?? 16;
   const { B, S } = c;
   const half = c.half ?? H / 2;

@@ -1,4 +1,4 @@
-// Test support for the proto and contrib-oracle tests: a seeded RNG, a one-node onnxruntime runner built
+// Test support for the proto and contrib-oracle tests: seeded inputs, a one-node onnxruntime runner built
 // on our own encoder, and a closeness check with a readable failure message.
 
 import { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -6,18 +6,6 @@ import { expect } from 'vitest';
 import { encodeModel } from '../src/onnx/proto-encode';
 import { singleNodeModel } from '../src/onnx/single-node-model';
 import type { AttributeValue, DType } from '../src/onnx/model-spec';
-
-/** mulberry32: small seeded PRNG, uniform in [0, 1). */
-export function seededRng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n uniform values in [lo, hi) as float32 (never exactly 0 in practice). */
 export function randomFloats(rng: () => number, n: number, lo = -1, hi = 1): Float32Array {

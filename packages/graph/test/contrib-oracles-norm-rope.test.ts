@@ -4,12 +4,13 @@ import {
   simplifiedLayerNormalization,
   skipSimplifiedLayerNormalization,
 } from '../src/contrib/oracles';
-import { expectClose, randomFloats, runSingleNode, seededRng, type Feed } from './contrib-oracles-harness';
+import { expectClose, randomFloats, runSingleNode, type Feed } from './contrib-oracles-harness';
+import { mulberry32 } from '../src/testing/rng';
 
 const f32 = (name: string, dims: number[], data: Float32Array): Feed => ({ name, dtype: 'float32', dims, data });
 
 describe('SimplifiedLayerNormalization oracle = onnxruntime CPU', () => {
-  const rng = seededRng(11);
+  const rng = mulberry32(11);
 
   it('normalizes the last axis, returns inv_std_var, default epsilon 1e-5', async () => {
     const x = randomFloats(rng, 3 * 5 * 32, -2, 2);
@@ -34,7 +35,7 @@ describe('SimplifiedLayerNormalization oracle = onnxruntime CPU', () => {
 
 describe('SimplifiedLayerNormalization with per-group scale (Mamba-2 grouped RMSNorm)', () => {
   it('scale (groups, C) broadcasts over X (B, T, groups, C) with axis −1', async () => {
-    const rng = seededRng(14);
+    const rng = mulberry32(14);
     const x = randomFloats(rng, 2 * 3 * 4 * 8, -2, 2);
     const scale = randomFloats(rng, 4 * 8);
     const r = await runSingleNode('SimplifiedLayerNormalization', '', [f32('x', [2, 3, 4, 8], x), f32('g', [4, 8], scale)], [['y', 4]]);
@@ -49,7 +50,7 @@ describe('SimplifiedLayerNormalization with per-group scale (Mamba-2 grouped RMS
 });
 
 describe('SkipSimplifiedLayerNormalization oracle = onnxruntime CPU', () => {
-  const rng = seededRng(12);
+  const rng = mulberry32(12);
   const B = 2;
   const S = 3;
   const H = 32;
@@ -86,7 +87,7 @@ describe('SkipSimplifiedLayerNormalization oracle = onnxruntime CPU', () => {
 });
 
 describe('RotaryEmbedding oracle = onnxruntime CPU', () => {
-  const rng = seededRng(13);
+  const rng = mulberry32(13);
   const maxSeq = 32;
 
   const cases: { label: string; shape: number[]; half: number; interleaved?: boolean; numHeads?: number; rotaryDim?: number; scalarPos?: number }[] = [

@@ -4,7 +4,8 @@ import {
   linearAttention,
   type LinearAttentionUpdateRule,
 } from '../src/contrib/oracles';
-import { expectClose, randomFloats, runSingleNode, seededRng, type Feed } from './contrib-oracles-harness';
+import { expectClose, randomFloats, runSingleNode, type Feed } from './contrib-oracles-harness';
+import { mulberry32 } from '../src/testing/rng';
 
 const f32 = (name: string, dims: number[], data: Float32Array): Feed => ({ name, dtype: 'float32', dims, data });
 const softplus = (v: number): number => (v > 20 ? v : Math.log1p(Math.exp(v)));
@@ -62,7 +63,7 @@ describe('LinearAttention oracle = onnxruntime CPU', () => {
   ];
   cases.forEach(([label, c], idx) => {
     it(label, async () => {
-      const rng = seededRng(200 + idx);
+      const rng = mulberry32(200 + idx);
       const bt = c.B * c.T;
       const kScale = c.dk >= 64 ? 0.3 : 1;
       const q = randomFloats(rng, bt * c.hq * c.dk, -kScale, kScale);
@@ -94,7 +95,7 @@ describe('CausalConvWithState oracle = onnxruntime CPU', () => {
   ];
   cases.forEach(([label, c], idx) => {
     it(label, async () => {
-      const rng = seededRng(300 + idx);
+      const rng = mulberry32(300 + idx);
       const x = randomFloats(rng, c.B * c.C * c.L);
       const w = randomFloats(rng, c.C * c.K);
       const bias = c.bias ? randomFloats(rng, c.C) : undefined;
@@ -114,7 +115,7 @@ describe('CausalConvWithState oracle = onnxruntime CPU', () => {
 // The Mamba math of docs/contrib-ops.md, written independently of the oracles (mamba-in-llama.md §1.3, §1.4, §7).
 describe('Mamba layers expressed with the contrib ops (ORT CPU vs a sequential selective scan)', () => {
   it('Mamba-2 SSD step = LinearAttention(gated): k=B (grouped), v=Δ·x, q=C, decay=Δ·A, scale=1, then + D·x', async () => {
-    const rng = seededRng(401);
+    const rng = mulberry32(401);
     const Bsz = 1;
     const nheads = 4; // SSM heads (= attention heads)
     const G = 2; // KV heads: x and B groups, head h uses group ⌊h / (nheads/G)⌋
@@ -182,7 +183,7 @@ describe('Mamba layers expressed with the contrib ops (ORT CPU vs a sequential s
   });
 
   it('Mamba-1 selective scan = LinearAttention(gated): one state head per channel (d_v=1), per-key-dim decay Δ·A[d,n], inverse GQA for C', async () => {
-    const rng = seededRng(402);
+    const rng = mulberry32(402);
     const dInner = 16;
     const N = 4; // d_state; C groups = dInner/N = 4
     const rB = 2; // repeat factor: B has dInner/(N·rB) = 2 raw groups; channel d reads raw group ⌊d/(N·rB)⌋
@@ -224,7 +225,7 @@ describe('Mamba layers expressed with the contrib ops (ORT CPU vs a sequential s
   });
 
   it('causal_conv1d_update with a d_conv-wide state = CausalConvWithState with past = state[..., 1:]', async () => {
-    const rng = seededRng(403);
+    const rng = mulberry32(403);
     const C = 5;
     const K = 4;
     const w = randomFloats(rng, C * K);

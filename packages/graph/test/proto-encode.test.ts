@@ -8,7 +8,8 @@ import { ProtoWriter } from '../src/onnx/proto-wire';
 import { externalizeInitializers, saveModel } from '../src/onnx/external-data';
 import type { GraphSpec, ModelSpec, NodeSpec, TensorSpec } from '../src/onnx/model-spec';
 import { GraphError } from '../src/errors';
-import { randomFloats, seededRng } from './contrib-oracles-harness';
+import { randomFloats } from './contrib-oracles-harness';
+import { mulberry32 } from '../src/testing/rng';
 
 const bytesOf = (a: Float32Array | BigInt64Array | Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const f32Tensor = (name: string, dims: number[], data: Float32Array): TensorSpec => ({ name, dtype: 'float32', dims, rawData: bytesOf(data) });
@@ -71,7 +72,7 @@ describe('protobuf wire writer', () => {
 
 describe('encodeModel → onnxruntime-node', () => {
   it('runs MatMul + Add with initializers and a symbolic batch dim', async () => {
-    const rng = seededRng(1);
+    const rng = mulberry32(1);
     const W = randomFloats(rng, 3 * 4);
     const b = randomFloats(rng, 4);
     const bytes = encodeModel(
@@ -104,7 +105,7 @@ describe('encodeModel → onnxruntime-node', () => {
   });
 
   it('encodes every attribute type: ints, float, int, tensor, floats, string, strings, graph; negative ints', async () => {
-    const rng = seededRng(2);
+    const rng = mulberry32(2);
     const A = randomFloats(rng, 3 * 2); // (3, 2), transposed in the graph
     const Bt = randomFloats(rng, 2 * 3); // (2, 3) = Bᵀ, undone by transB
     const C = randomFloats(rng, 2 * 2);
@@ -218,7 +219,7 @@ describe('encodeModel → onnxruntime-node', () => {
   });
 
   it('writes a model with external data (atomically) that onnxruntime loads by path', async () => {
-    const rng = seededRng(3);
+    const rng = mulberry32(3);
     const W = randomFloats(rng, 64 * 32);
     const small = randomFloats(rng, 32);
     const spec = model({
@@ -257,7 +258,7 @@ describe('encodeModel → onnxruntime-node', () => {
   });
 
   it('encodes ~100 MB of initializers in one pass and onnxruntime reads every byte back', async () => {
-    const rng = seededRng(4);
+    const rng = mulberry32(4);
     const n = 1 << 20; // 4 MiB per tensor
     const count = 25; // 100 MiB in all
     const weights: Float32Array[] = [];

@@ -20,3 +20,9 @@ export { saveTokenizer, stringifyTokenizerJson } from './tokenizer/save-tokenize
 export { charsPerToken } from './tokenizer/compression';
 export { initLlamaWeights } from './llama/init';
 export { loadLlama, type LoadedLlama } from './llama/load';
+export { hybridConfigForTeacher, resolveHybridDims, type HybridDims, type HybridModelOptions, type Mamba1DtBias } from './hybrid/hybrid-dims';
+export { hybridWeightSpecs, hybridParamCount, randomHybridWeights, toMamba1Layout, type HybridParamCount, type HybridWeightSpecOptions, type Mamba1Layout } from './hybrid/hybrid-weights';
+export { hybridOracleForward, emptyHybridState, type HybridOracleState, type HybridOracleOptions, type HybridOracleOutput, type HybridLayerState, type MambaLayerState } from './hybrid/hybrid-oracle';
+export { buildHybridTrainGraph, buildHybridInferenceGraph, buildHybridMixerGraph, mambaStateNames, type HybridTrainGraphOptions, type HybridInferenceGraph, type HybridInferenceGraphOptions } from './hybrid/hybrid-graphs';
+export { HybridSession, type HybridSessionOptions, type HybridSessionState } from './hybrid/hybrid-session';
+export { saveHybrid, loadHybrid, type HybridModel, type LoadedHybrid, type LoadHybridOptions, type SaveHybridOptions } from './hybrid/hybrid-io';

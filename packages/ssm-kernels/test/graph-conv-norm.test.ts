@@ -1,7 +1,7 @@
 // Causal conv graph forms (standard Conv, CausalConvWithState, ring buffer) and the gated RMSNorm graph against
 // their oracles; gradients against finite differences.
 import { describe, it, expect } from 'vitest';
-import { causalConvWithState, gradCheck, reshape, transpose } from '@mil/graph';
+import { causalConvWithState, gradCheck, mulberry32, reshape, transpose } from '@mil/graph';
 import {
   causalConv1d,
   causalConv1dGraph,
@@ -14,7 +14,7 @@ import {
   type ConvActivation,
   type FloatArray,
 } from '../src/index';
-import { expectClose, makeRng, uniform, sliceTime } from './oracle-helpers';
+import { expectClose, uniform, sliceTime } from './oracle-helpers';
 import { flatConcat, runGraph } from './graph-helpers';
 
 const F = Float32Array;
@@ -27,7 +27,7 @@ describe('causalConv1dGraph (standard Conv, differentiable) = causalConv1d oracl
   ];
   for (const [L, init, act, sym] of cases) {
     it(`L=${L}, ${init ? 'initial state' : 'zero history'}, ${act}${sym ? ', symbolic batch/seq' : ''}`, async () => {
-      const r = makeRng(100 + L * 3 + (init ? 1 : 0));
+      const r = mulberry32(100 + L * 3 + (init ? 1 : 0));
       const b = 2, d = 5, w = 4;
       const x = uniform(r, b * L * d, -2, 2, F), weight = uniform(r, d * w, -1, 1, F), bias = uniform(r, d, -1, 1, F);
       const h0 = uniform(r, b * d * (w - 1), -2, 2, F);
@@ -69,7 +69,7 @@ describe('causalConv1dUpdateGraph = causalConv1dUpdate oracle', () => {
     ['standard ops, longer state S=6 (no contrib op for it), L=2', 6, 2, true],
   ] as [string, number, number, boolean][]) {
     it(label, async () => {
-      const r = makeRng(200 + S * 7 + L);
+      const r = mulberry32(200 + S * 7 + L);
       const b = 2, d = 6, w = 4;
       const x = uniform(r, b * L * d, -2, 2, F), weight = uniform(r, d * w, -1, 1, F), bias = uniform(r, d, -1, 1, F);
       const state = uniform(r, b * d * S, -2, 2, F);
@@ -87,7 +87,7 @@ describe('causalConv1dUpdateGraph = causalConv1dUpdate oracle', () => {
   }
 
   it('prefill with causalConv1dGraph, then 3 decode steps with CausalConvWithState = one conv over the sequence', async () => {
-    const r = makeRng(300);
+    const r = mulberry32(300);
     const b = 1, d = 4, w = 4, L = 10;
     const x = uniform(r, b * L * d, -2, 2, F), weight = uniform(r, d * w, -1, 1, F), bias = uniform(r, d, -1, 1, F);
     const want = causalConv1d({ batch: b, seqLen: L, dim: d, width: w, activation: 'silu', x, weight, bias });
@@ -115,7 +115,7 @@ describe('causalConv1dUpdateGraph = causalConv1dUpdate oracle', () => {
   });
 
   it('the @mil/graph CausalConvWithState builder with no bias and no past state (zero history)', async () => {
-    const r = makeRng(301);
+    const r = mulberry32(301);
     const b = 2, d = 3, w = 4, L = 5;
     const x = uniform(r, b * L * d, -2, 2, F), weight = uniform(r, d * w, -1, 1, F);
     const want = causalConv1d({ batch: b, seqLen: L, dim: d, width: w, activation: 'none', x, weight });
@@ -130,7 +130,7 @@ describe('causalConv1dUpdateGraph = causalConv1dUpdate oracle', () => {
 
 describe('causalConv1dRingGraph = causalConv1dRing oracle (speculative-decoding circular buffer)', () => {
   it('per-batch counters, wrapping writes, a round trip of two calls with a rollback', async () => {
-    const r = makeRng(400);
+    const r = mulberry32(400);
     const b = 2, d = 3, w = 4, K = 3, L = K + 1, S = w - 1 + K;
     const weight = uniform(r, d * w, -1, 1, F), bias = uniform(r, d, -1, 1, F);
     let ring: FloatArray = uniform(r, b * d * S, -2, 2, F);
@@ -164,7 +164,7 @@ describe('gatedRmsNormGraph = gatedRmsNorm oracle', () => {
     ['no gate (plain grouped RMSNorm)', false, 2, false, false],
   ] as [string, boolean, number, boolean, boolean][]) {
     it(label, async () => {
-      const r = makeRng(500 + gs);
+      const r = mulberry32(500 + gs);
       const b = 2, L = 3, dim = 8;
       const x = uniform(r, b * L * dim, -2, 2, F), z = uniform(r, b * L * dim, -3, 3, F);
       const weight = uniform(r, dim, 0.5, 1.5, F), bias = uniform(r, dim, -1, 1, F);

@@ -1,7 +1,7 @@
 // Test-only helpers for the graph-form tests: build a graph, run it on onnxruntime (CPU), read results back.
-import { Graph, Runner, concat, reshape, type Dim, type Tensor, type HostTensor } from '@mil/graph';
+import { concat, Graph, mulberry32, reshape, Runner, type Dim, type Tensor, type HostTensor } from '@mil/graph';
 import type { FloatArray, Mamba1ScanInput } from '../src/index';
-import { makeRng, uniform, type Ctor } from './oracle-helpers';
+import { uniform, type Ctor } from './oracle-helpers';
 
 /** A graph input to declare and feed: name, dims (symbolic allowed), fed data and its run-time dims. */
 export interface Feed {
@@ -57,7 +57,7 @@ export function flatConcat(ts: Tensor[]): Tensor {
 
 /** Random Mamba-1 problem with every optional part present (non-zero everywhere). */
 export function mamba1Problem(seed: number, b: number, L: number, d: number, n: number, g: number, ctor: Ctor = Float32Array): Mamba1ScanInput {
-  const r = makeRng(seed);
+  const r = mulberry32(seed);
   return {
     batch: b, seqLen: L, dim: d, dState: n, nGroups: g, deltaSoftplus: true,
     u: uniform(r, b * L * d, -2, 2, ctor), delta: uniform(r, b * L * d, -3, 1, ctor),

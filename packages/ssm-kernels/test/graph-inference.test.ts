@@ -17,7 +17,8 @@ import {
   type Mamba2StateLayout,
   type FloatArray,
 } from '../src/index';
-import { expectClose, makeRng, mamba2Problem, sliceTime, uniform } from './oracle-helpers';
+import { mulberry32 } from '@mil/graph';
+import { expectClose, mamba2Problem, sliceTime, uniform } from './oracle-helpers';
 import { mamba1Problem, runGraph, swapLast2, type Feed } from './graph-helpers';
 
 const TOL = { atol: 2e-4, rtol: 2e-4 };
@@ -209,7 +210,7 @@ describe('multi-step verify as one graph = the verify oracles', () => {
   it('Mamba-2: three rounds with per-batch recompute steps (−1, 0, 2 / 3, −1, 1 …), both state layouts', async () => {
     const b = 3, h = 4, p = 3, n = 5, g = 2;
     for (const layout of ['hpn', 'hnp'] as const) {
-      const rng = makeRng(5000);
+      const rng = mulberry32(5000);
       const base = mamba2Problem(5001, b, 1, h, p, n, g, Float32Array);
       const params = { nHeads: h, headDim: p, dState: n, nGroups: g, dtSoftplus: true, A: f64(base.A)!, D: f64(base.D), dtBias: f64(base.dtBias) };
       let state: FloatArray = f64(uniform(rng, b * h * p * n, -1, 1, Float32Array))!;
@@ -251,7 +252,7 @@ describe('multi-step verify as one graph = the verify oracles', () => {
 
   it('Mamba-2 snapshot-only protocol (replaySteps, no state input) = the oracle protocol over a speculative loop', async () => {
     const b = 2, h = 4, p = 3, n = 5, g = 1;
-    const rng = makeRng(5500);
+    const rng = mulberry32(5500);
     const base = mamba2Problem(5501, b, 1, h, p, n, g, Float32Array);
     const params = { nHeads: h, headDim: p, dState: n, nGroups: g, dtSoftplus: true, A: f64(base.A)!, D: f64(base.D), dtBias: f64(base.dtBias) };
     const prefill = f32(uniform(rng, b * h * p * n, -1, 1, Float32Array));
@@ -296,7 +297,7 @@ describe('multi-step verify as one graph = the verify oracles', () => {
     const b = 1, d = 8, n = 4, g = 2;
     const q = mamba1Problem(6000, b, 1, d, n, g);
     const params = { dim: d, dState: n, nGroups: g, deltaSoftplus: true, A: f64(q.A)!, D: f64(q.D), deltaBias: f64(q.deltaBias) };
-    const rng = makeRng(6001);
+    const rng = mulberry32(6001);
     const prefillState = f32(uniform(rng, b * d * n, -1, 1, Float32Array));
     let state: FloatArray = prefillState, snapshot: FloatArray = prefillState;
     let cache: { x: FloatArray; delta: FloatArray; B: FloatArray } = { x: new Float32Array(b * T * d), delta: new Float32Array(b * T * d), B: new Float32Array(b * T * g * n) };

@@ -1,9 +1,9 @@
 // Mamba-2 training form (chunked SSD in standard ops) against the sequential oracle, and its gradients
 // against float64 finite differences.
 import { describe, it, expect } from 'vitest';
-import { exp, gradCheck, neg } from '@mil/graph';
+import { exp, gradCheck, mulberry32, neg } from '@mil/graph';
 import { mamba2Scan, mamba2ScanGraph, type FloatArray, type Mamba2ScanInput, type Mamba2StateLayout } from '../src/index';
-import { expectClose, makeRng, mamba2Problem, uniform, sliceTime } from './oracle-helpers';
+import { expectClose, mamba2Problem, uniform, sliceTime } from './oracle-helpers';
 import { runGraph, flatConcat, swapLast2, type Feed } from './graph-helpers';
 
 type P = Mamba2ScanInput;
@@ -75,7 +75,7 @@ describe('mamba2ScanGraph (chunked SSD, standard ops) = mamba2Scan oracle', () =
   });
 
   it('no z, per-(head, dim) D, dt limit clamp, one group, no initial state', async () => {
-    const r = makeRng(77);
+    const r = mulberry32(77);
     const b = 1, L = 11, h = 3, p = 4, n = 6, g = 1;
     const q: P = {
       batch: b, seqLen: L, nHeads: h, headDim: p, dState: n, nGroups: g, dtSoftplus: true, dtLimit: [0.05, 1.5],

@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { causalConv1d, causalConv1dUpdate, causalConv1dRing, SsmKernelError, type CausalConv1dParams } from '../src/index';
-import { makeRng, uniform, expectClose, expectSame, sliceTime, concatTime, type Ctor } from './oracle-helpers';
+import { mulberry32 } from '@mil/graph';
+import { uniform, expectClose, expectSame, sliceTime, concatTime, type Ctor } from './oracle-helpers';
 
 function params(seed: number, b: number, d: number, w: number, ctor: Ctor): CausalConv1dParams {
-  const r = makeRng(seed);
+  const r = mulberry32(seed);
   return { batch: b, dim: d, width: w, activation: 'silu', weight: uniform(r, d * w, -0.5, 0.5, ctor), bias: uniform(r, d, -0.5, 0.5, ctor) };
 }
 
@@ -28,7 +29,7 @@ describe('causal conv1d oracles', () => {
   it('full sequence equals an independent zero-padded formula (width 4, float64)', () => {
     const b = 2, L = 9, d = 3, w = 4;
     const p = params(1, b, d, w, Float64Array);
-    const x = uniform(makeRng(2), b * L * d, -2, 2);
+    const x = uniform(mulberry32(2), b * L * d, -2, 2);
     const { y } = causalConv1d({ ...p, seqLen: L, x });
     for (let bi = 0; bi < b; bi++) for (let t = 0; t < L; t++) for (let c = 0; c < d; c++) {
       let acc = p.bias![c];
@@ -43,8 +44,8 @@ describe('causal conv1d oracles', () => {
   it('full == rolling update step by step == circular buffer step by step (float32, bit for bit)', () => {
     const b = 2, L = 11, d = 5, w = 4, K = 3;
     const p = params(3, b, d, w, Float32Array);
-    const x = uniform(makeRng(4), b * L * d, -2, 2, Float32Array);
-    const init = uniform(makeRng(5), b * d * (w - 1), -1, 1, Float32Array);
+    const x = uniform(mulberry32(4), b * L * d, -2, 2, Float32Array);
+    const init = uniform(mulberry32(5), b * d * (w - 1), -1, 1, Float32Array);
     const full = causalConv1d({ ...p, seqLen: L, x, initialState: init });
     // rolling
     let state: Float32Array | Float64Array = init;
@@ -78,7 +79,7 @@ describe('causal conv1d oracles', () => {
   it('multi-token update and longer rolling state equal the full conv; pieces carry the final state', () => {
     const b = 1, L = 10, d = 2, w = 3;
     const p = params(6, b, d, w, Float64Array);
-    const x = uniform(makeRng(7), b * L * d, -2, 2);
+    const x = uniform(mulberry32(7), b * L * d, -2, 2);
     const full = causalConv1d({ ...p, seqLen: L, x });
     const a = causalConv1d({ ...p, seqLen: 1, x: sliceTime(x, b, L, 0, 1) }); // L < w − 1: state reaches into zeros
     expectSame(a.finalState, [0, x[0], 0, x[1]]);
@@ -98,7 +99,7 @@ describe('causal conv1d oracles', () => {
   it('ring rollback by counter restores exactly: after accepting a of K, the next call equals the full conv', () => {
     const b = 1, d = 3, w = 4, K = 4, S = w - 1 + K, P0 = 6;
     const p = params(8, b, d, w, Float32Array);
-    const rng = makeRng(9);
+    const rng = mulberry32(9);
     for (let a = 0; a <= K; a++) {
       // prefill P0 tokens, then put the conv state into the ring before counter P0
       const prompt = uniform(rng, P0 * d, -2, 2, Float32Array);
@@ -120,7 +121,7 @@ describe('causal conv1d oracles', () => {
   it('ring with the minimum S = w − 1 reads its whole history before overwriting it (== rolling update)', () => {
     const b = 2, d = 3, w = 4, S = w - 1;
     const p = params(11, b, d, w, Float32Array);
-    const rng = makeRng(12);
+    const rng = mulberry32(12);
     const state = uniform(rng, b * d * S, -1, 1, Float32Array);
     for (const L of [1, 2, 3]) {
       const x = uniform(rng, b * L * d, -2, 2, Float32Array);

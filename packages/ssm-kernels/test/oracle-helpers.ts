@@ -1,18 +1,7 @@
-// Test-only helpers for the oracle tests: a seeded RNG and array comparisons.
+// Test-only helpers for the oracle tests: seeded inputs (from @mil/graph's mulberry32) and array comparisons.
 import { expect } from 'vitest';
+import { mulberry32 } from '@mil/graph';
 import type { Mamba2ScanInput } from '../src/index';
-
-/** mulberry32: small, fast, seeded; enough for test inputs. */
-export function makeRng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -88,7 +77,7 @@ export function concatTime(parts: (Float32Array | Float64Array)[], b: number, le
 export function mamba2Problem(
   seed: number, b: number, L: number, h: number, p: number, n: number, g: number, ctor: Ctor,
 ): Mamba2ScanInput {
-  const r = makeRng(seed);
+  const r = mulberry32(seed);
   return {
     batch: b, seqLen: L, nHeads: h, headDim: p, dState: n, nGroups: g, dtSoftplus: true,
     x: uniform(r, b * L * h * p, -2, 2, ctor),
@@ -101,4 +90,33 @@ export function mamba2Problem(
     dtBias: uniform(r, h, -1, 1, ctor),
     initialState: uniform(r, b * h * p * n, -1, 1, ctor),
   };
+}
+
+/**
+ * A hand-computed Mamba-2 case (1 head, p = 2, n = 2, 2 steps, softplus + bias, D, initial state): the input and
+ * the y and final state worked out step by step below, independently of the oracles.
+ */
+export function handMamba2Case(): { input: Mamba2ScanInput; y: number[]; finalState: number[] } {
+  const F = Float64Array;
+  const input: Mamba2ScanInput = {
+    batch: 1, seqLen: 2, nHeads: 1, headDim: 2, dState: 2, nGroups: 1, dtSoftplus: true,
+    x: F.of(1, -2, 0.5, 3), dt: F.of(0.2, -0.4), dtBias: F.of(0.1), A: F.of(-2),
+    B: F.of(1, -1, 0.5, 2), C: F.of(2, 1, -1, 0.25), D: F.of(0.5),
+    initialState: F.of(0.1, 0.2, -0.3, 0.4),
+  };
+  const sp = (v: number) => Math.log(1 + Math.exp(v));
+  const D0 = sp(0.3), D1 = sp(-0.3);
+  const e0 = Math.exp(-2 * D0), e1 = Math.exp(-2 * D1);
+  // t = 0: H[i][k] = e0·H0[i][k] + D0·x_i·B_k
+  const H = [
+    [e0 * 0.1 + D0 * 1 * 1, e0 * 0.2 + D0 * 1 * -1],
+    [e0 * -0.3 + D0 * -2 * 1, e0 * 0.4 + D0 * -2 * -1],
+  ];
+  const y0 = [H[0][0] * 2 + H[0][1] * 1 + 0.5 * 1, H[1][0] * 2 + H[1][1] * 1 + 0.5 * -2];
+  const G = [
+    [e1 * H[0][0] + D1 * 0.5 * 0.5, e1 * H[0][1] + D1 * 0.5 * 2],
+    [e1 * H[1][0] + D1 * 3 * 0.5, e1 * H[1][1] + D1 * 3 * 2],
+  ];
+  const y1 = [G[0][0] * -1 + G[0][1] * 0.25 + 0.5 * 0.5, G[1][0] * -1 + G[1][1] * 0.25 + 0.5 * 3];
+  return { input, y: [...y0, ...y1], finalState: [...G[0], ...G[1]] };
 }

@@ -1,32 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import { mamba2Scan, ssdChunked, SsmKernelError } from '../src/index';
-import { makeRng, uniform, expectClose, expectSame, mamba2Problem } from './oracle-helpers';
+import { mulberry32 } from '@mil/graph';
+import { uniform, expectClose, expectSame, mamba2Problem, handMamba2Case } from './oracle-helpers';
 
 describe('ssdChunked oracle (chunked SSD)', () => {
   it('matches a hand-computed case (1 head, p = 2, n = 2, 2 steps) for chunk sizes 1, 2, 3', () => {
-    const F = Float64Array;
-    const sp = (v: number) => Math.log(1 + Math.exp(v));
-    const D0 = sp(0.3), D1 = sp(-0.3);
-    const e0 = Math.exp(-2 * D0), e1 = Math.exp(-2 * D1);
-    const H = [
-      [e0 * 0.1 + D0 * 1 * 1, e0 * 0.2 + D0 * 1 * -1],
-      [e0 * -0.3 + D0 * -2 * 1, e0 * 0.4 + D0 * -2 * -1],
-    ];
-    const y0 = [H[0][0] * 2 + H[0][1] * 1 + 0.5 * 1, H[1][0] * 2 + H[1][1] * 1 + 0.5 * -2];
-    const G = [
-      [e1 * H[0][0] + D1 * 0.5 * 0.5, e1 * H[0][1] + D1 * 0.5 * 2],
-      [e1 * H[1][0] + D1 * 3 * 0.5, e1 * H[1][1] + D1 * 3 * 2],
-    ];
-    const y1 = [G[0][0] * -1 + G[0][1] * 0.25 + 0.5 * 0.5, G[1][0] * -1 + G[1][1] * 0.25 + 0.5 * 3];
+    const hand = handMamba2Case();
     for (const chunkSize of [1, 2, 3]) {
-      const res = ssdChunked({
-        batch: 1, seqLen: 2, nHeads: 1, headDim: 2, dState: 2, nGroups: 1, dtSoftplus: true, chunkSize,
-        x: F.of(1, -2, 0.5, 3), dt: F.of(0.2, -0.4), dtBias: F.of(0.1), A: F.of(-2),
-        B: F.of(1, -1, 0.5, 2), C: F.of(2, 1, -1, 0.25), D: F.of(0.5),
-        initialState: F.of(0.1, 0.2, -0.3, 0.4),
-      });
-      expectClose(res.y, [...y0, ...y1], 1e-14);
-      expectClose(res.finalState, [...G[0], ...G[1]], 1e-14);
+      const res = ssdChunked({ ...hand.input, chunkSize });
+      expectClose(res.y, hand.y, 1e-14);
+      expectClose(res.finalState, hand.finalState, 1e-14);
     }
   });
 
@@ -50,7 +33,7 @@ describe('ssdChunked oracle (chunked SSD)', () => {
     const q = mamba2Problem(7, 1, 11, 2, 4, 3, 1, Float64Array);
     const variants = [
       { ...q, z: undefined, D: undefined, dtBias: undefined, initialState: undefined },
-      { ...q, D: uniform(makeRng(3), 2 * 4, -1, 1) },
+      { ...q, D: uniform(mulberry32(3), 2 * 4, -1, 1) },
       { ...q, dtLimit: [0.1, 0.6] as [number, number] },
       { ...q, dtSoftplus: false, dt: q.dt.map((v) => Math.abs(v)) },
     ];
@@ -75,7 +58,7 @@ describe('ssdChunked oracle (chunked SSD)', () => {
 
   it('stays accurate with extreme decays (large Δ·A within a chunk)', () => {
     const q = mamba2Problem(9, 1, 24, 2, 2, 3, 1, Float64Array);
-    q.dt = uniform(makeRng(10), 24 * 2, -30, 40); // mixes Δ ≈ 0 and Δ = 40 (beyond the softplus threshold)
+    q.dt = uniform(mulberry32(10), 24 * 2, -30, 40); // mixes Δ ≈ 0 and Δ = 40 (beyond the softplus threshold)
     q.A = Float64Array.of(-8, -0.5);
     const seq = mamba2Scan(q);
     const chk = ssdChunked({ ...q, chunkSize: 8 });

@@ -12,12 +12,13 @@ import {
   type Mamba1Params,
   type Mamba2Params,
 } from '../src/index';
-import { makeRng, uniform, expectClose, expectSame, sliceTime, concatTime } from './oracle-helpers';
+import { mulberry32 } from '@mil/graph';
+import { uniform, expectClose, expectSame, sliceTime, concatTime } from './oracle-helpers';
 
 const F32 = Float32Array;
 
 function mamba1Params(seed: number, d: number, n: number, g: number): Mamba1Params {
-  const r = makeRng(seed);
+  const r = mulberry32(seed);
   return {
     dim: d, dState: n, nGroups: g, deltaSoftplus: true,
     A: uniform(r, d * n, -2, -0.1, F32), D: uniform(r, d, -1, 1, F32), deltaBias: uniform(r, d, -1, 1, F32),
@@ -41,7 +42,7 @@ describe('multiStepVerify oracle (Mamba-1, lazy state advance)', () => {
 
   for (const K of [3, 4]) {
     it(`for every accepted count a in 0..${K}: outputs, state and snapshot equal plain sequential steps`, () => {
-      const rng = makeRng(10 + K);
+      const rng = mulberry32(10 + K);
       for (let a = 0; a <= K; a++) {
         const h0 = uniform(rng, b * d * n, -1, 1, F32);
         const s1 = steps(rng, b, K + 1, d, n, g);
@@ -109,7 +110,7 @@ describe('multiStepVerify oracle (Mamba-1, lazy state advance)', () => {
 
   it('replaying all K + 1 cached steps (r = K) equals continuing from the state (r = −1), bit for bit', () => {
     const K = 3;
-    const rng = makeRng(30);
+    const rng = mulberry32(30);
     const s1 = steps(rng, b, K + 1, d, n, g);
     const s2 = steps(rng, b, K + 1, d, n, g);
     const v1 = multiStepVerify({ ...p, batch: b, seqLen: K + 1, recomputeSteps: -1, state: uniform(rng, d * n, -1, 1, F32), ...s1 });
@@ -125,7 +126,7 @@ describe('multiStepVerify oracle (Mamba-1, lazy state advance)', () => {
 
   it('end to end with the conv ring: rounds of random acceptance per sequence equal one full conv + scan', () => {
     const B2 = 2, K = 3, w = 4, S = w - 1 + K, P0 = 5, rounds = 6;
-    const rng = makeRng(40);
+    const rng = mulberry32(40);
     const conv = { batch: B2, dim: d, width: w, activation: 'silu' as const, weight: uniform(rng, d * w, -0.5, 0.5, F32), bias: uniform(rng, d, -0.5, 0.5, F32) };
     // Per sequence, the tokens processed so far (each token: raw pre-conv x, δ, B, C, z).
     type Tok = { xr: number[]; delta: number[]; B: number[]; C: number[]; z: number[] };
@@ -189,7 +190,7 @@ describe('multiStepVerify oracle (Mamba-1, lazy state advance)', () => {
   });
 
   it('rejects inconsistent calls', () => {
-    const s = steps(makeRng(50), 1, 3, d, n, g);
+    const s = steps(mulberry32(50), 1, 3, d, n, g);
     const base = { ...p, batch: 1, seqLen: 3, state: new F32(d * n), ...s };
     expect(() => multiStepVerify({ ...base, recomputeSteps: 0 })).toThrow(/'snapshot' and 'cache' are required/);
     expect(() => multiStepVerify({ ...base, recomputeSteps: 3, snapshot: new F32(d * n), cache: s })).toThrow(/must be an integer in \[-1, 2\]/);
@@ -203,7 +204,7 @@ describe('multiStepVerify oracle (Mamba-1, lazy state advance)', () => {
 
 describe('mamba2MultiStepVerify oracle', () => {
   const b = 2, h = 4, P = 2, n = 3, g = 2, K = 3;
-  const r0 = makeRng(60);
+  const r0 = mulberry32(60);
   const p: Mamba2Params = {
     nHeads: h, headDim: P, dState: n, nGroups: g, dtSoftplus: true, dtLimit: [0.01, 2],
     A: uniform(r0, h, -3, -0.2, F32), D: uniform(r0, h, -1, 1, F32), dtBias: uniform(r0, h, -1, 1, F32),
@@ -215,7 +216,7 @@ describe('mamba2MultiStepVerify oracle', () => {
   });
 
   it('for every accepted count (different per sequence) equals a scan over the accepted prefix and the new steps', () => {
-    const rng = makeRng(61);
+    const rng = mulberry32(61);
     for (let a = 0; a <= K; a++) {
       const accepted = [a, K - a];
       const h0 = uniform(rng, b * h * P * n, -1, 1, F32);

@@ -1,13 +1,12 @@
 // The loop shared by a fresh init and a progressive re-init: walk the student's parameter list, copying
 // what is kept from a source checkpoint and building each Mamba mixer from the source's attention or from scratch.
 import type { HybridConfig } from '@mil/checkpoint';
-import type { LlamaOracleConfig } from '@mil/models';
+import type { HybridDims, LlamaOracleConfig } from '@mil/models';
 import { WeightTransferError } from './errors';
 import { initMambaMixer, type AttentionWeights } from './mamba-init';
 import type { DtBiasMode } from './seeded-init';
-import { mixerDims, studentWeightSpecs, type MixerDims } from './student-specs';
+import { studentDims, studentWeightSpecs } from './student-specs';
 import { copyOrShare, requireTensor, type WeightMap } from './tensor-source';
-import { resolveTeacher } from './teacher-config';
 
 /** Where a Mamba layer's mixer comes from: copied from the source, built from the source's attention, or random. @internal */
 export type MixerSource = 'copy' | 'attention' | 'random';
@@ -25,7 +24,7 @@ export interface AssembleOptions {
   shareCopied: boolean;
 }
 
-function attentionOf(source: WeightMap, label: string, d: MixerDims, layer: number): AttentionWeights {
+function attentionOf(source: WeightMap, label: string, d: HybridDims, layer: number): AttentionWeights {
   const p = `model.layers.${layer}.self_attn.`;
   return {
     q: requireTensor(source, `${p}q_proj.weight`, [d.dInner, d.dModel], label),
@@ -37,8 +36,7 @@ function attentionOf(source: WeightMap, label: string, d: MixerDims, layer: numb
 
 /** Every student parameter, in `studentWeightSpecs` order. @internal */
 export function assembleStudent(o: AssembleOptions): Map<string, Float32Array> {
-  const t = resolveTeacher(o.teacherConfig);
-  const dims = mixerDims(o.hybrid, t);
+  const dims = studentDims(o.teacherConfig, o.hybrid);
   const mixers = new Map<number, Map<string, Float32Array>>();
   const out = new Map<string, Float32Array>();
   for (const { name, shape } of studentWeightSpecs(o.teacherConfig, o.hybrid)) {
@@ -55,7 +53,7 @@ export function assembleStudent(o: AssembleOptions): Map<string, Float32Array> {
     }
     let mixer = mixers.get(layer);
     if (mixer === undefined) {
-      if (how === 'attention' && t.attentionBias) {
+      if (how === 'attention' && dims.teacher.attentionBias) {
         throw new WeightTransferError(
           'UNSUPPORTED',
           `layer ${layer}: the teacher has attention biases (attention_bias = true) but the Mamba x/B/C/out projections have none; use init: 'random' or a teacher without biases`,
@@ -63,7 +61,7 @@ export function assembleStudent(o: AssembleOptions): Map<string, Float32Array> {
         );
       }
       const attn = how === 'attention' ? attentionOf(o.source, o.sourceLabel, dims, layer) : null;
-      mixer = initMambaMixer(o.hybrid.variant, dims, layer, attn, { seed: o.seed, dtBiasMode: o.dtBiasMode });
+      mixer = initMambaMixer(dims, layer, attn, { seed: o.seed, dtBiasMode: o.dtBiasMode });
       mixers.set(layer, mixer);
     }
     out.set(name, mixer.get(name)!);

@@ -5,7 +5,7 @@
 export { WeightTransferError, type WeightTransferErrorCode } from './errors';
 export { layerSchedule, stepwiseOrder, type LayerSchedule, type LayerScheduleSpec, type AttentionFraction } from './layer-schedule';
 export { makeHybridConfig } from './make-hybrid-config';
-export { studentWeightSpecs, studentParamCount, MAMBA1_PARAMS, MAMBA2_PARAMS } from './student-specs';
+export { studentWeightSpecs, studentParamCount } from './student-specs';
 export { initStudentFromTeacher, type StudentInitOptions } from './init-student';
 export { progressiveReinit, type ProgressiveReinitOptions } from './progressive-reinit';
 export { dropLayers, type DroppedModel } from './drop-layers';

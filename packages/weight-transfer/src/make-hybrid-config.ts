@@ -1,12 +1,13 @@
-// The reference's `mamba_config.json` for a teacher and a set of attention layers.
-import { parseMambaHybridConfig, type HybridConfig, type HybridVariant } from '@mil/checkpoint';
-import type { LlamaOracleConfig } from '@mil/models';
+// The reference's `mamba_config.json` for a teacher and a set of attention layers (built by @mil/models).
+import type { HybridConfig, HybridVariant } from '@mil/checkpoint';
+import { hybridConfigForTeacher, type LlamaOracleConfig } from '@mil/models';
 import { WeightTransferError } from './errors';
 import { layerSchedule } from './layer-schedule';
 import { resolveTeacher } from './teacher-config';
 
 /**
- * The hybrid config (`mamba_config.json`) of a student of `teacherConfig` whose attention stays at `attnLayers`.
+ * The hybrid config (`mamba_config.json`) of a student of `teacherConfig` whose attention stays at `attnLayers`:
+ * @mil/models' `hybridConfigForTeacher`, with the layer list checked as a schedule and errors as WeightTransferErrors.
  * Sizes follow the reference: d_inner = heads × head_dim, d_xb = KV heads × head_dim, `ssm_cfg = {expand: 1}` for
  * Mamba-1 (d_state 16, dt_rank ceil(D/16), d_conv 4 by default) and `{expand: 1, ngroups: heads, d_state: head_dim}`
  * for Mamba-2 (one SSM head per attention head).
@@ -22,23 +23,8 @@ export function makeHybridConfig(teacherConfig: LlamaOracleConfig, variant: Hybr
   }
   const t = resolveTeacher(teacherConfig);
   const { attnLayers: attn } = layerSchedule(t.numLayers, { attnLayers });
-  const dInner = t.numHeads * t.headDim;
-  const dXb = t.numKvHeads * t.headDim;
-  const ssmCfg = variant === 'mamba1' ? { expand: 1 } : { expand: 1, ngroups: t.numHeads, d_state: t.headDim };
-  const json = {
-    d_model: t.hiddenSize,
-    ssm_cfg: ssmCfg,
-    rms_norm_eps: t.rmsNormEps,
-    vocab_size: t.vocabSize,
-    d_inner: dInner,
-    d_xb: dXb,
-    intermediate_size: t.intermediateSize,
-    hidden_act: teacherConfig.hidden_act ?? 'silu',
-    n_layer: t.numLayers,
-    attn_layers: attn,
-  };
   try {
-    return parseMambaHybridConfig(json, 'mamba_config.json (made from the teacher config)', { variant });
+    return hybridConfigForTeacher(teacherConfig, variant, attn);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     throw new WeightTransferError('BAD_CONFIG', `the teacher's sizes cannot form a ${variant} mixer: ${detail}`, { cause });

@@ -6,9 +6,12 @@ import { assembleStudent } from './assemble-student';
 import { WeightTransferError } from './errors';
 import { resolveInitOptions } from './init-student';
 import type { DtBiasMode } from './seeded-init';
-import { mixerDims } from './student-specs';
+import { studentDims } from './student-specs';
 import type { WeightMap } from './tensor-source';
 import { resolveTeacher } from './teacher-config';
+
+/** The sizes that must agree for the previous hybrid's mixers to be loaded as they are. */
+const MIXER_SIZES = ['dModel', 'dInner', 'dXb', 'dState', 'dConv', 'dtRank', 'nHeads'] as const;
 
 /** Options of `progressiveReinit`. */
 export interface ProgressiveReinitOptions {
@@ -44,9 +47,9 @@ export function progressiveReinit(
   if (prevHybridConfig.variant !== newHybridConfig.variant) {
     throw new WeightTransferError('BAD_CONFIG', `the previous hybrid is ${prevHybridConfig.variant} but the new one is ${newHybridConfig.variant}; progressive re-initialisation keeps the variant`);
   }
-  const before = mixerDims(prevHybridConfig, t);
-  const after = mixerDims(newHybridConfig, t);
-  for (const k of Object.keys(before) as (keyof typeof before)[]) {
+  const before = studentDims(teacherConfig, prevHybridConfig);
+  const after = studentDims(teacherConfig, newHybridConfig);
+  for (const k of MIXER_SIZES) {
     if (before[k] !== after[k]) {
       throw new WeightTransferError('BAD_CONFIG', `mixer size ${k} differs: ${before[k]} in the previous hybrid config, ${after[k]} in the new one`);
     }

@@ -1,6 +1,6 @@
 // The reference's initialisers for the new Mamba parameters (mamba_ssm defaults and PyTorch layer defaults),
 // driven by one seeded stream per tensor so a tensor's values depend only on (seed, tensor name).
-import { createRng, type Rng } from '@mil/models';
+import { Xoshiro128StarStar } from '@mil/models';
 import { WeightTransferError } from './errors';
 
 /** Δ range of the reference's init: dt log-uniform in [DT_MIN, DT_MAX], floored at DT_FLOOR. */
@@ -40,23 +40,32 @@ export function checkSeed(seed: unknown): number {
   return seed;
 }
 
+/** A seeded stream of uniform draws (xoshiro128** from @mil/models). */
+export interface TensorRng {
+  /** Uniform in [0, 1) with 53 random bits, for draws that go through exp/log. */
+  float(): number;
+  /** Uniform in (0, 1) with 32 random bits: plenty for values stored as float32, at half the cost. */
+  float32(): number;
+}
+
 /**
  * The seeded stream for one tensor: independent of every other tensor and of the order tensors are made in,
  * so the same (seed, name) gives the same values in a fresh init and in a progressive re-init.
  */
-export function tensorRng(seed: number, name: string): Rng {
-  return createRng(hash53(`${checkSeed(seed)}\u0000${name}`));
+export function tensorRng(seed: number, name: string): TensorRng {
+  const g = new Xoshiro128StarStar(hash53(`${checkSeed(seed)}\u0000${name}`));
+  return { float: () => g.nextFloat(), float32: () => (g.nextUint32() + 0.5) / 4294967296 };
 }
 
 /** `n` values from U(−bound, bound). */
-export function uniform(rng: Rng, n: number, bound: number): Float32Array {
+export function uniform(rng: TensorRng, n: number, bound: number): Float32Array {
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = bound * (2 * rng() - 1);
+  for (let i = 0; i < n; i++) out[i] = bound * (2 * rng.float32() - 1);
   return out;
 }
 
 /** PyTorch's nn.Linear / nn.Conv1d default (kaiming-uniform with a = √5) reduces to U(±1/√fan_in). */
-export function torchDefault(rng: Rng, n: number, fanIn: number): Float32Array {
+export function torchDefault(rng: TensorRng, n: number, fanIn: number): Float32Array {
   return uniform(rng, n, 1 / Math.sqrt(fanIn));
 }
 
@@ -71,12 +80,12 @@ export function softplus(x: number): number {
 }
 
 /** `n` Δ biases: softplus⁻¹(dt) with dt = exp(U[ln DT_MIN, ln DT_MAX]) floored at DT_FLOOR (halved in 'effective' mode). */
-export function dtBias(rng: Rng, n: number, halve: boolean): Float32Array {
+export function dtBias(rng: TensorRng, n: number, halve: boolean): Float32Array {
   const lo = Math.log(DT_MIN);
   const hi = Math.log(DT_MAX);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const dt = Math.max(Math.exp(lo + rng() * (hi - lo)), DT_FLOOR);
+    const dt = Math.max(Math.exp(lo + rng.float() * (hi - lo)), DT_FLOOR);
     const b = inverseSoftplus(dt);
     out[i] = halve ? b / 2 : b;
   }
@@ -91,9 +100,9 @@ export function s4dRealALog(channels: number, dState: number): Float32Array {
 }
 
 /** Mamba-2: A_log[h] = ln(A), A ~ U[A_INIT_RANGE]. */
-export function mamba2ALog(rng: Rng, heads: number): Float32Array {
+export function mamba2ALog(rng: TensorRng, heads: number): Float32Array {
   const [lo, hi] = A_INIT_RANGE;
   const out = new Float32Array(heads);
-  for (let h = 0; h < heads; h++) out[h] = Math.log(lo + rng() * (hi - lo));
+  for (let h = 0; h < heads; h++) out[h] = Math.log(lo + rng.float() * (hi - lo));
   return out;
 }

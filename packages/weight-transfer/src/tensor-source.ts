@@ -1,6 +1,10 @@
 // Reading named tensors out of a weight map, with errors that say which tensor and which checkpoint.
 import { WeightTransferError } from './errors';
-import { numel } from './student-specs';
+
+/** Number of values of a shape. */
+function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
 
 /** Parameters by their Hugging Face names (float32, row-major, flat). */
 export type WeightMap = ReadonlyMap<string, Float32Array>;

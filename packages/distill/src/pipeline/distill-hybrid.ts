@@ -6,6 +6,7 @@ import { buildHybridTrainGraph, buildLlamaTrainGraph, type LlamaOracleConfig } f
 import { initStudentFromTeacher, makeHybridConfig, progressiveReinit } from '@mil/weight-transfer';
 import { TeacherSignal } from '../teacher-signal';
 import { compileKdStep } from '../kd-step';
+import { compileAlignStep } from '../align-step';
 import { arrayDataSource, train, type ProgressEvent, type StepRecord } from '../trainer';
 import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-windows';
 import type { TokenBatch } from '../train-step';
@@ -25,6 +26,8 @@ export interface DistillHybridOptions {
   batch: number;
   ep?: ExecutionProvider;
   threads?: number;
+  /** ORT thread spinning (default off: the optimizer runs in JS between steps and spinning threads slow it). */
+  spinning?: boolean;
   /** Per-stage checkpoint folders go under this directory (resumable); none = no checkpoints. */
   checkpointDir?: string;
   onProgress?: (stage: StageSpec, event: ProgressEvent) => void;
@@ -51,6 +54,7 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
   const teacher = await TeacherSignal.create((g) => buildLlamaTrainGraph(g, o.teacherConfig, { maxPositions: o.seq }).logits, o.teacherWeights, {
     ep: o.ep,
     threads: o.threads,
+    spinning: o.spinning ?? false,
   });
   const windows = tokenWindows(o.tokens.length, o.seq);
   const data = arrayDataSource<TokenWindow, TokenBatch>(windows, { batchSize: o.batch, dropLast: true, collate: collateWindows(o.tokens, o.seq) });
@@ -66,12 +70,16 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
         weights = progressiveReinit(weights, hybridConfig, next, o.teacherConfig, { seed: seed + index });
       hybridConfig = next;
       const cfg = hybridConfig;
-      const kd = await compileKdStep(
-        (g) => buildHybridTrainGraph(g, o.teacherConfig, cfg, { maxPositions: o.seq }),
-        teacher,
-        { klWeight: stage.loss.kl, ceWeight: stage.loss.ce, temperature: stage.loss.temperature, klReduction: stage.loss.reduction },
-        { trainable: isTrainable(stage.trainable), ep: o.ep, threads: o.threads },
-      );
+      const run = { ep: o.ep, threads: o.threads, spinning: o.spinning ?? false };
+      const kd =
+        stage.kind === 'align'
+          ? await compileAlignStep(o.teacherConfig, cfg, o.teacherWeights, { maxPositions: o.seq, ...run })
+          : await compileKdStep(
+              (g) => buildHybridTrainGraph(g, o.teacherConfig, cfg, { maxPositions: o.seq }),
+              teacher,
+              { klWeight: stage.loss.kl, ceWeight: stage.loss.ce, temperature: stage.loss.temperature, klReduction: stage.loss.reduction },
+              { trainable: isTrainable(stage.trainable), ...run },
+            );
       const t0 = performance.now();
       try {
         const stageWeights = weights;

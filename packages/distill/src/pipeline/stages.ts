@@ -7,6 +7,9 @@ export type TrainableSet = 'mamba' | 'all';
 
 export interface StageSpec {
   name: string;
+  /** 'kd' (default): end-to-end distillation with `loss`. 'align': layer-wise alignment of each Mamba mixer to the
+   * teacher attention output it replaces (normalised MSE; `loss` is ignored). */
+  kind?: 'kd' | 'align';
   /** Attention layers kept in this stage (indices of the teacher's layers). */
   attnLayers: number[];
   trainable: TrainableSet;
@@ -28,14 +31,33 @@ export const isTrainable = (set: TrainableSet) => (name: string): boolean => set
  * const stages = defaultRecipe({ attn75: layerSchedule(8, { attentionFraction: 0.75 }).attnLayers,
  *   attn50: layerSchedule(8, { attentionFraction: 0.5 }).attnLayers, stage1Steps: 200, stage2Steps: 60 });
  */
-export function defaultRecipe(o: { attn75: number[]; attn50: number[]; stage1Steps: number; stage2Steps: number; lr?: number }): StageSpec[] {
+export function defaultRecipe(o: {
+  attn75: number[];
+  attn50: number[];
+  stage1Steps: number;
+  stage2Steps: number;
+  lr?: number;
+  /** Stage-1 loss weights (reference: kl 0.1, ce 1). */
+  stage1Loss?: { kl: number; ce: number };
+  /** Stage-2 learning rate (default lr / 4). */
+  stage2Lr?: number;
+  /** Layer-wise alignment steps before each stage-1 schedule (split ¼ / ¾ like stage 1); 0 = none (the paper). */
+  alignSteps?: number;
+}): StageSpec[] {
   const lr = o.lr ?? 2e-3;
+  const s1loss = o.stage1Loss ?? { kl: 0.1, ce: 1 };
   const s1a = Math.max(1, Math.round(o.stage1Steps / 4));
   const stages: StageSpec[] = [
-    { name: 'stage1 (25% Mamba)', attnLayers: o.attn75, trainable: 'mamba', steps: s1a, lr, warmupSteps: Math.ceil(s1a / 10), loss: { kl: 0.1, ce: 1 }, maxGradNorm: 1 },
-    { name: 'stage1 (50% Mamba)', attnLayers: o.attn50, trainable: 'mamba', steps: o.stage1Steps - s1a, lr, warmupSteps: Math.ceil((o.stage1Steps - s1a) / 10), loss: { kl: 0.1, ce: 1 }, maxGradNorm: 1 },
+    { name: 'stage1 (25% Mamba)', attnLayers: o.attn75, trainable: 'mamba', steps: s1a, lr, warmupSteps: Math.ceil(s1a / 10), loss: s1loss, maxGradNorm: 1 },
+    { name: 'stage1 (50% Mamba)', attnLayers: o.attn50, trainable: 'mamba', steps: o.stage1Steps - s1a, lr, warmupSteps: Math.ceil((o.stage1Steps - s1a) / 10), loss: s1loss, maxGradNorm: 1 },
   ];
+  const align = o.alignSteps ?? 0;
+  if (align > 0) {
+    const a1 = Math.max(1, Math.round(align / 4));
+    stages.splice(1, 0, { name: 'align (50% Mamba)', kind: 'align', attnLayers: o.attn50, trainable: 'mamba', steps: align - a1, lr, warmupSteps: 0, loss: s1loss, maxGradNorm: 1 });
+    stages.splice(0, 0, { name: 'align (25% Mamba)', kind: 'align', attnLayers: o.attn75, trainable: 'mamba', steps: a1, lr, warmupSteps: 0, loss: s1loss, maxGradNorm: 1 });
+  }
   if (o.stage2Steps > 0)
-    stages.push({ name: 'stage2 (all params, KL)', attnLayers: o.attn50, trainable: 'all', steps: o.stage2Steps, lr: lr / 4, warmupSteps: Math.ceil(o.stage2Steps / 10), loss: { kl: 1, ce: 0 }, maxGradNorm: 1 });
+    stages.push({ name: 'stage2 (all params, KL)', attnLayers: o.attn50, trainable: 'all', steps: o.stage2Steps, lr: o.stage2Lr ?? lr / 4, warmupSteps: Math.ceil(o.stage2Steps / 10), loss: { kl: 1, ce: 0 }, maxGradNorm: 1 });
   return stages;
 }

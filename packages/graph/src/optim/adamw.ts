@@ -1,14 +1,7 @@
 // AdamW over Float32Array parameters, with torch.optim.AdamW's update equations, fused into one loop per tensor.
 import { GraphError } from '../errors';
-import {
-  buildEntries,
-  checkGradNames,
-  checkLr,
-  checkNoExtraSlots,
-  entryGrad,
-  loadSlot,
-  type ParamEntry,
-} from './param-entries';
+import { buildEntries, checkGradNames, checkLr, entryGrad, type ParamEntry } from './param-entries';
+import { collectState, restoreState, type ParamSlots } from './slot-state';
 import type { GradSource, LrScale, Optimizer, OptimizerState, ParamFilter, ParamSource } from './types';
 
 export interface AdamWOptions {
@@ -107,43 +100,11 @@ export class AdamW implements Optimizer {
   }
 
   state(options: { copy?: boolean } = {}): OptimizerState {
-    const c = (a: Float32Array) => (options.copy ? a.slice() : a);
-    const tensors = new Map<string, Float32Array>();
-    for (const s of this.#slots) {
-      tensors.set(`${s.name}.exp_avg`, c(s.expAvg));
-      tensors.set(`${s.name}.exp_avg_sq`, c(s.expAvgSq));
-      tensors.set(`${s.name}.step`, c(s.step));
-    }
-    return { kind: 'adamw', step: this.#stepCount, tensors };
+    return collectState('adamw', this.#stepCount, this.#slots.map(slotsOf), options.copy === true);
   }
 
   loadState(state: OptimizerState): void {
-    if (state.kind !== 'adamw') {
-      throw new GraphError('bad_argument', `AdamW.loadState: state is for optimizer '${state.kind}', expected 'adamw'`);
-    }
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new GraphError('bad_argument', `AdamW.loadState: step must be an integer >= 0, got ${state.step}`);
-    }
-    const expected = new Set<string>();
-    for (const s of this.#slots) for (const slot of ['exp_avg', 'exp_avg_sq', 'step']) expected.add(`${s.name}.${slot}`);
-    checkNoExtraSlots(state.tensors, expected, 'AdamW');
-    // Validate everything before writing anything, so a bad state leaves the optimizer untouched.
-    const scratch = this.#slots.map((s) => ({
-      m: new Float32Array(s.expAvg.length),
-      v: new Float32Array(s.expAvgSq.length),
-      t: new Float32Array(1),
-    }));
-    this.#slots.forEach((s, i) => {
-      loadSlot(state.tensors, `${s.name}.exp_avg`, scratch[i].m, 'AdamW');
-      loadSlot(state.tensors, `${s.name}.exp_avg_sq`, scratch[i].v, 'AdamW');
-      loadSlot(state.tensors, `${s.name}.step`, scratch[i].t, 'AdamW');
-    });
-    this.#slots.forEach((s, i) => {
-      s.expAvg.set(scratch[i].m);
-      s.expAvgSq.set(scratch[i].v);
-      s.step.set(scratch[i].t);
-    });
-    this.#stepCount = state.step;
+    this.#stepCount = restoreState(state, 'adamw', 'AdamW', this.#slots.map(slotsOf));
   }
 
   #entry(name: string): AdamSlots {
@@ -151,6 +112,11 @@ export class AdamW implements Optimizer {
     if (e === undefined) throw new GraphError('unknown_tensor', `AdamW: no parameter named '${name}'`);
     return e;
   }
+}
+
+/** torch's AdamW state names: exp_avg, exp_avg_sq, step. */
+function slotsOf(s: AdamSlots): ParamSlots {
+  return { name: s.name, buffers: [['exp_avg', s.expAvg], ['exp_avg_sq', s.expAvgSq], ['step', s.step]] };
 }
 
 // One pass over the tensor: decay, both moments and the parameter update. Kept monomorphic (Float32Array only)

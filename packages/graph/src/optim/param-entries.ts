@@ -1,4 +1,4 @@
-// Per-parameter bookkeeping shared by the optimizers: resolved decay and lr scale, grad validation, state I/O.
+// Per-parameter bookkeeping shared by the optimizers: resolved decay and lr scale, grad validation.
 import { GraphError } from '../errors';
 import { compileParamFilter, defaultNoDecay, gradNames, gradOf, lrScaleOf, toNamedParams } from './param-filter';
 import type { GradSource, LrScale, ParamFilter, ParamSource } from './types';
@@ -75,31 +75,4 @@ export function entryGrad(grads: GradSource, e: ParamEntry, who: string): Float3
 
 export function checkLr(lr: number, who: string): void {
   if (!Number.isFinite(lr) || lr < 0) throw new GraphError('bad_argument', `${who}: lr must be a finite number >= 0, got ${lr}`);
-}
-
-/** Copy `src` into `dst` after checking the state tensor exists and has the right length. */
-export function loadSlot(tensors: ReadonlyMap<string, Float32Array>, key: string, dst: Float32Array, who: string): void {
-  const src = tensors.get(key);
-  if (src === undefined) throw new GraphError('bad_argument', `${who}.loadState: state tensor '${key}' is missing`);
-  if (!(src instanceof Float32Array) || src.length !== dst.length) {
-    throw new GraphError(
-      'bad_argument',
-      `${who}.loadState: state tensor '${key}' should be a Float32Array of ${dst.length} elements, got ${describe(src)}`,
-    );
-  }
-  dst.set(src);
-}
-
-/** Reject state tensors nobody asked for (state from a different parameter set). */
-export function checkNoExtraSlots(tensors: ReadonlyMap<string, Float32Array>, expected: ReadonlySet<string>, who: string): void {
-  for (const key of tensors.keys()) {
-    if (!expected.has(key)) {
-      throw new GraphError('bad_argument', `${who}.loadState: state tensor '${key}' matches no parameter of this optimizer`);
-    }
-  }
-}
-
-function describe(x: unknown): string {
-  if (ArrayBuffer.isView(x)) return `${x.constructor.name} of ${(x as Float32Array).length} elements`;
-  return typeof x;
 }

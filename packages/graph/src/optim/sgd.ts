@@ -1,14 +1,7 @@
 // SGD with momentum over Float32Array parameters, with torch.optim.SGD's semantics (dampening, nesterov, L2 decay).
 import { GraphError } from '../errors';
-import {
-  buildEntries,
-  checkGradNames,
-  checkLr,
-  checkNoExtraSlots,
-  entryGrad,
-  loadSlot,
-  type ParamEntry,
-} from './param-entries';
+import { buildEntries, checkGradNames, checkLr, entryGrad, type ParamEntry } from './param-entries';
+import { collectState, restoreState, type ParamSlots } from './slot-state';
 import type { GradSource, LrScale, Optimizer, OptimizerState, ParamFilter, ParamSource } from './types';
 
 export interface SgdOptions {
@@ -95,44 +88,18 @@ export class SGD implements Optimizer {
   }
 
   state(options: { copy?: boolean } = {}): OptimizerState {
-    const c = (a: Float32Array) => (options.copy ? a.slice() : a);
-    const tensors = new Map<string, Float32Array>();
-    for (const s of this.#slots) {
-      if (s.momentumBuffer !== null) tensors.set(`${s.name}.momentum_buffer`, c(s.momentumBuffer));
-      tensors.set(`${s.name}.step`, c(s.step));
-    }
-    return { kind: 'sgd', step: this.#stepCount, tensors };
+    return collectState('sgd', this.#stepCount, this.#slots.map(slotsOf), options.copy === true);
   }
 
   loadState(state: OptimizerState): void {
-    if (state.kind !== 'sgd') {
-      throw new GraphError('bad_argument', `SGD.loadState: state is for optimizer '${state.kind}', expected 'sgd'`);
-    }
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new GraphError('bad_argument', `SGD.loadState: step must be an integer >= 0, got ${state.step}`);
-    }
-    const expected = new Set<string>();
-    for (const s of this.#slots) {
-      if (s.momentumBuffer !== null) expected.add(`${s.name}.momentum_buffer`);
-      expected.add(`${s.name}.step`);
-    }
-    checkNoExtraSlots(state.tensors, expected, 'SGD');
-    const scratch = this.#slots.map((s) => ({
-      b: s.momentumBuffer === null ? null : new Float32Array(s.momentumBuffer.length),
-      t: new Float32Array(1),
-    }));
-    this.#slots.forEach((s, i) => {
-      const b = scratch[i].b;
-      if (b !== null) loadSlot(state.tensors, `${s.name}.momentum_buffer`, b, 'SGD');
-      loadSlot(state.tensors, `${s.name}.step`, scratch[i].t, 'SGD');
-    });
-    this.#slots.forEach((s, i) => {
-      const b = scratch[i].b;
-      if (b !== null) s.momentumBuffer!.set(b);
-      s.step.set(scratch[i].t);
-    });
-    this.#stepCount = state.step;
+    this.#stepCount = restoreState(state, 'sgd', 'SGD', this.#slots.map(slotsOf));
   }
+}
+
+/** torch's SGD state names: momentum_buffer (only with momentum), step. */
+function slotsOf(s: SgdSlots): ParamSlots {
+  const step = ['step', s.step] as const;
+  return { name: s.name, buffers: s.momentumBuffer === null ? [step] : [['momentum_buffer', s.momentumBuffer], step] };
 }
 
 // One loop per case: loop-invariant branches inside the loop cost V8 up to 2x here.

@@ -31,6 +31,10 @@ export async function distillCommand(argv: string[]): Promise<void> {
       batch: { type: 'string', default: '8' },
       seq: { type: 'string', default: '128' },
       lr: { type: 'string', default: '2e-3' },
+      'stage2-lr': { type: 'string' },
+      'stage1-kl': { type: 'string', default: '0.1' },
+      'stage1-ce': { type: 'string', default: '1' },
+      'align-steps': { type: 'string', default: '0' },
       threads: { type: 'string', default: '2' },
       'eval-tokens': { type: 'string', default: '16384' },
       'no-ablations': { type: 'boolean', default: false },
@@ -62,7 +66,8 @@ export async function distillCommand(argv: string[]): Promise<void> {
   const layers = teacherConfig.num_hidden_layers;
   const target = layerSchedule(layers, { attentionFraction: fraction });
   const first = layerSchedule(layers, { attentionFraction: 0.75 });
-  const stages: StageSpec[] = defaultRecipe({ attn75: first.attnLayers, attn50: target.attnLayers, stage1Steps: num('stage1-steps'), stage2Steps: num('stage2-steps'), lr: num('lr') });
+  const stages: StageSpec[] = defaultRecipe({ attn75: first.attnLayers, attn50: target.attnLayers, stage1Steps: num('stage1-steps'), stage2Steps: num('stage2-steps'), lr: num('lr'),
+    stage2Lr: a['stage2-lr'] ? num('stage2-lr') : undefined, stage1Loss: { kl: num('stage1-kl'), ce: num('stage1-ce') }, alignSteps: num('align-steps') });
   const totalSteps = stages.reduce((s, x) => s + x.steps, 0);
   log(`tokenizing SOTU 1790–2000 (${totalSteps * batch * seq} training tokens) and held-out prefixes (${num('eval-tokens')} tokens each)…`);
   const data = loadMainJobData(tokenizer, { trainTokens: totalSteps * batch * (seq + 1) + seq + 1, evalTokens: num('eval-tokens'), seed });
@@ -119,7 +124,7 @@ export async function distillCommand(argv: string[]): Promise<void> {
 
   // Run folder: student in the reference layout, metrics, loss curves.
   const studentDir = join(out, 'student');
-  await saveHybrid(studentDir, { teacherConfig, hybridConfig: student.hybridConfig, weights: student.weights });
+  await saveHybrid(studentDir, { teacher: teacherConfig, hybrid: student.hybridConfig, weights: student.weights });
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(join(a.teacher!, f), join(studentDir, f));
   const curve = (r: DistillHybridResult, label: string) => {
     let offset = 0;

@@ -7,7 +7,7 @@ import { buildLlamaTrainGraph, type LlamaTrainGraph } from '../llama/train-graph
 import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { ModelsError } from '../oracle/models-error';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
-import type { Mamba1Layout } from './hybrid-weights';
+import { hybridWeightSpecs, type Mamba1Layout } from './hybrid-weights';
 import { mamba1MixerGraph, mamba2MixerGraph, type MixerGraphContext, type MixerMode, type MixerGraphResult } from './graph-mixers';
 
 export interface HybridTrainGraphOptions extends HybridModelOptions {
@@ -30,7 +30,8 @@ function mixerFor(dims: HybridDims, c: MixerGraphContext, i: number, u: Tensor, 
 /**
  * Emits the student's training graph (full sequences, standard ops, differentiable by `gradients`). Inputs
  * `input_ids`, `position_ids` [batch, seq] int64; parameters by reference name (`model.layers.{i}.mamba.*` at Mamba
- * layers, the teacher's names elsewhere); output logits [batch, seq, vocab].
+ * layers, the teacher's names elsewhere); output logits [batch, seq, vocab]. A student without attention layers
+ * reads no `position_ids`, so its built model has no such input (`BuiltModel.inputNames` says what to feed).
  *
  * @example
  * const g = new Graph();
@@ -46,6 +47,31 @@ export function buildHybridTrainGraph(g: Graph, teacher: LlamaOracleConfig, hybr
     maxPositions: opts.maxPositions,
     mixer: (i, u, ctx) => (dims.isMamba(i) ? mixerFor(dims, { g, dims, param: ctx.param }, i, u, { kind: 'train', chunkSize }, layout, opts).y : null),
   });
+}
+
+/**
+ * Emits only the Mamba mixer of layer `i` on a given normed input [batch, seq, d_model] (training form), with its
+ * parameters by reference name. Used for layer-wise alignment of a mixer to the attention output it replaces.
+ *
+ * @example
+ * const { y, params } = buildHybridMixerGraph(g, teacher, hybrid, 0, g.input('h', 'float32', ['batch', 'seq', 256]));
+ */
+export function buildHybridMixerGraph(
+  g: Graph, teacher: LlamaOracleConfig, hybrid: HybridConfig, layer: number, input: Tensor, opts: HybridTrainGraphOptions = {},
+): { y: Tensor; params: Map<string, Tensor> } {
+  const dims = resolveHybridDims(teacher, hybrid);
+  if (!dims.isMamba(layer)) throw new ModelsError('BAD_CONFIG', `buildHybridMixerGraph: layer ${layer} is an attention layer of this hybrid`);
+  const layout = opts.mamba1Layout ?? 'separate';
+  const shapes = new Map(hybridWeightSpecs(teacher, hybrid, { mamba1Layout: layout }).map((w) => [w.name, w.shape]));
+  const params = new Map<string, Tensor>();
+  const param = (name: string, shape: number[]): Tensor => {
+    let t = params.get(name);
+    if (!t) params.set(name, (t = g.param(name, opts.dtype ?? 'float32', shapes.get(name) ?? shape)));
+    return t;
+  };
+  const chunkSize = opts.chunkSize ?? (dims.variant === 'mamba2' ? 64 : 16);
+  const y = mixerFor(dims, { g, dims, param }, layer, input, { kind: 'train', chunkSize }, layout, opts).y;
+  return { y, params };
 }
 
 /** The state inputs and outputs of Mamba layer `i`, as transformers.js names them. */
@@ -82,7 +108,8 @@ export interface HybridInferenceGraph {
  * per attention layer `past_key_values.{i}.key/value` [batch, kvHeads, past, headDim]; per Mamba layer
  * `past_conv.{i}` [batch, convChannels, d_conv − 1] (pre-conv inputs, oldest first) and `past_ssm.{i}` —
  * Mamba-1 [batch, d_inner, N], Mamba-2 [batch, heads, head_dim, N] (the reference's (b, h, p, n) layout).
- * Outputs: `logits` and `present.{i}.key/value`, `present_conv.{i}`, `present_ssm.{i}`.
+ * Outputs: `logits` and `present.{i}.key/value`, `present_conv.{i}`, `present_ssm.{i}`. Without attention layers
+ * there is no `attention_mask` input. ORT's GroupQueryAttention takes several new tokens after a past only at batch 1.
  *
  * @example
  * const g = new Graph();

@@ -1,12 +1,11 @@
 // The whole hybrid student in plain TypeScript (float64): the oracle every student graph is checked against.
 import type { HybridConfig } from '@mil/checkpoint';
-import { silu } from '@mil/ssm-kernels';
 import type { KvCacheLayer } from '../oracle/kv-cache';
-import type { LlamaOracleConfig, ResolvedLlamaConfig } from '../oracle/llama-config';
-import { decoderLayer, linear } from '../oracle/llama-oracle';
-import { readWeight, type LayerWeights, type WeightSource } from '../oracle/llama-weights';
+import type { LlamaOracleConfig } from '../oracle/llama-config';
+import { decoderLayer, embedTokens, linear, mlpResidual } from '../oracle/llama-oracle';
+import { readLayerWeights, readWeight, type LayerWeights, type WeightSource } from '../oracle/llama-weights';
 import { ModelsError } from '../oracle/models-error';
-import { rmsNormRow } from '../oracle/rms-norm';
+import { rmsNormRows } from '../oracle/rms-norm';
 import { ropeInvFreq } from '../oracle/rope';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
 import {
@@ -68,44 +67,13 @@ interface LoadedHybridWeights {
   layers: ({ kind: 'attention'; w: LayerWeights } | { kind: 'mamba'; mixer: MambaWeights; mlp: LayerWeights })[];
 }
 
-/** Reads the norms and MLP of layer i (and its attention when `attention`), float64. */
-function readLayer(r: ResolvedLlamaConfig, source: WeightSource, i: number, attention: boolean): LayerWeights {
-  const p = `model.layers.${i}`;
-  const d = r.hiddenSize;
-  const q = r.numHeads * r.headDim;
-  const kv = r.numKvHeads * r.headDim;
-  const f = r.intermediateSize;
-  const none = new Float64Array(0);
-  const rd = (n: string, size: number) => readWeight(source, `${p}.${n}`, size);
-  const ab = (n: string, size: number) => (attention && r.attentionBias ? rd(`self_attn.${n}.bias`, size) : null);
-  const mb = (n: string, size: number) => (r.mlpBias ? rd(`mlp.${n}.bias`, size) : null);
-  return {
-    inputNorm: rd('input_layernorm.weight', d),
-    q: attention ? rd('self_attn.q_proj.weight', q * d) : none,
-    k: attention ? rd('self_attn.k_proj.weight', kv * d) : none,
-    v: attention ? rd('self_attn.v_proj.weight', kv * d) : none,
-    o: attention ? rd('self_attn.o_proj.weight', d * q) : none,
-    qBias: ab('q_proj', q),
-    kBias: ab('k_proj', kv),
-    vBias: ab('v_proj', kv),
-    oBias: ab('o_proj', d),
-    postNorm: rd('post_attention_layernorm.weight', d),
-    gate: rd('mlp.gate_proj.weight', f * d),
-    up: rd('mlp.up_proj.weight', f * d),
-    down: rd('mlp.down_proj.weight', d * f),
-    gateBias: mb('gate_proj', f),
-    upBias: mb('up_proj', f),
-    downBias: mb('down_proj', d),
-  };
-}
-
 function loadWeights(dims: HybridDims, source: WeightSource): LoadedHybridWeights {
   const r = dims.teacher;
   const embed = readWeight(source, 'model.embed_tokens.weight', r.vocabSize * r.hiddenSize);
   const layers: LoadedHybridWeights['layers'] = [];
   for (let i = 0; i < dims.nLayer; i++) {
-    if (dims.isMamba(i)) layers.push({ kind: 'mamba', mixer: readMambaWeights(dims, source, i), mlp: readLayer(r, source, i, false) });
-    else layers.push({ kind: 'attention', w: readLayer(r, source, i, true) });
+    if (dims.isMamba(i)) layers.push({ kind: 'mamba', mixer: readMambaWeights(dims, source, i), mlp: readLayerWeights(r, source, i, false) });
+    else layers.push({ kind: 'attention', w: readLayerWeights(r, source, i, true) });
   }
   return {
     embed,
@@ -126,23 +94,14 @@ function mambaDecoderLayer(
   opts: HybridModelOptions,
 ): MambaLayerState {
   const r = dims.teacher;
-  const d = r.hiddenSize;
   const rows = batch * len;
-  const u = new Float64Array(rows * d);
-  for (let i = 0; i < rows; i++) rmsNormRow(h, i * d, w.mlp.inputNorm, r.rmsNormEps, u, i * d);
+  const u = rmsNormRows(h, rows, w.mlp.inputNorm, r.rmsNormEps);
   const mixed =
     dims.variant === 'mamba1'
       ? mamba1MixerOracle(dims, w.mixer, u, batch, len, past, opts.mamba1DtBias ?? 'double')
       : mamba2MixerOracle(dims, w.mixer, u, batch, len, past);
   for (let i = 0; i < h.length; i++) h[i] += mixed.y[i];
-  const x2 = new Float64Array(rows * d);
-  for (let i = 0; i < rows; i++) rmsNormRow(h, i * d, w.mlp.postNorm, r.rmsNormEps, x2, i * d);
-  const f = r.intermediateSize;
-  const gate = linear(x2, rows, d, w.mlp.gate, f, w.mlp.gateBias);
-  const up = linear(x2, rows, d, w.mlp.up, f, w.mlp.upBias);
-  for (let i = 0; i < gate.length; i++) gate[i] = silu(gate[i]) * up[i];
-  const down = linear(gate, rows, f, w.mlp.down, d, w.mlp.downBias);
-  for (let i = 0; i < h.length; i++) h[i] += down[i];
+  mlpResidual(r, w.mlp, h, rows);
   return mixed.state;
 }
 
@@ -179,8 +138,7 @@ export function hybridOracleForward(
   const w = loadWeights(dims, weights);
   const invFreq = ropeInvFreq(r.headDim, r.ropeTheta, r.ropeScaling);
   const d = r.hiddenSize;
-  const h = new Float64Array(batch * len * d);
-  for (let b = 0; b < batch; b++) for (let t = 0; t < len; t++) h.set(w.embed.subarray(inputIds[b][t] * d, (inputIds[b][t] + 1) * d), (b * len + t) * d);
+  const h = embedTokens(w.embed, d, inputIds);
   const positions = Array.from({ length: batch }, () => Array.from({ length: len }, (_, t) => state.length + t));
   const next: HybridLayerState[] = [];
   for (let i = 0; i < dims.nLayer; i++) {
@@ -198,10 +156,8 @@ export function hybridOracleForward(
     }
   }
   const rows = batch * len;
-  const normed = new Float64Array(rows * d);
-  for (let i = 0; i < rows; i++) rmsNormRow(h, i * d, w.norm, r.rmsNormEps, normed, i * d);
   return {
-    logits: linear(normed, rows, d, w.lmHead, r.vocabSize, null),
+    logits: linear(rmsNormRows(h, rows, w.norm, r.rmsNormEps), rows, d, w.lmHead, r.vocabSize, null),
     dims: [batch, len, r.vocabSize],
     state: { batch, length: state.length + len, layers: next },
   };

@@ -15,6 +15,8 @@ export interface HybridSessionOptions extends HybridModelOptions {
   threads?: number;
   /** Longest context (default max_position_embeddings). */
   maxPositions?: number;
+  /** ORT thread spinning (see RunnerOptions.spinning; off is faster on busy machines). */
+  spinning?: boolean;
 }
 
 /** The tensors of one state, per layer index. Host tensors are never written to after a run, so sharing is safe. */
@@ -92,7 +94,7 @@ export class HybridSession implements StepModel {
         return t;
       },
     });
-    const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads });
+    const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
     return new HybridSession(runner, dims.teacher.vocabSize, dims);
   }
 
@@ -117,6 +119,21 @@ export class HybridSession implements StepModel {
     return this.ids.length;
   }
 
+  /**
+   * Bytes of the state tensors the session holds for the current sequence: the KV caches of the attention layers
+   * plus the conv and SSM states of the Mamba layers (not the pre-call state kept for `truncate`, nor snapshots).
+   *
+   * @example
+   * await s.prefill(ids);
+   * s.cacheBytes; // 4 attention layers × 2 × kv_heads × head_dim × ids.length × 4 + the Mamba layers' fixed states
+   */
+  get cacheBytes(): number {
+    let bytes = 0;
+    for (const kv of this.tensors.kv.values()) bytes += kv.key.data.byteLength + kv.value.data.byteLength;
+    for (const m of this.tensors.mamba.values()) bytes += m.conv.data.byteLength + m.ssm.data.byteLength;
+    return bytes;
+  }
+
   /** Empties the state. */
   reset(): void {
     this.ids = [];
@@ -134,10 +151,9 @@ export class HybridSession implements StepModel {
     const run = [...this.pending, ...ids];
     const done = this.ids.length - this.pending.length; // tokens inside this.tensors
     const total = done + run.length;
-    const feeds: Record<string, HostTensor> = {
-      input_ids: { data: BigInt64Array.from(run, BigInt), dims: [1, run.length] },
-      attention_mask: { data: new BigInt64Array(total).fill(1n), dims: [1, total] },
-    };
+    const feeds: Record<string, HostTensor> = { input_ids: { data: BigInt64Array.from(run, BigInt), dims: [1, run.length] } };
+    // A student without attention layers has no attention_mask input (nothing reads it).
+    if (this.dims.attnLayers.length > 0) feeds.attention_mask = { data: new BigInt64Array(total).fill(1n), dims: [1, total] };
     for (const [i, kv] of this.tensors.kv) {
       const n = kvNames(i);
       feeds[n.pastKey] = kv.key;

@@ -122,6 +122,14 @@ export interface MixerResult {
 }
 
 /**
+ * The reference's Mamba-1 GQA repeat at N-channel granularity: expanded channel c = (rep·g + r)·N + j reads
+ * x̃[N·g + j] (and expanded B group k reads B̃'s group ⌊k/rep⌋). Returns the x̃ channel. @internal
+ */
+export function mamba1RepeatSource(c: number, N: number, rep: number): number {
+  return Math.floor(Math.floor(c / N) / rep) * N + (c % N);
+}
+
+/**
  * The Mamba-1 mixer on u = RMSNorm(hidden) [batch, L, D]: x̃ = W_x u, z, B̃ = W_B u, C = W_C u,
  * δ = W_dt W_down u + b; x̃ and B̃ repeated by the reference's 16-channel (N-channel) map; causal conv + SiLU on
  * the expanded x only; selective scan with Δ = softplus(δ + b) ('double') or softplus(δ) ('single'); D skip,
@@ -143,14 +151,10 @@ export function mamba1MixerOracle(
   const Bk = linear(u, rows, D, w.B, dxb, null);
   const C = linear(u, rows, D, w.C, di, null);
   const delta = linear(linear(u, rows, D, w.dt, dims.dtRank, null), rows, dims.dtRank, w.dtUp as Float64Array, di, w.dtBias);
-  // Channel c = (rep·g + r)·N + j reads x̃[N·g + j]; B group k reads B̃[N·⌊k/rep⌋ ..].
   const xExp = new Float64Array(rows * di);
   const bExp = new Float64Array(rows * G * N);
   for (let row = 0; row < rows; row++) {
-    for (let c = 0; c < di; c++) {
-      const g = Math.floor(Math.floor(c / N) / rep);
-      xExp[row * di + c] = xs[row * dxb + g * N + (c % N)];
-    }
+    for (let c = 0; c < di; c++) xExp[row * di + c] = xs[row * dxb + mamba1RepeatSource(c, N, rep)];
     for (let k = 0; k < G; k++) {
       const src = row * dxb + N * Math.floor(k / rep);
       for (let n = 0; n < N; n++) bExp[(row * G + k) * N + n] = Bk[src + n];
@@ -171,6 +175,50 @@ export function mamba1MixerOracle(
   };
 }
 
+/** The Mamba-2 input projection: z [rows, d_inner], xBC [rows, 2·d_xb + d_inner] (pre-conv), dt [rows, H]. @internal */
+export function mamba2Project(dims: HybridDims, w: MambaWeights, u: Float64Array, rows: number): { z: Float64Array; xbc: Float64Array; dt: Float64Array } {
+  const { dModel: D, dInner: di, dXb: dxb, nHeads: H } = dims;
+  const cc = dims.convChannels;
+  const xbc = new Float64Array(rows * cc);
+  const parts: [Float64Array, number, number][] = [
+    [w.x, dxb, 0],
+    [w.B, dxb, dxb],
+    [w.C, di, 2 * dxb],
+  ];
+  for (const [m, n, off] of parts) {
+    const y = linear(u, rows, D, m, n, null);
+    for (let row = 0; row < rows; row++) xbc.set(y.subarray(row * n, (row + 1) * n), row * cc + off);
+  }
+  return { z: linear(u, rows, D, w.z, di, null), xbc, dt: linear(u, rows, D, w.dt, H, null) };
+}
+
+/**
+ * Splits the (conv output) xBC rows into the scan inputs: x (rows, H, P) with head h reading x̃'s KV head ⌊h/rep⌋,
+ * B (rows, G, N) with group g reading B̃'s group ⌊g/rep⌋, C (rows, G, N). @internal
+ */
+export function mamba2Expand(dims: HybridDims, xbc: Float64Array, rows: number): { x: Float64Array; B: Float64Array; C: Float64Array } {
+  const { dXb: dxb, dState: N, nHeads: H, headDim: P, nGroups: G } = dims;
+  const cc = dims.convChannels;
+  const headRep = H / (dxb / P);
+  const groupRep = G / (dxb / N);
+  const x = new Float64Array(rows * H * P);
+  const B = new Float64Array(rows * G * N);
+  const C = new Float64Array(rows * G * N);
+  for (let row = 0; row < rows; row++) {
+    const base = row * cc;
+    for (let h = 0; h < H; h++) {
+      const src = base + Math.floor(h / headRep) * P;
+      x.set(xbc.subarray(src, src + P), (row * H + h) * P);
+    }
+    for (let g = 0; g < G; g++) {
+      const src = base + dxb + Math.floor(g / groupRep) * N;
+      B.set(xbc.subarray(src, src + N), (row * G + g) * N);
+    }
+    C.set(xbc.subarray(base + 2 * dxb, base + cc), row * G * N);
+  }
+  return { x, B, C };
+}
+
 /**
  * The Mamba-2 mixer: [z, x̃, B̃, C, dt] = in_proj(u); causal conv + SiLU on [x̃, B̃, C] (before the repeat);
  * head h reads x̃'s KV head ⌊h/rep⌋, group g reads B̃'s group ⌊g/rep⌋; scalar-decay SSD with Δ = softplus(dt +
@@ -184,45 +232,14 @@ export function mamba2MixerOracle(
   len: number,
   past: MambaLayerState,
 ): MixerResult {
-  const { dModel: D, dInner: di, dXb: dxb, dState: N, nHeads: H, headDim: P, nGroups: G } = dims;
+  const { dModel: D, dInner: di, dState: N, nHeads: H, headDim: P, nGroups: G } = dims;
   const rows = batch * len;
-  const z = linear(u, rows, D, w.z, di, null);
-  const dt = linear(u, rows, D, w.dt, H, null);
-  const cc = dims.convChannels;
-  const xbc = new Float64Array(rows * cc);
-  const parts: [Float64Array, number, number][] = [
-    [w.x, dxb, 0],
-    [w.B, dxb, dxb],
-    [w.C, di, 2 * dxb],
-  ];
-  for (const [m, n, off] of parts) {
-    const y = linear(u, rows, D, m, n, null);
-    for (let row = 0; row < rows; row++) xbc.set(y.subarray(row * n, (row + 1) * n), row * cc + off);
-  }
+  const { z, xbc, dt } = mamba2Project(dims, w, u, rows);
   const conv = causalConv1dUpdate({
-    batch, seqLen: len, dim: cc, width: dims.dConv, stateLen: dims.dConv - 1, activation: 'silu',
+    batch, seqLen: len, dim: dims.convChannels, width: dims.dConv, stateLen: dims.dConv - 1, activation: 'silu',
     x: xbc, state: past.conv, weight: w.convWeight, bias: w.convBias,
   });
-  const cy = conv.y as Float64Array;
-  const kvHeads = dxb / P;
-  const headRep = H / kvHeads;
-  const bGroups = dxb / N;
-  const groupRep = G / bGroups;
-  const x = new Float64Array(rows * H * P);
-  const B = new Float64Array(rows * G * N);
-  const C = new Float64Array(rows * G * N);
-  for (let row = 0; row < rows; row++) {
-    const base = row * cc;
-    for (let h = 0; h < H; h++) {
-      const src = base + Math.floor(h / headRep) * P;
-      x.set(cy.subarray(src, src + P), (row * H + h) * P);
-    }
-    for (let g = 0; g < G; g++) {
-      const src = base + dxb + Math.floor(g / groupRep) * N;
-      B.set(cy.subarray(src, src + N), (row * G + g) * N);
-    }
-    C.set(cy.subarray(base + 2 * dxb, base + cc), row * G * N);
-  }
+  const { x, B, C } = mamba2Expand(dims, conv.y as Float64Array, rows);
   const scan = mamba2Scan({
     batch, seqLen: len, nHeads: H, headDim: P, dState: N, nGroups: G, A: w.A, D: w.D, dtBias: w.dtBias,
     dtSoftplus: true, x, dt, B, C, initialState: past.ssm,

@@ -6,8 +6,8 @@ import {
   add, cast, gather, groupQueryAttention, reduceSum, simplifiedLayerNorm, sub, squeeze,
 } from '@mil/graph';
 import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from '../oracle/llama-config';
-import { llamaWeightSpecs } from '../oracle/llama-weights';
 import { linear, swiglu } from './layers';
+import { llamaParamFactory } from './param-factory';
 import { ropeTables } from './train-graph';
 
 export interface LlamaInferenceGraph {
@@ -55,15 +55,7 @@ export const kvNames = (i: number) => ({
 export function buildLlamaInferenceGraph(g: Graph, config: LlamaOracleConfig, opts: InferenceGraphOptions = {}): LlamaInferenceGraph {
   const cfg = resolveLlamaConfig(config);
   const dtype = opts.dtype ?? 'float32';
-  const shapes = new Map(llamaWeightSpecs(config).map((w) => [w.name, w.shape]));
-  const params = new Map<string, Tensor>();
-  const param = (name: string, shape: number[]): Tensor => {
-    const hit = params.get(name);
-    if (hit) return hit;
-    const t = g.param(name, dtype, shapes.get(name) ?? shape);
-    params.set(name, t);
-    return t;
-  };
+  const { params, param } = llamaParamFactory(g, config, dtype);
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
   const mask = g.input('attention_mask', 'int64', ['batch', 'total']);
   // GQA wants seqlens_k = valid length − 1 per row and the total length, both int32.

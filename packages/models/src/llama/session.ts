@@ -12,6 +12,8 @@ export interface SessionOptions {
   dtype?: Extract<DType, 'float32' | 'float16'>;
   /** Longest context (default max_position_embeddings). */
   maxPositions?: number;
+  /** ORT thread spinning (see RunnerOptions.spinning; off is faster on busy machines). */
+  spinning?: boolean;
 }
 
 function toDtype(data: Float32Array, dtype: DType): Float32Array | Uint16Array {
@@ -74,13 +76,26 @@ export class LlamaSession implements StepModel {
         return toDtype(w, dtype);
       },
     });
-    const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads });
+    const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
     return new LlamaSession(runner, cfg.vocabSize, [...m.presents.keys()], cfg.numKvHeads, cfg.headDim, dtype);
   }
 
   /** Tokens currently in the cache. */
   get length(): number {
     return this.ids.length;
+  }
+
+  /**
+   * Bytes of the KV cache the session holds: 2 (K, V) × layers × kv_heads × head_dim × length × bytes per element.
+   *
+   * @example
+   * await s.prefill(ids);
+   * s.cacheBytes; // 2 * 8 * 2 * 64 * ids.length * 4 for models/sotu-tiny in float32
+   */
+  get cacheBytes(): number {
+    let bytes = 0;
+    for (const kv of this.cache.values()) bytes += kv.key.data.byteLength + kv.value.data.byteLength;
+    return bytes;
   }
 
   /** Empties the cache. */

@@ -4,9 +4,9 @@ import {
   add, cast, gather, greater, matmul, mul, reshape, softmax, sub, transpose, unsqueeze, where,
 } from '@mil/graph';
 import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from '../oracle/llama-config';
-import { llamaWeightSpecs } from '../oracle/llama-weights';
 import { ropeInvFreq } from '../oracle/rope';
 import { applyRope, linear, rmsNorm, swiglu } from './layers';
+import { llamaParamFactory } from './param-factory';
 
 export interface LlamaTrainGraph {
   inputIds: Tensor;
@@ -25,6 +25,8 @@ export interface TrainGraphOptions {
   maxPositions?: number;
   /** Layer indices whose mixer is supplied by `mixer` instead of attention (used by hybrids). */
   mixer?: (layer: number, x: Tensor, ctx: LayerContext) => Tensor | null;
+  /** Sees each layer's normed mixer input and mixer output (e.g. for layer-wise alignment targets). */
+  capture?: (layer: number, input: Tensor, mixerOut: Tensor) => void;
 }
 
 /** What a layer's mixer can use: the resolved config, the parameter factory and the RoPE/mask pieces. */
@@ -91,15 +93,7 @@ function attention(x: Tensor, i: number, c: LayerContext, cos: Tensor, sin: Tens
 export function buildLlamaTrainGraph(g: Graph, config: LlamaOracleConfig, opts: TrainGraphOptions = {}): LlamaTrainGraph {
   const cfg = resolveLlamaConfig(config);
   const dtype = opts.dtype ?? 'float32';
-  const shapes = new Map(llamaWeightSpecs(config).map((w) => [w.name, w.shape]));
-  const params = new Map<string, Tensor>();
-  const param = (name: string, shape: number[]): Tensor => {
-    const hit = params.get(name);
-    if (hit) return hit;
-    const t = g.param(name, dtype, shapes.get(name) ?? shape);
-    params.set(name, t);
-    return t;
-  };
+  const { params, param } = llamaParamFactory(g, config, dtype);
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
   const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
   const maxPos = opts.maxPositions ?? cfg.maxPositionEmbeddings;
@@ -124,6 +118,7 @@ export function buildLlamaTrainGraph(g: Graph, config: LlamaOracleConfig, opts: 
     const pre = `model.layers.${i}`;
     const hIn = rmsNorm(x, param(`${pre}.input_layernorm.weight`, [cfg.hiddenSize]), cfg.rmsNormEps);
     const mixed = opts.mixer?.(i, hIn, ctx) ?? attention(hIn, i, ctx, cosB, sinB, mask);
+    opts.capture?.(i, hIn, mixed);
     x = add(x, mixed);
     const hPost = rmsNorm(x, param(`${pre}.post_attention_layernorm.weight`, [cfg.hiddenSize]), cfg.rmsNormEps);
     x = add(

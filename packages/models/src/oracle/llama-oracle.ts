@@ -2,7 +2,7 @@ import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } 
 import { appendSeq, emptyKvCache, type KvCache, type KvCacheLayer } from './kv-cache';
 import { loadLlamaWeights, type LayerWeights, type WeightSource } from './llama-weights';
 import { ModelsError } from './models-error';
-import { rmsNormRow } from './rms-norm';
+import { rmsNormRows } from './rms-norm';
 import { applyRopeInPlace, ropeInvFreq } from './rope';
 
 /** Options of `llamaOracleForward`. */
@@ -64,22 +64,13 @@ export function llamaOracleForward(
   const invFreq = ropeInvFreq(r.headDim, r.ropeTheta, r.ropeScaling);
 
   const d = r.hiddenSize;
-  // Hidden states of the whole batch, [batch, L, d].
-  const h = new Float64Array(batch * len * d);
-  for (let b = 0; b < batch; b++) {
-    for (let t = 0; t < len; t++) {
-      const id = inputIds[b][t];
-      h.set(w.embed.subarray(id * d, (id + 1) * d), (b * len + t) * d);
-    }
-  }
+  const h = embedTokens(w.embed, d, inputIds);
   const newLayers: KvCacheLayer[] = [];
   for (let l = 0; l < r.numLayers; l++) {
     newLayers.push(decoderLayer(r, w.layers[l], h, batch, len, positions, invFreq, cache.layers[l], cache.length));
   }
   const rows = batch * len;
-  const normed = new Float64Array(rows * d);
-  for (let i = 0; i < rows; i++) rmsNormRow(h, i * d, w.norm, r.rmsNormEps, normed, i * d);
-  const logits = linear(normed, rows, d, w.lmHead, r.vocabSize, null);
+  const logits = linear(rmsNormRows(h, rows, w.norm, r.rmsNormEps), rows, d, w.lmHead, r.vocabSize, null);
   return {
     logits,
     dims: [batch, len, r.vocabSize],
@@ -142,8 +133,7 @@ export function decoderLayer(
   const total = pastLen + len;
   const scale = 1 / Math.sqrt(hd);
 
-  const x = new Float64Array(rows * d);
-  for (let i = 0; i < rows; i++) rmsNormRow(h, i * d, w.inputNorm, r.rmsNormEps, x, i * d);
+  const x = rmsNormRows(h, rows, w.inputNorm, r.rmsNormEps);
   const q = linear(x, rows, d, w.q, nH * hd, w.qBias); // [b, L, nH*hd]
   const k = linear(x, rows, d, w.k, nKv * hd, w.kBias);
   const v = linear(x, rows, d, w.v, nKv * hd, w.vBias);
@@ -205,9 +195,31 @@ export function decoderLayer(
   }
   const o = linear(attn, rows, nH * hd, w.o, d, w.oBias);
   for (let i = 0; i < h.length; i++) h[i] += o[i];
+  mlpResidual(r, w, h, rows);
+  return { key: fullKey, value: fullValue };
+}
 
-  const x2 = new Float64Array(rows * d);
-  for (let i = 0; i < rows; i++) rmsNormRow(h, i * d, w.postNorm, r.rmsNormEps, x2, i * d);
+/** Hidden states [batch, L, d] of `inputIds`: rows of the embedding matrix. @internal (also the hybrid oracle's) */
+export function embedTokens(embed: Float64Array, d: number, inputIds: number[][]): Float64Array {
+  const batch = inputIds.length;
+  const len = inputIds[0].length;
+  const h = new Float64Array(batch * len * d);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < len; t++) {
+      const id = inputIds[b][t];
+      h.set(embed.subarray(id * d, (id + 1) * d), (b * len + t) * d);
+    }
+  }
+  return h;
+}
+
+/**
+ * The second half of a decoder layer on h [rows, d], in place: h += down(silu(gate(x)) ⊙ up(x)), x = RMSNorm(h)
+ * with `post_attention_layernorm`. @internal (also the hybrid oracle's Mamba layers)
+ */
+export function mlpResidual(r: ResolvedLlamaConfig, w: LayerWeights, h: Float64Array, rows: number): void {
+  const d = r.hiddenSize;
+  const x2 = rmsNormRows(h, rows, w.postNorm, r.rmsNormEps);
   const f = r.intermediateSize;
   const gate = linear(x2, rows, d, w.gate, f, w.gateBias);
   const up = linear(x2, rows, d, w.up, f, w.upBias);
@@ -217,7 +229,6 @@ export function decoderLayer(
   }
   const down = linear(gate, rows, f, w.down, d, w.downBias);
   for (let i = 0; i < h.length; i++) h[i] += down[i];
-  return { key: fullKey, value: fullValue };
 }
 
 /** `y = x Wᵀ + bias` with HF Linear layout `W [out, in]`; x is `[rows, in]`. @internal */

@@ -126,35 +126,44 @@ export interface LoadedLlamaWeights {
 /** Reads and checks every weight the config needs. @internal */
 export function loadLlamaWeights(r: ResolvedLlamaConfig, source: WeightSource): LoadedLlamaWeights {
   const d = r.hiddenSize;
-  const qDim = r.numHeads * r.headDim;
-  const kvDim = r.numKvHeads * r.headDim;
-  const f = r.intermediateSize;
   const embed = readWeight(source, 'model.embed_tokens.weight', r.vocabSize * d);
   const layers: LayerWeights[] = [];
-  for (let i = 0; i < r.numLayers; i++) {
-    const p = `model.layers.${i}`;
-    const ab = (n: string, size: number) => (r.attentionBias ? readWeight(source, `${p}.self_attn.${n}.bias`, size) : null);
-    const mb = (n: string, size: number) => (r.mlpBias ? readWeight(source, `${p}.mlp.${n}.bias`, size) : null);
-    layers.push({
-      inputNorm: readWeight(source, `${p}.input_layernorm.weight`, d),
-      q: readWeight(source, `${p}.self_attn.q_proj.weight`, qDim * d),
-      k: readWeight(source, `${p}.self_attn.k_proj.weight`, kvDim * d),
-      v: readWeight(source, `${p}.self_attn.v_proj.weight`, kvDim * d),
-      o: readWeight(source, `${p}.self_attn.o_proj.weight`, d * qDim),
-      qBias: ab('q_proj', qDim),
-      kBias: ab('k_proj', kvDim),
-      vBias: ab('v_proj', kvDim),
-      oBias: ab('o_proj', d),
-      postNorm: readWeight(source, `${p}.post_attention_layernorm.weight`, d),
-      gate: readWeight(source, `${p}.mlp.gate_proj.weight`, f * d),
-      up: readWeight(source, `${p}.mlp.up_proj.weight`, f * d),
-      down: readWeight(source, `${p}.mlp.down_proj.weight`, d * f),
-      gateBias: mb('gate_proj', f),
-      upBias: mb('up_proj', f),
-      downBias: mb('down_proj', d),
-    });
-  }
+  for (let i = 0; i < r.numLayers; i++) layers.push(readLayerWeights(r, source, i, true));
   const norm = readWeight(source, 'model.norm.weight', d);
   const lmHead = r.tieWordEmbeddings ? embed : readWeight(source, 'lm_head.weight', r.vocabSize * d);
   return { embed, layers, norm, lmHead };
+}
+
+/**
+ * Reads and checks the norms and MLP of decoder layer `i`, and its attention when `attention` (a hybrid's Mamba
+ * layers have none: q/k/v/o are then empty and their biases null). @internal
+ */
+export function readLayerWeights(r: ResolvedLlamaConfig, source: WeightSource, i: number, attention: boolean): LayerWeights {
+  const p = `model.layers.${i}`;
+  const d = r.hiddenSize;
+  const qDim = r.numHeads * r.headDim;
+  const kvDim = r.numKvHeads * r.headDim;
+  const f = r.intermediateSize;
+  const none = new Float64Array(0);
+  const rd = (n: string, size: number) => readWeight(source, `${p}.${n}`, size);
+  const ab = (n: string, size: number) => (attention && r.attentionBias ? rd(`self_attn.${n}.bias`, size) : null);
+  const mb = (n: string, size: number) => (r.mlpBias ? rd(`mlp.${n}.bias`, size) : null);
+  return {
+    inputNorm: rd('input_layernorm.weight', d),
+    q: attention ? rd('self_attn.q_proj.weight', qDim * d) : none,
+    k: attention ? rd('self_attn.k_proj.weight', kvDim * d) : none,
+    v: attention ? rd('self_attn.v_proj.weight', kvDim * d) : none,
+    o: attention ? rd('self_attn.o_proj.weight', d * qDim) : none,
+    qBias: ab('q_proj', qDim),
+    kBias: ab('k_proj', kvDim),
+    vBias: ab('v_proj', kvDim),
+    oBias: ab('o_proj', d),
+    postNorm: rd('post_attention_layernorm.weight', d),
+    gate: rd('mlp.gate_proj.weight', f * d),
+    up: rd('mlp.up_proj.weight', f * d),
+    down: rd('mlp.down_proj.weight', d * f),
+    gateBias: mb('gate_proj', f),
+    upBias: mb('up_proj', f),
+    downBias: mb('down_proj', d),
+  };
 }

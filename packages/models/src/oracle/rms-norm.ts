@@ -19,3 +19,16 @@ export function rmsNormRow(
   const inv = 1 / Math.sqrt(sumSq / n + eps);
   for (let i = 0; i < n; i++) out[outOffset + i] = x[xOffset + i] * inv * weight[i];
 }
+
+/**
+ * `rmsNormRow` on every row of x `[rows, weight.length]`, into a new array.
+ *
+ * @example
+ * const normed = rmsNormRows(h, batch * len, w.norm, 1e-5); // [batch·len, hidden]
+ */
+export function rmsNormRows(x: Float64Array, rows: number, weight: Float64Array, eps: number): Float64Array {
+  const d = weight.length;
+  const out = new Float64Array(rows * d);
+  for (let i = 0; i < rows; i++) rmsNormRow(x, i * d, weight, eps, out, i * d);
+  return out;
+}

@@ -1,0 +1,376 @@
+// Benchmark `hybrid`: the embedded teacher (models/sotu-tiny) against its 50%-attention Mamba-2 and Mamba-1 students
+// on the CPU through onnxruntime-node, in one run: decode tokens/s and cache bytes per sequence at contexts 256, 1k,
+// 4k and 8k. The students are initialised from the teacher (initStudentFromTeacher, seed 0) and untrained: their
+// speed and state sizes do not depend on training.
+//
+//   npm run bench:hybrid [-- --rounds 9] [--warmup 1] [--decode-steps 16] [--contexts 256,1024,4096,8192]
+//                        [--prefill-chunk 512] [--threads 2] [--spinning off|on]
+//
+// Per context c, ascending:
+//   prefill  — each session is extended from the previous context to c with `forward` of --prefill-chunk-token
+//              chunks (held-out SOTU text), once per model (an 8k single forward would hold 4 × 8k × 8k scores per
+//              layer). Timed, but reported only for information: the chunks see different contexts.
+//   cache    — the bytes of the state tensors each session holds at exactly c tokens (`cacheBytes`), checked to
+//              equal the analytic count: teacher 2·layers·kv_heads·head_dim·c·4; student the same over its
+//              attention layers plus, per Mamba layer, conv (channels·(d_conv−1)) and SSM (d_inner·d_state) floats.
+//   decode   — interleaved rounds (every model once per round, the order rotated each round, so the ratios see the
+//              same machine load): --decode-steps `decode` calls timed together (contexts c … c+steps−1), then the
+//              state goes back to c (LlamaSession.truncate; HybridSession.restore of a snapshot taken at c, as a
+//              Mamba state cannot be cut).
+// Every session compiles RoPE tables for max(contexts) + steps positions: past the teacher's trained 1024 the
+// outputs degrade, which does not change the work done per token.
+import { LlamaSession, HybridSession, loadLlama, loadSotu, resolveLlamaConfig, type ResolvedLlamaConfig, type HybridSessionState } from '@mil/models';
+import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
+import type { HybridConfig, HybridVariant } from '@mil/checkpoint';
+import {
+  MiB,
+  flag,
+  fmt,
+  formatTable,
+  hostInfo,
+  median,
+  numberFlag,
+  reportResult,
+  startRssSampler,
+  timeOnce,
+  type Cell,
+} from './lib/index';
+
+// ---------------------------------------------------------------- configuration
+
+const MODEL_DIR = 'models/sotu-tiny';
+const ATTENTION_FRACTION = 0.5;
+const STUDENTS: readonly HybridVariant[] = ['mamba2', 'mamba1'];
+/** The headline student: the default of `mil distill` and the paper's main variant. */
+const HEADLINE: HybridVariant = 'mamba2';
+const HEADLINE_CONTEXT = 4096;
+const BYTES_PER_FLOAT = 4;
+
+const ROUNDS = numberFlag('rounds', 9);
+const WARMUP = numberFlag('warmup', 1);
+const DECODE_STEPS = numberFlag('decode-steps', 16);
+const PREFILL_CHUNK = numberFlag('prefill-chunk', 512);
+const THREADS = numberFlag('threads', 2);
+const CONTEXTS = parseContexts(flag('contexts'));
+const SPINNING_FLAG = String(flag('spinning') ?? 'off');
+if (!['on', 'off'].includes(SPINNING_FLAG)) throw new Error(`--spinning expects on or off, got ${SPINNING_FLAG}`);
+/** Off by default: faster on the busy 2-core dev machine (bench:teacher measures both). */
+const SPINNING = SPINNING_FLAG === 'on';
+const MAX_CONTEXT = Math.max(...CONTEXTS);
+const MAX_POSITIONS = MAX_CONTEXT + DECODE_STEPS;
+
+const log = (s = '') => process.stdout.write(s + '\n');
+
+function parseContexts(v: string | true | undefined): number[] {
+  if (v === undefined) return [256, 1024, 4096, 8192];
+  const cs = String(v).split(',').map(Number);
+  if (v === true || cs.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--contexts expects positive integers like 256,1024,4096, got ${String(v)}`);
+  if (!cs.includes(HEADLINE_CONTEXT)) throw new Error(`--contexts must include ${HEADLINE_CONTEXT} (the headline context), got ${String(v)}`);
+  return [...new Set(cs)].sort((a, b) => a - b);
+}
+
+// ---------------------------------------------------------------- cache bytes, analytically
+
+/** State bytes of one sequence as `perToken · ctx + fixed`. */
+interface CacheFormula {
+  perToken: number;
+  fixed: number;
+  how: string;
+}
+
+function teacherCache(cfg: ResolvedLlamaConfig): CacheFormula {
+  return {
+    perToken: 2 * cfg.numLayers * cfg.numKvHeads * cfg.headDim * BYTES_PER_FLOAT,
+    fixed: 0,
+    how: `KV: 2 × ${cfg.numLayers} layers × ${cfg.numKvHeads} kv heads × ${cfg.headDim} × ctx × 4 B`,
+  };
+}
+
+function studentCache(cfg: ResolvedLlamaConfig, h: HybridConfig): CacheFormula {
+  // Conv state: the last d_conv−1 inputs of every conv channel (Mamba-1: x; Mamba-2: x, B, C); SSM state:
+  // d_inner × d_state (Mamba-1 [d_inner, N]; Mamba-2 [heads, head_dim, N] with heads · head_dim = d_inner).
+  const convChannels = h.variant === 'mamba1' ? h.dInner : 2 * h.dXb + h.dInner;
+  const conv = convChannels * (h.ssm.dConv - 1);
+  const ssm = h.dInner * h.ssm.dState;
+  const attn = h.attnLayers.length;
+  const mamba = h.ssmLayers.length;
+  return {
+    perToken: 2 * attn * cfg.numKvHeads * cfg.headDim * BYTES_PER_FLOAT,
+    fixed: mamba * (conv + ssm) * BYTES_PER_FLOAT,
+    how:
+      `KV: 2 × ${attn} attention layers × ${cfg.numKvHeads} × ${cfg.headDim} × ctx × 4 B; ` +
+      `+ ${mamba} Mamba layers × (conv ${convChannels}×${h.ssm.dConv - 1} + ssm ${h.dInner}×${h.ssm.dState}) × 4 B`,
+  };
+}
+
+const cacheAt = (f: CacheFormula, ctx: number) => f.perToken * ctx + f.fixed;
+
+// ---------------------------------------------------------------- the three models
+
+interface Subject {
+  name: 'teacher' | HybridVariant;
+  label: string;
+  cache: CacheFormula;
+  /** Extends the state from the current context to `c` tokens of `tokens` in chunks; returns the ms taken. */
+  extendTo(c: number, tokens: readonly number[]): Promise<number>;
+  /** Back to the context of the last `extendTo` (untimed). */
+  rewind(): void;
+  decode(id: number): Promise<Float32Array>;
+  readonly length: number;
+  readonly cacheBytes: number;
+  release(): Promise<void>;
+  /** Per context: ms of --decode-steps decode calls, per timed round. */
+  samples: Map<number, number[]>;
+  prefillMs: Map<number, number>;
+  cacheBytesAt: Map<number, number>;
+}
+
+async function extendChunked(s: { length: number; forward(ids: number[]): Promise<Float32Array> }, c: number, tokens: readonly number[]): Promise<number> {
+  return timeOnce(async () => {
+    while (s.length < c) await s.forward(tokens.slice(s.length, Math.min(c, s.length + PREFILL_CHUNK)));
+  });
+}
+
+function teacherSubject(session: LlamaSession, cache: CacheFormula): Subject {
+  let at = 0;
+  return {
+    name: 'teacher',
+    label: 'teacher (8 × attention)',
+    cache,
+    async extendTo(c, tokens) {
+      session.truncate(at);
+      const ms = await extendChunked(session, c, tokens);
+      at = c;
+      return ms;
+    },
+    rewind: () => session.truncate(at),
+    decode: (id) => session.decode(id),
+    get length() {
+      return session.length;
+    },
+    get cacheBytes() {
+      return session.cacheBytes;
+    },
+    release: () => session.release(),
+    samples: new Map(),
+    prefillMs: new Map(),
+    cacheBytesAt: new Map(),
+  };
+}
+
+function studentSubject(variant: HybridVariant, h: HybridConfig, session: HybridSession, cache: CacheFormula): Subject {
+  let snap: HybridSessionState = session.snapshot();
+  return {
+    name: variant,
+    label: `${variant === 'mamba2' ? 'Mamba-2' : 'Mamba-1'} student (attention at ${h.attnLayers.join(',')})`,
+    cache,
+    async extendTo(c, tokens) {
+      session.restore(snap);
+      const ms = await extendChunked(session, c, tokens);
+      snap = session.snapshot();
+      return ms;
+    },
+    rewind: () => session.restore(snap),
+    decode: (id) => session.decode(id),
+    get length() {
+      return session.length;
+    },
+    get cacheBytes() {
+      return session.cacheBytes;
+    },
+    release: () => session.release(),
+    samples: new Map(),
+    prefillMs: new Map(),
+    cacheBytesAt: new Map(),
+  };
+}
+
+/** Held-out SOTU text (2001–2021, not seen in training) as teacher tokens, at least `n` of them. */
+function heldOutTokens(encode: (text: string) => number[], n: number): number[] {
+  const ids: number[] = [];
+  for (const speech of loadSotu({ fromYear: 2001 })) {
+    ids.push(...encode(speech.text));
+    if (ids.length >= n) return ids.slice(0, n);
+  }
+  throw new Error(`bench:hybrid: held-out SOTU text gave ${ids.length} tokens, need ${n}`);
+}
+
+/** Mean next-token NLL (nats) of `targets[i]` under logits rows `rows[i]`. */
+function meanNll(rows: Float32Array[], targets: readonly number[]): number {
+  let nll = 0;
+  rows.forEach((row, i) => {
+    let max = -Infinity;
+    for (const v of row) max = Math.max(max, v);
+    let sum = 0;
+    for (const v of row) sum += Math.exp(v - max);
+    nll += max + Math.log(sum) - row[targets[i]];
+  });
+  return nll / rows.length;
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const rss = startRssSampler();
+  const tLoad = performance.now();
+  const teacher = await loadLlama(MODEL_DIR);
+  if (!teacher.tokenizer) throw new Error(`bench:hybrid: ${MODEL_DIR} has no tokenizer`);
+  const tokenizer = teacher.tokenizer;
+  const cfg = resolveLlamaConfig(teacher.config);
+  const tokens = heldOutTokens((t) => tokenizer.encode(t, { addSpecialTokens: false }), MAX_CONTEXT + DECODE_STEPS + 1);
+  const attnLayers = layerSchedule(cfg.numLayers, { attentionFraction: ATTENTION_FRACTION }).attnLayers;
+  const sessionOpts = { ep: 'cpu' as const, threads: THREADS, maxPositions: MAX_POSITIONS, spinning: SPINNING };
+
+  const params = (w: Map<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
+  const subjects: Subject[] = [teacherSubject(await LlamaSession.create(teacher.config, teacher.weights, sessionOpts), teacherCache(cfg))];
+  const modelInfo: Record<string, unknown> = {
+    teacher: { dir: MODEL_DIR, parameters: params(teacher.weights), layers: cfg.numLayers, hidden: cfg.hiddenSize, heads: cfg.numHeads, kv_heads: cfg.numKvHeads, head_dim: cfg.headDim, ffn: cfg.intermediateSize, vocab: cfg.vocabSize },
+  };
+  for (const variant of STUDENTS) {
+    const h = makeHybridConfig(teacher.config, variant, attnLayers);
+    const weights = initStudentFromTeacher(teacher.weights, teacher.config, h, { seed: 0 });
+    const session = await HybridSession.create(teacher.config, h, weights, sessionOpts);
+    subjects.push(studentSubject(variant, h, session, studentCache(cfg, h)));
+    modelInfo[variant] = {
+      parameters: params(weights),
+      attn_layers: h.attnLayers,
+      ssm_layers: h.ssmLayers,
+      d_inner: h.dInner,
+      d_xb: h.dXb,
+      d_state: h.ssm.dState,
+      d_conv: h.ssm.dConv,
+      ...(variant === 'mamba2' ? { ngroups: h.ssm.ngroups, headdim: h.ssm.headdim } : { dt_rank: h.ssm.dtRank }),
+      weights: 'initStudentFromTeacher(seed 0), untrained',
+    };
+  }
+  const setupMs = performance.now() - tLoad;
+  rss.sample();
+  log(
+    `bench:hybrid — ${MODEL_DIR} (${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numHeads}/${cfg.numKvHeads} heads of ${cfg.headDim}) ` +
+      `vs its ${ATTENTION_FRACTION * 100}% students (attention at layers ${attnLayers.join(',')}); ORT cpu, ${THREADS} threads, spinning ${SPINNING ? 'on' : 'off'}`,
+  );
+  log(`contexts ${CONTEXTS.join(', ')}; ${DECODE_STEPS} decode steps per sample, ${WARMUP} warm-up + ${ROUNDS} rounds per context; prefill in ${PREFILL_CHUNK}-token chunks`);
+
+  const teacherNll = new Map<number, number>();
+  const t0 = performance.now();
+  let rotation = 0;
+  for (const c of CONTEXTS) {
+    const next = tokens.slice(c, c + DECODE_STEPS);
+    for (const s of subjects) {
+      s.prefillMs.set(c, await s.extendTo(c, tokens));
+      // The bytes held at exactly c tokens must be the analytic count, and grow by perToken per decoded token.
+      if (s.length !== c) throw new Error(`bench:hybrid: ${s.name} holds ${s.length} tokens after prefill, expected ${c}`);
+      const want = cacheAt(s.cache, c);
+      if (s.cacheBytes !== want) throw new Error(`bench:hybrid: ${s.name} holds ${s.cacheBytes} cache bytes at context ${c}, the analytic count is ${want}`);
+      s.cacheBytesAt.set(c, s.cacheBytes);
+      s.samples.set(c, []);
+      rss.sample();
+    }
+    for (let r = 0; r < WARMUP + ROUNDS; r++) {
+      const order = subjects.map((_, i) => subjects[(i + rotation) % subjects.length]);
+      rotation++;
+      for (const s of order) {
+        s.rewind();
+        const rows: Float32Array[] = [];
+        const ms = await timeOnce(async () => {
+          for (const id of next) rows.push(await s.decode(id));
+        });
+        if (r === 0) {
+          for (const row of rows) if (!row.every(Number.isFinite)) throw new Error(`bench:hybrid: ${s.name} decoded non-finite logits at context ${c}`);
+          const want = cacheAt(s.cache, c + DECODE_STEPS);
+          if (s.cacheBytes !== want) throw new Error(`bench:hybrid: ${s.name} holds ${s.cacheBytes} cache bytes at context ${c + DECODE_STEPS}, the analytic count is ${want}`);
+          // Guard: the teacher still predicts the held-out text (worse past its trained 1024 positions).
+          if (s.name === 'teacher') teacherNll.set(c, meanNll(rows, tokens.slice(c + 1, c + 1 + DECODE_STEPS)));
+        }
+        if (r >= WARMUP) s.samples.get(c)!.push(ms);
+      }
+      rss.sample();
+    }
+    log(
+      `context ${c}: ` +
+        subjects.map((s) => `${s.name} ${fmt((DECODE_STEPS / median(s.samples.get(c)!)) * 1e3)} tok/s (prefill ${fmt(s.prefillMs.get(c)! / 1e3)} s)`).join(', '),
+    );
+  }
+  const measureMs = performance.now() - t0;
+  const { peakBytes } = rss.stop();
+  for (const s of subjects) await s.release();
+
+  // ---------------------------------------------------------------- report
+
+  const tokPerS = (s: Subject, c: number) => (DECODE_STEPS / median(s.samples.get(c)!)) * 1e3;
+  const teacherS = subjects[0];
+  const students = subjects.slice(1);
+  const speedup = (s: Subject, c: number) => tokPerS(s, c) / tokPerS(teacherS, c);
+  // Median over rounds of the same-round ratio: both sides of each ratio ran back to back.
+  const pairedSpeedup = (s: Subject, c: number) => median(s.samples.get(c)!.map((ms, i) => teacherS.samples.get(c)![i] / ms));
+  // Fastest sample of each: nearer to an unloaded machine on both sides.
+  const minSpeedup = (s: Subject, c: number) => Math.min(...teacherS.samples.get(c)!) / Math.min(...s.samples.get(c)!);
+  const cacheRatio = (s: Subject, c: number) => s.cacheBytesAt.get(c)! / teacherS.cacheBytesAt.get(c)!;
+
+  log();
+  log('decode tokens/s (median of the rounds; × = student / teacher)');
+  log(
+    formatTable(
+      ['context', 'teacher', ...students.flatMap((s) => [s.name, '×'])],
+      CONTEXTS.map((c): Cell[] => [c, tokPerS(teacherS, c), ...students.flatMap((s) => [tokPerS(s, c), speedup(s, c)])]),
+    ),
+  );
+  log();
+  log('cache bytes per sequence at the context (MiB; ratio = student / teacher; equal to the analytic count)');
+  log(
+    formatTable(
+      ['context', 'teacher', ...students.flatMap((s) => [s.name, 'ratio'])],
+      CONTEXTS.map((c): Cell[] => [c, teacherS.cacheBytesAt.get(c)! / MiB, ...students.flatMap((s) => [s.cacheBytesAt.get(c)! / MiB, cacheRatio(s, c)])]),
+    ),
+  );
+  log();
+  for (const s of subjects) log(`${s.name}: ${s.label}; cache = ${s.cache.perToken} B/token + ${s.cache.fixed} B (${s.cache.how})`);
+  log(`teacher NLL of the decoded held-out tokens: ${CONTEXTS.map((c) => `ctx ${c} ${fmt(teacherNll.get(c)!, 3)}`).join(', ')} nats (trained positions: ${cfg.maxPositionEmbeddings})`);
+  log(`speedup at ${CONTEXTS.join(' / ')}, median of per-round ratios: ${students.map((s) => `${s.name} ${CONTEXTS.map((c) => fmt(pairedSpeedup(s, c))).join(' / ')}`).join('; ')}`);
+  log(`speedup at ${CONTEXTS.join(' / ')}, from the fastest samples: ${students.map((s) => `${s.name} ${CONTEXTS.map((c) => fmt(minSpeedup(s, c))).join(' / ')}`).join('; ')}`);
+  log(`setup ${fmt(setupMs / 1e3)} s, prefill + measurement ${fmt(measureMs / 1e3)} s, peak RSS ${fmt(peakBytes / MiB)} MiB`);
+
+  const r4 = (x: number, d = 4) => (Number.isFinite(x) ? Number(x.toPrecision(d)) : null);
+  const perCtx = (f: (c: number) => number, d = 4) => Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, r4(f(c), d)]));
+  const perCtxExact = (f: (c: number) => number) => Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, f(c)]));
+  const head = students.find((s) => s.name === HEADLINE)!;
+  const k = HEADLINE_CONTEXT;
+  reportResult({
+    bench: 'hybrid',
+    metric: 'decode_speedup_at_4k',
+    value: r4(speedup(head, k))!,
+    unit: 'ratio',
+    decode_speedup_at_4k: r4(speedup(head, k)),
+    cache_bytes_ratio_at_4k: r4(cacheRatio(head, k)),
+    headline_student: HEADLINE,
+    by_student: Object.fromEntries(
+      students.map((s) => [s.name, { decode_speedup_at_4k: r4(speedup(s, k)), decode_speedup_at_4k_paired: r4(pairedSpeedup(s, k)), decode_speedup_at_4k_from_min_times: r4(minSpeedup(s, k)), cache_bytes_ratio_at_4k: r4(cacheRatio(s, k)) }]),
+    ),
+    decode_tokens_per_s: Object.fromEntries(subjects.map((s) => [s.name, perCtx((c) => tokPerS(s, c))])),
+    decode_ms_per_token: Object.fromEntries(subjects.map((s) => [s.name, perCtx((c) => median(s.samples.get(c)!) / DECODE_STEPS)])),
+    decode_speedup: Object.fromEntries(students.map((s) => [s.name, perCtx((c) => speedup(s, c))])),
+    decode_speedup_paired: Object.fromEntries(students.map((s) => [s.name, perCtx((c) => pairedSpeedup(s, c))])),
+    decode_speedup_from_min_times: Object.fromEntries(students.map((s) => [s.name, perCtx((c) => minSpeedup(s, c))])),
+    cache_bytes: Object.fromEntries(subjects.map((s) => [s.name, perCtxExact((c) => s.cacheBytesAt.get(c)!)])),
+    cache_bytes_ratio: Object.fromEntries(students.map((s) => [s.name, perCtx((c) => cacheRatio(s, c))])),
+    cache_formula: Object.fromEntries(subjects.map((s) => [s.name, { bytes_per_token: s.cache.perToken, fixed_bytes: s.cache.fixed, how: s.cache.how }])),
+    cache_check: 'cacheBytes of every session equals the analytic count at every context c and at c + decode_steps (the run fails otherwise)',
+    prefill_ms: Object.fromEntries(subjects.map((s) => [s.name, perCtx((c) => s.prefillMs.get(c)!)])),
+    teacher_decode_nll: perCtx((c) => teacherNll.get(c)!),
+    samples_ms: Object.fromEntries(subjects.map((s) => [s.name, Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, s.samples.get(c)!.map((x) => r4(x, 5))]))])),
+    models: modelInfo,
+    decode: { contexts: CONTEXTS, steps_per_sample: DECODE_STEPS, prefill_chunk: PREFILL_CHUNK, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens' },
+    threads: THREADS,
+    spinning: SPINNING,
+    runs: { rounds: ROUNDS, warmup_rounds: WARMUP },
+    setup_s: r4(setupMs / 1e3),
+    measure_s: r4(measureMs / 1e3),
+    peak_rss_mib: r4(peakBytes / MiB),
+    host: hostInfo(),
+  });
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench:hybrid failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
