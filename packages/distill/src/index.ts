@@ -13,3 +13,5 @@ export { distillHybrid, type DistillHybridOptions, type DistillHybridResult } fr
 export { generatePseudoLabels, savePseudoLabels, collatePseudoLabels, type PseudoLabel, type PseudoLabelOptions } from './pseudo-labels';
 export { compileDpoStep, ReferenceLogProbs, collatePairs, type PairBatch } from './dpo-step';
 export { compileAlignStep, type AlignStep } from './align-step';
+export { runMainJob, MAIN_JOB_DEFAULTS, type MainJobOptions, type MainJobEvents, type MainJobResult, type MainJobRow } from './jobs/main-job';
+export { loadMainJobData, tokenizeDocuments, type MainJobData } from './jobs/main-job-data';

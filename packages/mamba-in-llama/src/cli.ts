@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // The `mil` command line: distill (the main job), generate, eval.
 import { generateCommand, generateHelp } from './commands/generate';
+import { distillCommand, distillHelp } from './commands/distill';
 
 const HELP = `mil — Mamba-in-Llama in Node.js
 
   mil distill [options]      distill the embedded teacher into a hybrid, evaluate, write a run folder (the main job)
   mil generate [options]     sample text from a model folder
   mil help                   this text
+
+${distillHelp}
 
 ${generateHelp}
 `;
@@ -16,10 +19,8 @@ async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'generate':
       return generateCommand(rest);
-    case 'distill': {
-      const { distillCommand } = await import('./commands/distill');
+    case 'distill':
       return distillCommand(rest);
-    }
     case undefined:
     case 'help':
     case '--help':

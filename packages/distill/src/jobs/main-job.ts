@@ -1,0 +1,169 @@
+// The project's main job: distil a Llama teacher into a hybrid (attention-initialised), train the random-init
+// ablation on the same budget, drop the replaced layers for the other ablation, evaluate all by held-out perplexity
+// and write a run folder (student in the reference layout, metrics.json, loss-curve.svg).
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Graph, Tensor } from '@mil/graph';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, saveHybrid, type LlamaOracleConfig } from '@mil/models';
+import { dropLayers, layerSchedule } from '@mil/weight-transfer';
+import { lossCurveSvg, perplexity } from '@mil/eval';
+import { writeFileAtomic } from '@mil/checkpoint';
+import { defaultRecipe, type StageSpec } from '../pipeline/stages';
+import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hybrid';
+import type { ProgressEvent } from '../trainer';
+import { DistillError } from '../trainer/distill-error';
+import { loadMainJobData } from './main-job-data';
+
+export interface MainJobOptions {
+  teacher: string;
+  variant: 'mamba1' | 'mamba2';
+  attentionFraction: 0.5 | 0.25 | 0.125;
+  alignSteps: number;
+  stage1Steps: number;
+  stage2Steps: number;
+  lr: number;
+  stage2Lr: number;
+  stage1Loss: { kl: number; ce: number };
+  batch: number;
+  seq: number;
+  threads: number;
+  evalTokens: number;
+  ablations: boolean;
+  seed: number;
+  /** Run folder; nothing is written when absent. */
+  out?: string;
+}
+
+/** What `npm start` runs (tuned for a few minutes on 2 cores; see the package README for the recipe and why). */
+export const MAIN_JOB_DEFAULTS: MainJobOptions = {
+  teacher: 'models/sotu-tiny',
+  variant: 'mamba2',
+  attentionFraction: 0.5,
+  alignSteps: 160,
+  stage1Steps: 80,
+  stage2Steps: 60,
+  lr: 5e-3,
+  stage2Lr: 5e-4,
+  stage1Loss: { kl: 1, ce: 0 },
+  batch: 8,
+  seq: 128,
+  threads: 2,
+  evalTokens: 16384,
+  ablations: true,
+  seed: 0,
+};
+
+export interface MainJobEvents {
+  log?: (line: string) => void;
+  onStageStart?: (run: 'attention' | 'random', stage: StageSpec, index: number, total: number) => void;
+  onProgress?: (run: 'attention' | 'random', stage: StageSpec, e: ProgressEvent) => void;
+  onEval?: (model: string, set: string, done: number, total: number) => void;
+}
+
+export interface MainJobRow {
+  model: string;
+  params: number;
+  sotu: number;
+  brown: number;
+}
+
+export interface MainJobResult {
+  rows: MainJobRow[];
+  student: DistillHybridResult;
+  random: DistillHybridResult | null;
+  stages: StageSpec[];
+  metrics: Record<string, unknown>;
+}
+
+/**
+ * Runs the main job.
+ *
+ * @example
+ * const r = await runMainJob({ ...MAIN_JOB_DEFAULTS, out: 'runs/demo' }, { log: console.error });
+ * console.log(r.metrics.ppl_ratio_sotu);
+ */
+export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Promise<MainJobResult> {
+  const started = performance.now();
+  const log = ev.log ?? (() => undefined);
+  const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(o.teacher);
+  if (!tokenizer) throw new DistillError('BAD_OPTION', `${o.teacher}: the teacher folder has no tokenizer.json`);
+  const layers = teacherConfig.num_hidden_layers;
+  const target = layerSchedule(layers, { attentionFraction: o.attentionFraction });
+  const first = layerSchedule(layers, { attentionFraction: 0.75 });
+  const stages = defaultRecipe({
+    attn75: first.attnLayers, attn50: target.attnLayers, stage1Steps: o.stage1Steps, stage2Steps: o.stage2Steps,
+    lr: o.lr, stage2Lr: o.stage2Lr, stage1Loss: o.stage1Loss, alignSteps: o.alignSteps,
+  });
+  const totalSteps = stages.reduce((s, x) => s + x.steps, 0);
+  log(`tokenizing SOTU 1790–2000 (${totalSteps * o.batch * o.seq} training tokens) and held-out prefixes (${o.evalTokens} tokens each)…`);
+  const data = loadMainJobData(tokenizer, { trainTokens: totalSteps * o.batch * (o.seq + 1) + o.seq + 1, evalTokens: o.evalTokens, seed: o.seed });
+
+  const runStudent = (init: 'attention' | 'random') =>
+    distillHybrid({
+      teacherConfig, teacherWeights, variant: o.variant, stages, init, seed: o.seed, tokens: data.train, seq: o.seq, batch: o.batch, threads: o.threads,
+      onStageStart: (s, i) => ev.onStageStart?.(init, s, i, stages.length),
+      onProgress: (s, e) => ev.onProgress?.(init, s, e),
+    });
+  const student = await runStudent('attention');
+  const random = o.ablations ? await runStudent('random') : null;
+  const dropped = o.ablations ? dropLayers(teacherWeights, teacherConfig, target.ssmLayers) : null;
+
+  const evalOne = async (name: string, build: (g: Graph) => Tensor, weights: Map<string, Float32Array>) => {
+    const r: Record<string, number> = {};
+    for (const [set, tokens] of Object.entries(data.heldOut))
+      r[set] = (await perplexity(build, weights, tokens, { seq: o.seq, batch: 8, threads: o.threads, spinning: false, onProgress: (d, t) => ev.onEval?.(name, set, d, t) })).perplexity;
+    return r as { sotu: number; brown: number };
+  };
+  const hybridLogits = (cfg: DistillHybridResult['hybridConfig']) => (g: Graph) => buildHybridTrainGraph(g, teacherConfig, cfg, { maxPositions: o.seq }).logits;
+  const count = (w: Map<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
+  const pct = o.attentionFraction * 100;
+  const rows: MainJobRow[] = [
+    { model: 'teacher (Llama)', params: count(teacherWeights), ...(await evalOne('teacher', (g) => buildLlamaTrainGraph(g, teacherConfig, { maxPositions: o.seq }).logits, teacherWeights)) },
+    { model: `student ${o.variant}, ${pct}% attn, attention-init`, params: count(student.weights), ...(await evalOne('student', hybridLogits(student.hybridConfig), student.weights)) },
+  ];
+  if (random) rows.push({ model: `ablation: random-init ${o.variant}`, params: count(random.weights), ...(await evalOne('random-init', hybridLogits(random.hybridConfig), random.weights)) });
+  if (dropped)
+    rows.push({
+      model: `ablation: teacher minus layers [${target.ssmLayers}]`,
+      params: count(dropped.weights),
+      ...(await evalOne('dropped', (g) => buildLlamaTrainGraph(g, dropped.config as LlamaOracleConfig, { maxPositions: o.seq }).logits, dropped.weights)),
+    });
+  const stageSummary = (r: DistillHybridResult) =>
+    r.stages.map((s) => ({ name: s.name, steps: s.history.length, seconds: s.seconds, tokens: s.tokens, tokensPerSec: s.tokens / s.seconds, finalLoss: s.history.at(-1)?.loss }));
+  const metrics = {
+    teacher: o.teacher, variant: o.variant, attentionFraction: o.attentionFraction, attnLayers: target.attnLayers, ssmLayers: target.ssmLayers,
+    options: o,
+    stages: stageSummary(student),
+    randomInitStages: random ? stageSummary(random) : null,
+    perplexity: rows,
+    ppl_ratio_sotu: rows[1].sotu / rows[0].sotu,
+    ppl_ratio_brown: rows[1].brown / rows[0].brown,
+    ppl_ratio_random_init_sotu: random ? rows[2].sotu / rows[0].sotu : null,
+    ppl_ratio_dropped_sotu: dropped ? rows[rows.length - 1].sotu / rows[0].sotu : null,
+    wallSeconds: (performance.now() - started) / 1000,
+  };
+  if (o.out) await writeRunFolder(o.out, o.teacher, teacherConfig, student, random, stages, metrics);
+  return { rows, student, random, stages, metrics };
+}
+
+async function writeRunFolder(
+  out: string, teacherDir: string, teacherConfig: LlamaOracleConfig, student: DistillHybridResult, random: DistillHybridResult | null,
+  stages: StageSpec[], metrics: Record<string, unknown>,
+): Promise<void> {
+  await mkdir(out, { recursive: true });
+  const studentDir = join(out, 'student');
+  await saveHybrid(studentDir, { teacher: teacherConfig, hybrid: student.hybridConfig, weights: student.weights });
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await writeFileAtomic(join(studentDir, f), await readFile(join(teacherDir, f)));
+  const curve = (r: DistillHybridResult, label: string) => {
+    let offset = 0;
+    return r.stages.map((s) => {
+      const points = s.history.map((h) => ({ x: offset + h.step, y: h.loss }));
+      offset += s.history.length;
+      return { name: `${label}: ${s.name}`, points };
+    });
+  };
+  const title = `distillation loss (${metrics.variant}, ${Number(metrics.attentionFraction) * 100}% attention)`;
+  await writeFileAtomic(join(out, 'loss-curve.svg'), lossCurveSvg([...curve(student, 'attn-init'), ...(random ? curve(random, 'random-init') : [])], { title }));
+  await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  await writeFileAtomic(join(out, 'run-config.json'), JSON.stringify({ stages }, null, 2) + '\n');
+}
