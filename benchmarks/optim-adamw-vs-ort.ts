@@ -1,14 +1,8 @@
 // Measures why the optimizers run on typed arrays in JS instead of as an ONNX graph in onnxruntime:
 // one AdamW step over N parameters in JS vs (a) the same update as an ORT graph, inputs and outputs included,
 // and (b) merely passing the weights through an ORT session (Identity). Prints a table and JSON.
-//   node --import tsx packages/graph/src/optim/bench-adamw-vs-ort.ts [numParams=5000000] [threads=2]
-import { encodeModel } from '../onnx/proto-encode';
-import type { ModelSpec, NodeSpec } from '../onnx/model-spec';
-import { Runner } from '../runner';
-import { mulberry32, randn } from '../testing/rng';
-import { AdamW } from './adamw';
-import { clipGradNorm } from './clip-grad-norm';
-import { SGD } from './sgd';
+//   node --conditions=source --import tsx benchmarks/optim-adamw-vs-ort.ts [numParams=5000000] [threads=2]
+import { AdamW, SGD, Runner, clipGradNorm, encodeModel, mulberry32, randn, type ModelSpec, type NodeSpec } from '@mil/graph';
 
 const N = Number(process.argv[2] ?? 5_000_000);
 const THREADS = Number(process.argv[3] ?? 2);
