@@ -2,7 +2,7 @@
 // the CPU through onnxruntime-node, in one run: distillation tokens/s and achieved GFLOP/s as a fraction of the ORT
 // MatMul ceiling measured alongside, then the held-out perplexity ratios student / teacher of the main job.
 //
-//   npm run bench:distill [-- --rounds 7] [--warmup 1] [--threads 2]
+//   npm run bench:distill [-- --rounds 7] [--warmup 2] [--threads 2]
 //                         [--metrics runs/distill-<time>/metrics.json | --skip-ppl]
 //                         [--main-steps-scale 1] [--main-eval-tokens 16384]
 //
@@ -47,25 +47,7 @@ import {
   type StageSpec,
   type TokenBatch,
 } from '@mil/distill';
-import {
-  MiB,
-  createMatmulProbe,
-  flag,
-  fmt,
-  formatTable,
-  forwardFlops,
-  gflops,
-  hostInfo,
-  matmulFlops,
-  median,
-  numberFlag,
-  reportResult,
-  startRssSampler,
-  timeOnce,
-  type Cell,
-  type MatmulCount,
-  type MatmulProbe,
-} from './lib/index';
+import { createMatmulProbe, flag, fmt, formatTable, forwardFlops, gflops, matmulFlops, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulCount, type MatmulProbe, runFields, runBench } from './lib';
 
 // ---------------------------------------------------------------- configuration
 
@@ -80,7 +62,7 @@ const CHUNK = 64;
 const BETAS = [0.9, 0.98] as const;
 
 const ROUNDS = numberFlag('rounds', 7);
-const WARMUP = numberFlag('warmup', 1);
+const WARMUP = numberFlag('warmup', 2);
 const THREADS = numberFlag('threads', 2);
 const METRICS_FLAG = flag('metrics');
 if (METRICS_FLAG === true) throw new Error('--metrics expects the path of a run folder\'s metrics.json');
@@ -268,6 +250,12 @@ interface PplPart {
   wallS: number | null;
 }
 
+/** Whether a main job ran with `b`'s options (the run folder aside): the real numbers come from the defaults. */
+function sameOptions(a: MainJobOptions, b: MainJobOptions): boolean {
+  const plain = (o: MainJobOptions) => JSON.stringify(Object.entries({ ...o, out: undefined }).filter(([, v]) => v !== undefined).sort(([x], [y]) => x.localeCompare(y)));
+  return plain(a) === plain(b);
+}
+
 function scaledOptions(): MainJobOptions {
   const scale = (n: number, min: number) => Math.max(min, Math.round(n * STEPS_SCALE));
   return {
@@ -443,7 +431,8 @@ async function main(): Promise<void> {
   const rowsPpl = (m?.perplexity as { model: string; params: number; sotu: number; brown: number }[] | undefined) ?? [];
   if (m) {
     log();
-    log(`perplexity (${ppl.source}${ppl.metricsPath ? `: ${ppl.metricsPath}` : ''}), held-out SOTU 2001–2021 and Brown:`);
+    const defaults = ppl.options && sameOptions(ppl.options, JOB) ? 'MAIN_JOB_DEFAULTS' : 'NOT the defaults';
+    log(`perplexity (${ppl.source}${ppl.metricsPath ? `: ${ppl.metricsPath}` : ''}; ${defaults}), held-out SOTU 2001–2021 and Brown:`);
     log(formatTable(['model', 'params', 'SOTU ppl', 'Brown ppl', 'SOTU / teacher'], rowsPpl.map((r) => [r.model, r.params, r.sotu, r.brown, r.sotu / rowsPpl[0].sotu])));
   }
 
@@ -470,7 +459,7 @@ async function main(): Promise<void> {
     ppl_ratio_brown_50: r4(num(m?.ppl_ratio_brown)),
     ppl_source: ppl.source,
     ppl_metrics_path: ppl.metricsPath,
-    ppl_scaled: ppl.source === 'inline' && (STEPS_SCALE !== 1 || EVAL_TOKENS !== JOB.evalTokens),
+    ppl_from_defaults: ppl.options ? sameOptions(ppl.options, JOB) : null,
     perplexity: rowsPpl.map((r) => ({ model: r.model, params: r.params, sotu: r4(r.sotu), brown: r4(r.brown) })),
     main_job_options: ppl.options,
     main_job_stages: mainStages('stages'),
@@ -523,15 +512,8 @@ async function main(): Promise<void> {
     },
     train: { batch: BATCH, seq: SEQ, tokens_per_step: stepTokens, data: 'SOTU 1790–2000, the main job\'s stream (one fixed batch of 8 consecutive 129-token windows)', adamw: { betas: BETAS, weight_decay: 0 }, spinning: false },
     threads: THREADS,
-    runs: { rounds: ROUNDS, warmup_rounds: WARMUP },
-    setup_s: r4(setupMs / 1e3),
-    measure_s: r4(measureMs / 1e3),
-    peak_rss_mib: r4(peakBytes / MiB),
-    host: hostInfo(),
+    ...runFields({ rounds: ROUNDS, warmup: WARMUP, setupMs, measureMs, peakBytes }),
   });
 }
 
-main().catch((e) => {
-  process.stderr.write(`bench:distill failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+runBench('distill', main);

@@ -22,19 +22,7 @@
 import { LlamaSession, HybridSession, loadLlama, loadSotu, resolveLlamaConfig, type ResolvedLlamaConfig, type HybridSessionState } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
 import type { HybridConfig, HybridVariant } from '@mil/checkpoint';
-import {
-  MiB,
-  flag,
-  fmt,
-  formatTable,
-  hostInfo,
-  median,
-  numberFlag,
-  reportResult,
-  startRssSampler,
-  timeOnce,
-  type Cell,
-} from './lib/index';
+import { MiB, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, runFields, runBench } from './lib';
 
 // ---------------------------------------------------------------- configuration
 
@@ -362,15 +350,8 @@ async function main(): Promise<void> {
     decode: { contexts: CONTEXTS, steps_per_sample: DECODE_STEPS, prefill_chunk: PREFILL_CHUNK, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens' },
     threads: THREADS,
     spinning: SPINNING,
-    runs: { rounds: ROUNDS, warmup_rounds: WARMUP },
-    setup_s: r4(setupMs / 1e3),
-    measure_s: r4(measureMs / 1e3),
-    peak_rss_mib: r4(peakBytes / MiB),
-    host: hostInfo(),
+    ...runFields({ rounds: ROUNDS, warmup: WARMUP, setupMs, measureMs, peakBytes }),
   });
 }
 
-main().catch((e) => {
-  process.stderr.write(`bench:hybrid failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+runBench('hybrid', main);

@@ -24,25 +24,7 @@
 import { AdamW, Runner } from '@mil/graph';
 import { LlamaSession, buildLlamaTrainGraph, loadLlama, loadSotu, resolveLlamaConfig, type ResolvedLlamaConfig } from '@mil/models';
 import { compileTrainStep, crossEntropy, type TokenBatch } from '@mil/distill';
-import {
-  MiB,
-  createMatmulProbe,
-  flag,
-  fmt,
-  formatTable,
-  hostInfo,
-  median,
-  numberFlag,
-  reportResult,
-  startRssSampler,
-  timeOnce,
-  type Cell,
-  type MatmulProbe,
-  forwardFlops,
-  gflops,
-  matmulFlops,
-  type MatmulCount,
-} from './lib/index';
+import { MiB, createMatmulProbe, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulProbe, forwardFlops, gflops, matmulFlops, type MatmulCount, runFields, runBench } from './lib';
 
 // ---------------------------------------------------------------- configuration
 
@@ -397,15 +379,8 @@ async function main(): Promise<void> {
     prefill_len: PREFILL_LEN,
     decode: { contexts: DECODE_CONTEXTS, steps_per_sample: DECODE_STEPS },
     threads: THREADS,
-    runs: { rounds: ROUNDS, warmup_rounds: WARMUP },
-    setup_s: r4(setupMs / 1e3),
-    measure_s: r4(measureMs / 1e3),
-    peak_rss_mib: r4(peakBytes / MiB),
-    host: hostInfo(),
+    ...runFields({ rounds: ROUNDS, warmup: WARMUP, setupMs, measureMs, peakBytes }),
   });
 }
 
-main().catch((e) => {
-  process.stderr.write(`bench:teacher failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+runBench('teacher', main);

@@ -3,7 +3,7 @@ export { median, range } from './stats';
 export { timeOnce, timeRuns, summarise, type Timing, type TimingOptions } from './timing';
 export { fmt, formatTable, type Cell } from './table';
 export { startRssSampler, MiB, type RssSampler } from './rss';
-export { reportResult, writeJsonAtomic, hostInfo, RESULTS_DIR, type BenchResult } from './results';
+export { reportResult, writeJsonAtomic, hostInfo, runFields, runBench, RESULTS_DIR, type BenchResult } from './results';
 export { flag, numberFlag } from './args';
 export { createMatmulProbe, type MatmulProbe, type MatmulProbeOptions } from './matmul-ceiling';
 export { matmulFlops, forwardFlops, gflops, type MatmulCount } from './flops';

@@ -50,3 +50,23 @@ export function reportResult(result: BenchResult, dir = RESULTS_DIR): string {
   process.stdout.write(JSON.stringify(result) + '\n');
   return path;
 }
+
+/** The closing fields every bench reports: rounds, setup/measure seconds, peak RSS and the host. */
+export function runFields(o: { rounds: number; warmup: number; setupMs: number; measureMs: number; peakBytes: number }): Record<string, unknown> {
+  const r = (x: number) => Number(x.toPrecision(4));
+  return {
+    runs: { rounds: o.rounds, warmup_rounds: o.warmup },
+    setup_s: r(o.setupMs / 1e3),
+    measure_s: r(o.measureMs / 1e3),
+    peak_rss_mib: r(o.peakBytes / (1024 * 1024)),
+    host: hostInfo(),
+  };
+}
+
+/** Runs a bench's main(); a failure prints the stack and exits 1. */
+export function runBench(name: string, main: () => Promise<void>): void {
+  main().catch((e) => {
+    process.stderr.write(`bench:${name} failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -91,7 +91,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const target = layerSchedule(layers, { attentionFraction: o.attentionFraction });
   const first = layerSchedule(layers, { attentionFraction: 0.75 });
   const stages = defaultRecipe({
-    attn75: first.attnLayers, attn50: target.attnLayers, stage1Steps: o.stage1Steps, stage2Steps: o.stage2Steps,
+    attn75: first.attnLayers, attn50: target.attnLayers, numLayers: layers, stage1Steps: o.stage1Steps, stage2Steps: o.stage2Steps,
     lr: o.lr, stage2Lr: o.stage2Lr, stage1Loss: o.stage1Loss, alignSteps: o.alignSteps,
   });
   const totalSteps = stages.reduce((s, x) => s + x.steps, 0);

@@ -33,7 +33,10 @@ export const isTrainable = (set: TrainableSet) => (name: string): boolean => set
  */
 export function defaultRecipe(o: {
   attn75: number[];
+  /** The target schedule (50% attention in the paper's main models; 25% / 12.5% also work). */
   attn50: number[];
+  /** Teacher depth, for stage names (default 2 × attn50.length, i.e. 50%). */
+  numLayers?: number;
   stage1Steps: number;
   stage2Steps: number;
   lr?: number;
@@ -45,17 +48,19 @@ export function defaultRecipe(o: {
   alignSteps?: number;
 }): StageSpec[] {
   const lr = o.lr ?? 2e-3;
+  const layers = o.numLayers ?? 2 * o.attn50.length;
+  const mambaPct = (attn: number[]) => `${Math.round(((layers - attn.length) / layers) * 1000) / 10}% Mamba`;
   const s1loss = o.stage1Loss ?? { kl: 0.1, ce: 1 };
   const s1a = Math.max(1, Math.round(o.stage1Steps / 4));
   const stages: StageSpec[] = [
-    { name: 'stage1 (25% Mamba)', attnLayers: o.attn75, trainable: 'mamba', steps: s1a, lr, warmupSteps: Math.ceil(s1a / 10), loss: s1loss, maxGradNorm: 1 },
-    { name: 'stage1 (50% Mamba)', attnLayers: o.attn50, trainable: 'mamba', steps: o.stage1Steps - s1a, lr, warmupSteps: Math.ceil((o.stage1Steps - s1a) / 10), loss: s1loss, maxGradNorm: 1 },
+    { name: `stage1 (${mambaPct(o.attn75)})`, attnLayers: o.attn75, trainable: 'mamba', steps: s1a, lr, warmupSteps: Math.ceil(s1a / 10), loss: s1loss, maxGradNorm: 1 },
+    { name: `stage1 (${mambaPct(o.attn50)})`, attnLayers: o.attn50, trainable: 'mamba', steps: o.stage1Steps - s1a, lr, warmupSteps: Math.ceil((o.stage1Steps - s1a) / 10), loss: s1loss, maxGradNorm: 1 },
   ];
   const align = o.alignSteps ?? 0;
   if (align > 0) {
     const a1 = Math.max(1, Math.round(align / 4));
-    stages.splice(1, 0, { name: 'align (50% Mamba)', kind: 'align', attnLayers: o.attn50, trainable: 'mamba', steps: align - a1, lr, warmupSteps: 0, loss: s1loss, maxGradNorm: 1 });
-    stages.splice(0, 0, { name: 'align (25% Mamba)', kind: 'align', attnLayers: o.attn75, trainable: 'mamba', steps: a1, lr, warmupSteps: 0, loss: s1loss, maxGradNorm: 1 });
+    stages.splice(1, 0, { name: `align (${mambaPct(o.attn50)})`, kind: 'align', attnLayers: o.attn50, trainable: 'mamba', steps: align - a1, lr, warmupSteps: 0, loss: s1loss, maxGradNorm: 1 });
+    stages.splice(0, 0, { name: `align (${mambaPct(o.attn75)})`, kind: 'align', attnLayers: o.attn75, trainable: 'mamba', steps: a1, lr, warmupSteps: 0, loss: s1loss, maxGradNorm: 1 });
   }
   if (o.stage2Steps > 0)
     stages.push({ name: 'stage2 (all params, KL)', attnLayers: o.attn50, trainable: 'all', steps: o.stage2Steps, lr: o.stage2Lr ?? lr / 4, warmupSteps: Math.ceil(o.stage2Steps / 10), loss: { kl: 1, ce: 0 }, maxGradNorm: 1 });
