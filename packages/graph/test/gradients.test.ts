@@ -73,6 +73,10 @@ describe('gradient rules vs float64 finite differences', () => {
     const r = await gradCheck([I('x', [2, 3, 7]), I('w', [3, 1, 4]), I('b', [3])], ([x, w, b]) => G.conv1d(x, w, b, { group: 3, pads: [3, 0] }), { dtype: 'float32' });
     expect(r.maxRelError).toBeLessThan(2e-3);
   });
+  it('Softplus, the ONNX op (float32: no double kernel on CPU)', async () => {
+    const r = await gradCheck([I('a', [2, 3])], ([a]) => G.softplusOnnx(a), { dtype: 'float32' });
+    expect(r.maxRelError).toBeLessThan(2e-3);
+  });
   it('Conv1d group 1 (float32)', async () => {
     const r = await gradCheck([I('x', [2, 3, 6]), I('w', [4, 3, 3]), I('b', [4])], ([x, w, b]) => G.conv1d(x, w, b, { pads: [1, 1] }), { dtype: 'float32' });
     expect(r.maxRelError).toBeLessThan(2e-3);

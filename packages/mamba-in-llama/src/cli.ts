@@ -2,16 +2,20 @@
 // The `mil` command line: distill (the main job), generate, eval.
 import { generateCommand, generateHelp } from './commands/generate';
 import { distillCommand, distillHelp } from './commands/distill';
+import { exportCommand, exportHelp } from './commands/export';
 
 const HELP = `mil — Mamba-in-Llama in Node.js
 
   mil distill [options]      distill the embedded teacher into a hybrid, evaluate, write a run folder (the main job)
   mil generate [options]     sample text from a model folder
+  mil export [options]       write a model folder as standalone ONNX
   mil help                   this text
 
 ${distillHelp}
 
 ${generateHelp}
+
+${exportHelp}
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -21,6 +25,8 @@ async function main(argv: string[]): Promise<void> {
       return generateCommand(rest);
     case 'distill':
       return distillCommand(rest);
+    case 'export':
+      return exportCommand(rest);
     case undefined:
     case 'help':
     case '--help':

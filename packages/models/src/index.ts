@@ -26,3 +26,4 @@ export { hybridOracleForward, emptyHybridState, type HybridOracleState, type Hyb
 export { buildHybridTrainGraph, buildHybridInferenceGraph, buildHybridMixerGraph, mambaStateNames, type HybridTrainGraphOptions, type HybridInferenceGraph, type HybridInferenceGraphOptions } from './hybrid/hybrid-graphs';
 export { HybridSession, type HybridSessionOptions, type HybridSessionState } from './hybrid/hybrid-session';
 export { saveHybrid, loadHybrid, type HybridModel, type LoadedHybrid, type LoadHybridOptions, type SaveHybridOptions } from './hybrid/hybrid-io';
+export { exportOnnx, type ExportOptions, type ExportedModel } from './export/export-onnx';
