@@ -15,3 +15,5 @@ export { compileDpoStep, ReferenceLogProbs, collatePairs, type PairBatch } from 
 export { compileAlignStep, type AlignStep } from './align-step';
 export { runMainJob, MAIN_JOB_DEFAULTS, type MainJobOptions, type MainJobEvents, type MainJobResult, type MainJobRow } from './jobs/main-job';
 export { loadMainJobData, tokenizeDocuments, type MainJobData } from './jobs/main-job-data';
+export { compileTopKKdStep } from './kd-step';
+export { cacheTeacherTopK, readTeacherTopK, topKKl } from './teacher-topk-cache';

@@ -4,6 +4,7 @@ import { type ExecutionProvider, type Graph, type Tensor, add as addT, mul } fro
 import { compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
 import { crossEntropy, forwardKl } from './losses';
 import type { TeacherSignal } from './teacher-signal';
+import { topKKl } from './teacher-topk-cache';
 
 export interface KdLossOptions {
   /** Weight of KL(teacher‖student) (reference stage 1: 0.1). */
@@ -65,3 +66,37 @@ export async function compileKdStep(
 }
 
 const mulScalar = (t: Tensor, s: number): Tensor => (s === 1 ? t : mul(t, s));
+
+/**
+ * Distillation from a cached top-k teacher signal (see teacher-topk-cache.ts): no teacher forward per step.
+ *
+ * @example
+ * const kd = await compileTopKKdStep((g) => buildHybridTrainGraph(g, cfg, hybrid), { klWeight: 1, ceWeight: 0 });
+ * const { loss, grads } = await kd.lossAndGrads(weights, batch, await readTeacherTopK(cache, n));
+ */
+export async function compileTopKKdStep(
+  buildStudent: (g: Graph) => { logits: Tensor; params: Map<string, Tensor> },
+  loss: Pick<KdLossOptions, 'klWeight' | 'ceWeight'>,
+  opts: { trainable?: (name: string) => boolean; ep?: ExecutionProvider; threads?: number; spinning?: boolean } = {},
+): Promise<{ step: CompiledStep; lossAndGrads(p: Map<string, Float32Array>, b: TokenBatch, topk: { indices: BigInt64Array; logprobs: Float32Array; dims: number[] }): ReturnType<CompiledStep['lossAndGrads']>; release(): Promise<void> }> {
+  const step = await compileTrainStep(
+    {
+      build: (g, { targets }) => {
+        const m = buildStudent(g);
+        const idx = g.input('teacher_topk_indices', 'int64', ['batch', 'seq', 'k']);
+        const lp = g.input('teacher_topk_logprobs', m.logits.dtype, ['batch', 'seq', 'k']);
+        let total = mulScalar(topKKl(m.logits, idx, lp, targets), loss.klWeight);
+        if (loss.ceWeight !== 0) total = addT(total, mulScalar(crossEntropy(m.logits, targets), loss.ceWeight));
+        return { loss: total, params: m.params };
+      },
+      trainable: opts.trainable,
+    },
+    opts,
+  );
+  return {
+    step,
+    lossAndGrads: (p, b, topk) =>
+      step.lossAndGrads(p, { ...b, extra: { teacher_topk_indices: { data: topk.indices, dims: topk.dims }, teacher_topk_logprobs: { data: topk.logprobs, dims: topk.dims } } }),
+    release: () => step.release(),
+  };
+}

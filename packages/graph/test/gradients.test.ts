@@ -48,6 +48,7 @@ const cases: Case[] = [
   ['Split (one output unused)', [I('a', [2, 7])], ([a]) => { const [p, , r] = G.split(a, [2, 3, 2], 1); return G.mul(p, r); }],
   ['Gather (embedding)', [I('e', [5, 3]), I('ids', [2, 3], { int64: BigInt64Array.from([0n, 4n, 2n, 2n, 1n, 4n]) })], ([e, ids]) => G.gather(e, ids, 0)],
   ['Expand', [I('a', [3, 1])], ([a]) => G.expand(a, [2, 3, 4])],
+  ['GatherElements (repeated indices)', [I('a', [2, 5]), I('ix', [2, 3], { int64: BigInt64Array.from([4n, 0n, 4n, 1n, 1n, 3n]) })], ([a, ix]) => G.gatherElements(a, ix, 1)],
   ['Unsqueeze/Squeeze', [I('a', [3, 4])], ([a]) => G.squeeze(G.mul(G.unsqueeze(a, [0, 2]), 2), [0])],
   ['Where', [I('a', [2, 3]), I('b', [3])], ([a, b]) => G.where(G.greater(a, 0), a, b)],
   ['Trilu lower', [I('a', [2, 4, 4])], ([a]) => G.trilu(a, false, 0)],

@@ -7,7 +7,7 @@ import { cast, div, equal, greater, log, mul, neg, pow, sigmoid, sub, where } fr
 import { matmul } from '../ops/linalg';
 import { cumsum, reduceSum } from '../ops/reduce';
 import { concat, pad, reshape, shapeOf, slice, split, transpose, trilu, unsqueeze, zerosLike, END } from '../ops/shape-ops';
-import { conv1d, convTranspose1d, scatterNDAdd } from '../ops/nn';
+import { conv1d, convTranspose1d, scatterElementsAdd, scatterNDAdd } from '../ops/nn';
 import { unbroadcast } from './unbroadcast';
 
 export interface RuleContext {
@@ -234,6 +234,7 @@ export const RULES: Record<string, GradRule> = {
     const ix = cast(unsqueeze(idx!, [-1]), 'int64');
     return [scatterNDAdd(zerosLike(data!), ix, g!), null];
   },
+  GatherElements: ({ node, inputs: [data, idx], grads: [g] }) => [scatterElementsAdd(zerosLike(data!), idx!, g!, Number(node.raw.axis ?? 0)), null],
   Conv: ({ node, inputs: [x, w, b], grads: [g], wants }) => {
     const group = Number(node.raw.group ?? 1);
     const pads = ints(node.raw.pads ?? [0, 0]) as [number, number];

@@ -69,3 +69,15 @@ export function targetLogProbs(logits: Tensor, targets: Tensor): Tensor {
   const v = logits.shape[logits.rank - 1] as number;
   return reduceSum(mul(logSoftmax(logits, -1), oneHot(targets, v, logits.dtype)), [-1], false);
 }
+
+/** ONNX GatherElements: out[i][j][k] = data[…index along `axis` from `indices`…]; indices shaped like the output. */
+export function gatherElements(data: Tensor, indices: Tensor, axis = -1): Tensor {
+  const a = axis < 0 ? axis + data.rank : axis;
+  if (indices.rank !== data.rank) throw new GraphError('shape_mismatch', `GatherElements(${data.name}): indices ${indices.name} must have rank ${data.rank}`);
+  return data.graph.addNode('GatherElements', [data, indices], [{ dtype: data.dtype, shape: [...indices.shape] }], { axis: a })[0];
+}
+
+/** ONNX ScatterElements with reduction 'add' (the gradient of GatherElements). */
+export function scatterElementsAdd(data: Tensor, indices: Tensor, updates: Tensor, axis: number): Tensor {
+  return data.graph.addNode('ScatterElements', [data, indices, updates], [{ dtype: data.dtype, shape: [...data.shape] }], { axis, reduction: 'add' })[0];
+}
