@@ -6,7 +6,7 @@ import { Graph, saveModel, type Tensor } from '@mil/graph';
 import { writeFileAtomic, hybridConfigToJson, type HybridConfig } from '@mil/checkpoint';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { ModelsError } from '../oracle/models-error';
-import { buildLlamaInferenceGraph, kvNames } from '../llama/inference-graph';
+import { buildLlamaInferenceGraph } from '../llama/inference-graph';
 import { buildHybridInferenceGraph } from '../hybrid/hybrid-graphs';
 import { toMamba1Layout } from '../hybrid/hybrid-weights';
 
@@ -45,15 +45,7 @@ export async function exportOnnx(
   if (m.hybrid) {
     weights = toMamba1Layout(m.teacher, m.hybrid, m.weights, 'fused');
     outputs = buildHybridInferenceGraph(g, m.teacher, m.hybrid, { maxPositions: opts.maxPositions, mamba1Layout: 'fused' }).outputs;
-  } else {
-    const l = buildLlamaInferenceGraph(g, m.teacher, { maxPositions: opts.maxPositions });
-    outputs = { logits: l.logits };
-    for (const [i, p] of l.presents) {
-      const n = kvNames(i);
-      outputs[n.presentKey] = p.key;
-      outputs[n.presentValue] = p.value;
-    }
-  }
+  } else outputs = buildLlamaInferenceGraph(g, m.teacher, { maxPositions: opts.maxPositions }).outputs;
   const built = g.toModel({
     outputs,
     weights: 'initializers',

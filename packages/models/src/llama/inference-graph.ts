@@ -15,6 +15,8 @@ export interface LlamaInferenceGraph {
   /** present.{i}.key / present.{i}.value per attention layer index. */
   presents: Map<number, { key: Tensor; value: Tensor }>;
   params: Map<string, Tensor>;
+  /** Every graph output by its transformers.js name: `logits`, `present.{i}.key/value`. */
+  outputs: Record<string, Tensor>;
 }
 
 export interface InferenceGraphOptions {
@@ -105,6 +107,12 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaOracleConfig, op
   const hidden = simplifiedLayerNorm(x, param('model.norm.weight', [d]), cfg.rmsNormEps);
   const head = cfg.tieWordEmbeddings ? param('model.embed_tokens.weight', []) : param('lm_head.weight', [cfg.vocabSize, d]);
   const logits = linear(hidden, head);
-  return { logits, presents, params };
+  const outputs: Record<string, Tensor> = { logits };
+  for (const [i, p] of presents) {
+    const n = kvNames(i);
+    outputs[n.presentKey] = p.key;
+    outputs[n.presentValue] = p.value;
+  }
+  return { logits, presents, params, outputs };
 }
 

@@ -1,5 +1,5 @@
 // A running Llama / Mistral inference session: the compiled cached graph plus the KV cache between calls.
-import { type DType, type ExecutionProvider, Graph, type HostTensor, Runner, type Tensor, float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/graph';
+import { type DType, type ExecutionProvider, Graph, type HostTensor, Runner, float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/graph';
 import { resolveLlamaConfig, type LlamaOracleConfig } from '../oracle/llama-config';
 import { ModelsError } from '../oracle/models-error';
 import type { StepModel } from '../generate/step-model';
@@ -61,14 +61,8 @@ export class LlamaSession implements StepModel {
     const dtype = opts.dtype ?? 'float32';
     const g = new Graph('llama_decoder');
     const m = buildLlamaInferenceGraph(g, config, { dtype, maxPositions: opts.maxPositions });
-    const outputs: Record<string, Tensor> = { logits: m.logits };
-    for (const [i, p] of m.presents) {
-      const n = kvNames(i);
-      outputs[n.presentKey] = p.key;
-      outputs[n.presentValue] = p.value;
-    }
     const model = g.toModel({
-      outputs,
+      outputs: m.outputs,
       weights: 'initializers',
       weightData: (n) => {
         const w = weights.get(n);
