@@ -41,7 +41,7 @@ export const MAIN_JOB_DEFAULTS: MainJobOptions = {
   attentionFraction: 0.5,
   alignSteps: 160,
   stage1Steps: 80,
-  stage2Steps: 60,
+  stage2Steps: 120,
   lr: 5e-3,
   stage2Lr: 5e-4,
   stage1Loss: { kl: 1, ce: 0 },
