@@ -34,7 +34,7 @@ export interface MainJobOptions {
   out?: string;
 }
 
-/** What `npm start` runs (tuned for a few minutes on 2 cores; see the package README for the recipe and why). */
+/** What `npm start` runs (tuned for minutes on 2 cores; the package README's "Why the main job's defaults" gives the measurements). */
 export const MAIN_JOB_DEFAULTS: MainJobOptions = {
   teacher: 'models/sotu-tiny',
   variant: 'mamba2',
