@@ -47,7 +47,7 @@ import {
   type StageSpec,
   type TokenBatch,
 } from '@mil/distill';
-import { createMatmulProbe, flag, fmt, formatTable, forwardFlops, gflops, matmulFlops, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulCount, type MatmulProbe, runFields, runBench } from './lib';
+import { createMatmulProbe, flag, fmt, formatTable, forwardFlops, gflops, matmulFlops, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulCount, type MatmulProbe, runFields, runBench, sig, sigMap } from './lib';
 
 // ---------------------------------------------------------------- configuration
 
@@ -436,54 +436,52 @@ async function main(): Promise<void> {
     log(formatTable(['model', 'params', 'SOTU ppl', 'Brown ppl', 'SOTU / teacher'], rowsPpl.map((r) => [r.model, r.params, r.sotu, r.brown, r.sotu / rowsPpl[0].sotu])));
   }
 
-  const r4 = (x: number | null, d = 4) => (x !== null && Number.isFinite(x) ? Number(x.toPrecision(d)) : null);
-  const r4map = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, x]) => [k, r4(x)]));
   const mainStages = (key: string) =>
-    ((m?.[key] as { name: string; tokensPerSec: number; seconds: number; steps: number }[] | null | undefined) ?? []).map((s) => ({ name: s.name, steps: s.steps, seconds: r4(s.seconds), tokens_per_s: r4(s.tokensPerSec) }));
+    ((m?.[key] as { name: string; tokensPerSec: number; seconds: number; steps: number }[] | null | undefined) ?? []).map((s) => ({ name: s.name, steps: s.steps, seconds: sig(s.seconds), tokens_per_s: sig(s.tokensPerSec) }));
   reportResult({
     bench: 'distill',
     metric: 'distill_fraction_of_matmul_ceiling',
-    value: r4(head.fraction_of_matmul_ceiling)!,
+    value: sig(head.fraction_of_matmul_ceiling)!,
     unit: 'ratio',
     goal: { distill_fraction_of_matmul_ceiling: 0.3 },
-    distill_fraction_of_matmul_ceiling: r4(head.fraction_of_matmul_ceiling),
-    distill_fraction_from_min_times: r4(head.fraction_from_min_times),
-    distill_tokens_per_s: r4(head.tokens_per_s),
-    distill_gflops: r4(head.gflops),
-    distill_ms_per_step: r4(head.ms_per_step),
-    distill_ms_split: r4map(head.ms_split),
+    distill_fraction_of_matmul_ceiling: sig(head.fraction_of_matmul_ceiling),
+    distill_fraction_from_min_times: sig(head.fraction_from_min_times),
+    distill_tokens_per_s: sig(head.tokens_per_s),
+    distill_gflops: sig(head.gflops),
+    distill_ms_per_step: sig(head.ms_per_step),
+    distill_ms_split: sigMap(head.ms_split),
     headline_stage: head.name,
-    ppl_ratio_50: r4(num(m?.ppl_ratio_sotu)),
-    ppl_ratio_random_init_50: r4(num(m?.ppl_ratio_random_init_sotu)),
-    ppl_ratio_dropped_50: r4(num(m?.ppl_ratio_dropped_sotu)),
-    ppl_ratio_brown_50: r4(num(m?.ppl_ratio_brown)),
+    ppl_ratio_50: sig(num(m?.ppl_ratio_sotu)),
+    ppl_ratio_random_init_50: sig(num(m?.ppl_ratio_random_init_sotu)),
+    ppl_ratio_dropped_50: sig(num(m?.ppl_ratio_dropped_sotu)),
+    ppl_ratio_brown_50: sig(num(m?.ppl_ratio_brown)),
     ppl_source: ppl.source,
     ppl_metrics_path: ppl.metricsPath,
     ppl_from_defaults: ppl.options ? sameOptions(ppl.options, JOB) : null,
-    perplexity: rowsPpl.map((r) => ({ model: r.model, params: r.params, sotu: r4(r.sotu), brown: r4(r.brown) })),
+    perplexity: rowsPpl.map((r) => ({ model: r.model, params: r.params, sotu: sig(r.sotu), brown: sig(r.brown) })),
     main_job_options: ppl.options,
     main_job_stages: mainStages('stages'),
     main_job_random_init_stages: mainStages('randomInitStages'),
-    main_job_wall_s: r4(ppl.wallS),
-    matmul_ceiling_gflops: r4(ceilingGflops),
+    main_job_wall_s: sig(ppl.wallS),
+    matmul_ceiling_gflops: sig(ceilingGflops),
     matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${THREADS} threads; ceiling = fastest median of B fed / B pre-packed × spinning off / on`,
-    matmul_gflops: Object.fromEntries(probes.map((p) => [probeName(p), r4(gflops(ceilingFlops, median(p.samples)))])),
+    matmul_gflops: Object.fromEntries(probes.map((p) => [probeName(p), sig(gflops(ceilingFlops, median(p.samples)))])),
     stages: summary.map((s) => ({
       name: s.name,
       trainable: s.trainable,
       trainable_parameters: s.trainable_parameters,
       loss: s.loss,
       lr: s.lr,
-      ms_per_step: r4(s.ms_per_step),
-      ms_min: r4(s.ms_min),
-      ms_split: r4map(s.ms_split),
-      tokens_per_s: r4(s.tokens_per_s),
+      ms_per_step: sig(s.ms_per_step),
+      ms_min: sig(s.ms_min),
+      ms_split: sigMap(s.ms_split),
+      tokens_per_s: sig(s.tokens_per_s),
       flops_per_step: s.flops_per_step,
-      gflops: r4(s.gflops),
-      fraction_of_matmul_ceiling: r4(s.fraction_of_matmul_ceiling),
-      fraction_from_min_times: r4(s.fraction_from_min_times),
-      samples_ms: Object.fromEntries(Object.entries(s.samples).map(([k, xs]) => [k, xs.map((x) => r4(x, 5))])),
-      losses: s.losses.map((x) => r4(x, 6)),
+      gflops: sig(s.gflops),
+      fraction_of_matmul_ceiling: sig(s.fraction_of_matmul_ceiling),
+      fraction_from_min_times: sig(s.fraction_from_min_times),
+      samples_ms: Object.fromEntries(Object.entries(s.samples).map(([k, xs]) => [k, xs.map((x) => sig(x, 5))])),
+      losses: s.losses.map((x) => sig(x, 6)),
     })),
     flops_teacher_forward: teacherFlops,
     flops_student_forward: studentFwdFlops,
@@ -497,7 +495,7 @@ async function main(): Promise<void> {
       'stage 2 (all trainable): ×3; stage 1 (Mamba params only): ×(1 + gradient matmuls autodiff builds, see stage1_gradient_matmuls_by_matmul); ' +
       'plus the teacher forward ×1 (same matmuls as a Llama layer stack). Not counted: embeddings, norms, RoPE, softmax, depthwise conv, Δ/decay ' +
       'elementwise work, gated RMSNorm, losses, clipping, AdamW',
-    teacher_nll_batch: r4(teacherNll),
+    teacher_nll_batch: sig(teacherNll),
     model: {
       teacher: MODEL_DIR,
       student: 'mamba2, 50% attention',

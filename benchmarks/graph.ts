@@ -32,25 +32,7 @@ import {
   type BuiltModel,
   type Tensor,
 } from '@mil/graph';
-import {
-  MiB,
-  flag,
-  fmt,
-  formatTable,
-  hostInfo,
-  median,
-  numberFlag,
-  reportResult,
-  startRssSampler,
-  summarise,
-  timeOnce,
-  type Cell,
-  createMatmulProbe,
-  type MatmulProbe,
-  forwardFlops,
-  gflops,
-  type MatmulCount,
-} from './lib/index';
+import { MiB, flag, fmt, formatTable, hostInfo, median, numberFlag, reportResult, startRssSampler, summarise, timeOnce, type Cell, createMatmulProbe, type MatmulProbe, forwardFlops, gflops, type MatmulCount, sig } from './lib';
 
 // ---------------------------------------------------------------- configuration
 
@@ -472,25 +454,24 @@ async function main(): Promise<void> {
   log(`peak RSS ${fmt(peakBytes / MiB)} MiB`);
   if (!SKIP_TFJS && !lossesAgree) log(`WARNING: @mil/graph and tfjs losses differ by more than 1e-4 relative`);
 
-  const r4 = (v: number, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)) : null);
   reportResult({
     bench: 'graph',
     metric: 'fraction_of_matmul_ceiling',
-    value: r4(milGflops / ceilingGflops)!,
+    value: sig(milGflops / ceilingGflops)!,
     unit: 'ratio',
-    ratio_vs_tfjs: r4(tfjsMs / step.medianMs),
+    ratio_vs_tfjs: sig(tfjsMs / step.medianMs),
     goal: { ratio_vs_tfjs: 20, fraction_of_matmul_ceiling: 0.35 },
-    fraction_from_min_times: r4(gflops(STEP_FLOPS, step.minMs) / gflops(CEILING_FLOPS, Math.min(fed.minMs, packed.minMs))),
-    graph_gflops: r4(milGflops),
-    graph_ms_per_step: r4(step.medianMs),
-    graph_ms_samples: step.samplesMs.map((v) => r4(v, 5)),
-    graph_ms_split: { ort_run: r4(median(runMs)), adamw: r4(median(adamwMs)) },
-    tfjs_gflops: r4(tfjsGflops),
-    tfjs_ms_per_step: r4(tfjsMs),
-    tfjs_ms_samples: tfjsSamples.map((v) => r4(v, 5)),
-    matmul_ceiling_gflops: r4(ceilingGflops),
-    matmul_fed_gflops: r4(gflops(CEILING_FLOPS, fed.medianMs)),
-    matmul_prepacked_gflops: r4(gflops(CEILING_FLOPS, packed.medianMs)),
+    fraction_from_min_times: sig(gflops(STEP_FLOPS, step.minMs) / gflops(CEILING_FLOPS, Math.min(fed.minMs, packed.minMs))),
+    graph_gflops: sig(milGflops),
+    graph_ms_per_step: sig(step.medianMs),
+    graph_ms_samples: step.samplesMs.map((v) => sig(v, 5)),
+    graph_ms_split: { ort_run: sig(median(runMs)), adamw: sig(median(adamwMs)) },
+    tfjs_gflops: sig(tfjsGflops),
+    tfjs_ms_per_step: sig(tfjsMs),
+    tfjs_ms_samples: tfjsSamples.map((v) => sig(v, 5)),
+    matmul_ceiling_gflops: sig(ceilingGflops),
+    matmul_fed_gflops: sig(gflops(CEILING_FLOPS, fed.medianMs)),
+    matmul_prepacked_gflops: sig(gflops(CEILING_FLOPS, packed.medianMs)),
     matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${THREADS} threads; ceiling = faster of B fed / B pre-packed`,
     flops_per_step: STEP_FLOPS,
     flops_forward: FWD_FLOPS,
@@ -498,15 +479,15 @@ async function main(): Promise<void> {
     flops_forward_by_matmul: Object.fromEntries(FWD_MATMULS.map((c) => [`${c.what} (${c.batch > 1 ? `${c.batch}×` : ''}${c.m}×${c.n}×${c.k})`, 2 * c.m * c.n * c.k * c.batch])),
     loss_graph: milLosses.slice(0, 2),
     loss_tfjs: tfjsLosses.slice(0, 2),
-    loss_rel_diff: lossRel.map((v) => r4(v, 3)),
+    loss_rel_diff: lossRel.map((v) => sig(v, 3)),
     losses_agree: lossesAgree,
     block: { ...BLOCK, headDim: HEAD_DIM, loss: 'mean(y²) of the block output', causalMask: 'additive -1e9' },
     adamw: ADAMW,
     graph_variant: { ...BEST_VARIANT, threads: THREADS, ep: 'cpu', nodes: mil.nodeCount },
     explore: exploreRows.length
-      ? exploreRows.map(([what, nodes, min, med, gf]) => ({ what, nodes, min_ms: r4(min as number), median_ms: r4(med as number), gflops: r4(gf as number) }))
+      ? exploreRows.map(([what, nodes, min, med, gf]) => ({ what, nodes, min_ms: sig(min as number), median_ms: sig(med as number), gflops: sig(gf as number) }))
       : undefined,
-    peak_rss_mib: r4(peakBytes / MiB),
+    peak_rss_mib: sig(peakBytes / MiB),
     runs: { rounds: RUNS, warmup: WARMUP, tfjs_warmup: 1, tfjs_timed: tfjsSamples.length },
     host: hostInfo(),
   });

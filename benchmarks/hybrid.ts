@@ -22,7 +22,7 @@
 import { LlamaSession, HybridSession, loadLlama, loadSotu, resolveLlamaConfig, type ResolvedLlamaConfig, type HybridSessionState } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
 import type { HybridConfig, HybridVariant } from '@mil/checkpoint';
-import { MiB, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, runFields, runBench } from './lib';
+import { MiB, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, runFields, runBench, sig } from './lib';
 
 // ---------------------------------------------------------------- configuration
 
@@ -119,19 +119,25 @@ async function extendChunked(s: { length: number; forward(ids: number[]): Promis
   });
 }
 
-function teacherSubject(session: LlamaSession, cache: CacheFormula): Subject {
-  let at = 0;
+/** A model under test: the two kinds differ only in how they remember and return to a context. */
+function subject(
+  name: Subject['name'],
+  label: string,
+  session: LlamaSession | HybridSession,
+  cache: CacheFormula,
+  keep: { save(c: number): void; restore(): void },
+): Subject {
   return {
-    name: 'teacher',
-    label: 'teacher (8 × attention)',
+    name,
+    label,
     cache,
     async extendTo(c, tokens) {
-      session.truncate(at);
+      keep.restore();
       const ms = await extendChunked(session, c, tokens);
-      at = c;
+      keep.save(c);
       return ms;
     },
-    rewind: () => session.truncate(at),
+    rewind: () => keep.restore(),
     decode: (id) => session.decode(id),
     get length() {
       return session.length;
@@ -146,31 +152,16 @@ function teacherSubject(session: LlamaSession, cache: CacheFormula): Subject {
   };
 }
 
+// The teacher rolls its KV cache back by truncation; a hybrid restores a snapshot of its conv/SSM/KV state.
+function teacherSubject(session: LlamaSession, cache: CacheFormula): Subject {
+  let at = 0;
+  return subject('teacher', 'teacher (8 × attention)', session, cache, { save: (c) => (at = c), restore: () => session.truncate(at) });
+}
+
 function studentSubject(variant: HybridVariant, h: HybridConfig, session: HybridSession, cache: CacheFormula): Subject {
   let snap: HybridSessionState = session.snapshot();
-  return {
-    name: variant,
-    label: `${variant === 'mamba2' ? 'Mamba-2' : 'Mamba-1'} student (attention at ${h.attnLayers.join(',')})`,
-    cache,
-    async extendTo(c, tokens) {
-      session.restore(snap);
-      const ms = await extendChunked(session, c, tokens);
-      snap = session.snapshot();
-      return ms;
-    },
-    rewind: () => session.restore(snap),
-    decode: (id) => session.decode(id),
-    get length() {
-      return session.length;
-    },
-    get cacheBytes() {
-      return session.cacheBytes;
-    },
-    release: () => session.release(),
-    samples: new Map(),
-    prefillMs: new Map(),
-    cacheBytesAt: new Map(),
-  };
+  const label = `${variant === 'mamba2' ? 'Mamba-2' : 'Mamba-1'} student (attention at ${h.attnLayers.join(',')})`;
+  return subject(variant, label, session, cache, { save: () => (snap = session.snapshot()), restore: () => session.restore(snap) });
 }
 
 /** Held-out SOTU text (2001–2021, not seen in training) as teacher tokens, at least `n` of them. */
@@ -318,21 +309,20 @@ async function main(): Promise<void> {
   log(`speedup at ${CONTEXTS.join(' / ')}, from the fastest samples: ${students.map((s) => `${s.name} ${CONTEXTS.map((c) => fmt(minSpeedup(s, c))).join(' / ')}`).join('; ')}`);
   log(`setup ${fmt(setupMs / 1e3)} s, prefill + measurement ${fmt(measureMs / 1e3)} s, peak RSS ${fmt(peakBytes / MiB)} MiB`);
 
-  const r4 = (x: number, d = 4) => (Number.isFinite(x) ? Number(x.toPrecision(d)) : null);
-  const perCtx = (f: (c: number) => number, d = 4) => Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, r4(f(c), d)]));
+  const perCtx = (f: (c: number) => number, d = 4) => Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, sig(f(c), d)]));
   const perCtxExact = (f: (c: number) => number) => Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, f(c)]));
   const head = students.find((s) => s.name === HEADLINE)!;
   const k = HEADLINE_CONTEXT;
   reportResult({
     bench: 'hybrid',
     metric: 'decode_speedup_at_4k',
-    value: r4(speedup(head, k))!,
+    value: sig(speedup(head, k))!,
     unit: 'ratio',
-    decode_speedup_at_4k: r4(speedup(head, k)),
-    cache_bytes_ratio_at_4k: r4(cacheRatio(head, k)),
+    decode_speedup_at_4k: sig(speedup(head, k)),
+    cache_bytes_ratio_at_4k: sig(cacheRatio(head, k)),
     headline_student: HEADLINE,
     by_student: Object.fromEntries(
-      students.map((s) => [s.name, { decode_speedup_at_4k: r4(speedup(s, k)), decode_speedup_at_4k_paired: r4(pairedSpeedup(s, k)), decode_speedup_at_4k_from_min_times: r4(minSpeedup(s, k)), cache_bytes_ratio_at_4k: r4(cacheRatio(s, k)) }]),
+      students.map((s) => [s.name, { decode_speedup_at_4k: sig(speedup(s, k)), decode_speedup_at_4k_paired: sig(pairedSpeedup(s, k)), decode_speedup_at_4k_from_min_times: sig(minSpeedup(s, k)), cache_bytes_ratio_at_4k: sig(cacheRatio(s, k)) }]),
     ),
     decode_tokens_per_s: Object.fromEntries(subjects.map((s) => [s.name, perCtx((c) => tokPerS(s, c))])),
     decode_ms_per_token: Object.fromEntries(subjects.map((s) => [s.name, perCtx((c) => median(s.samples.get(c)!) / DECODE_STEPS)])),
@@ -345,7 +335,7 @@ async function main(): Promise<void> {
     cache_check: 'cacheBytes of every session equals the analytic count at every context c and at c + decode_steps (the run fails otherwise)',
     prefill_ms: Object.fromEntries(subjects.map((s) => [s.name, perCtx((c) => s.prefillMs.get(c)!)])),
     teacher_decode_nll: perCtx((c) => teacherNll.get(c)!),
-    samples_ms: Object.fromEntries(subjects.map((s) => [s.name, Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, s.samples.get(c)!.map((x) => r4(x, 5))]))])),
+    samples_ms: Object.fromEntries(subjects.map((s) => [s.name, Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, s.samples.get(c)!.map((x) => sig(x, 5))]))])),
     models: modelInfo,
     decode: { contexts: CONTEXTS, steps_per_sample: DECODE_STEPS, prefill_chunk: PREFILL_CHUNK, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens' },
     threads: THREADS,

@@ -24,7 +24,7 @@
 import { AdamW, Runner } from '@mil/graph';
 import { LlamaSession, buildLlamaTrainGraph, loadLlama, loadSotu, resolveLlamaConfig, type ResolvedLlamaConfig } from '@mil/models';
 import { compileTrainStep, crossEntropy, type TokenBatch } from '@mil/distill';
-import { MiB, createMatmulProbe, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulProbe, forwardFlops, gflops, matmulFlops, type MatmulCount, runFields, runBench } from './lib';
+import { MiB, createMatmulProbe, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulProbe, forwardFlops, gflops, matmulFlops, type MatmulCount, runFields, runBench, sig, sigMap } from './lib';
 
 // ---------------------------------------------------------------- configuration
 
@@ -325,47 +325,45 @@ async function main(): Promise<void> {
 
   for (const v of variants) await v.release();
 
-  const r4 = (x: number, d = 4) => (Number.isFinite(x) ? Number(x.toPrecision(d)) : null);
-  const r4map = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, x]) => [k, r4(x)]));
   reportResult({
     bench: 'teacher',
     metric: 'train_fraction_of_matmul_ceiling',
-    value: r4(head.train_fraction_of_matmul_ceiling)!,
+    value: sig(head.train_fraction_of_matmul_ceiling)!,
     unit: 'ratio',
     goal: { train_fraction_of_matmul_ceiling: 0.3 },
-    train_fraction_of_matmul_ceiling: r4(head.train_fraction_of_matmul_ceiling),
-    train_fraction_from_min_times: r4(head.train_fraction_from_min_times),
-    train_tokens_per_s: r4(head.train_tokens_per_s),
-    train_gflops: r4(head.train_gflops),
-    train_ms_per_step: r4(head.train_ms_per_step),
-    train_ms_split: r4map(head.train_ms_split),
-    prefill_tokens_per_s: r4(head.prefill_tokens_per_s),
-    decode_tokens_per_s: r4map(head.decode_tokens_per_s),
-    matmul_ceiling_gflops: r4(ceilingGflops),
+    train_fraction_of_matmul_ceiling: sig(head.train_fraction_of_matmul_ceiling),
+    train_fraction_from_min_times: sig(head.train_fraction_from_min_times),
+    train_tokens_per_s: sig(head.train_tokens_per_s),
+    train_gflops: sig(head.train_gflops),
+    train_ms_per_step: sig(head.train_ms_per_step),
+    train_ms_split: sigMap(head.train_ms_split),
+    prefill_tokens_per_s: sig(head.prefill_tokens_per_s),
+    decode_tokens_per_s: sigMap(head.decode_tokens_per_s),
+    matmul_ceiling_gflops: sig(ceilingGflops),
     matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${THREADS} threads; ceiling = fastest median of B fed / B pre-packed over the spinning variants measured`,
     headline_spinning: HEADLINE_SPINNING,
     variants: summary.map((s) => ({
       spinning: s.spinning,
-      matmul_fed_gflops: r4(s.matmul_fed_gflops),
-      matmul_prepacked_gflops: r4(s.matmul_prepacked_gflops),
-      train_ms_per_step: r4(s.train_ms_per_step),
-      train_ms_min: r4(s.train_ms_min),
-      train_ms_split: r4map(s.train_ms_split),
-      train_tokens_per_s: r4(s.train_tokens_per_s),
-      train_gflops: r4(s.train_gflops),
-      train_fraction_of_matmul_ceiling: r4(s.train_fraction_of_matmul_ceiling),
-      train_fraction_from_min_times: r4(s.train_fraction_from_min_times),
-      prefill_tokens_per_s: r4(s.prefill_tokens_per_s),
-      decode_tokens_per_s: r4map(s.decode_tokens_per_s),
-      decode_ms_per_token: r4map(s.decode_ms_per_token),
+      matmul_fed_gflops: sig(s.matmul_fed_gflops),
+      matmul_prepacked_gflops: sig(s.matmul_prepacked_gflops),
+      train_ms_per_step: sig(s.train_ms_per_step),
+      train_ms_min: sig(s.train_ms_min),
+      train_ms_split: sigMap(s.train_ms_split),
+      train_tokens_per_s: sig(s.train_tokens_per_s),
+      train_gflops: sig(s.train_gflops),
+      train_fraction_of_matmul_ceiling: sig(s.train_fraction_of_matmul_ceiling),
+      train_fraction_from_min_times: sig(s.train_fraction_from_min_times),
+      prefill_tokens_per_s: sig(s.prefill_tokens_per_s),
+      decode_tokens_per_s: sigMap(s.decode_tokens_per_s),
+      decode_ms_per_token: sigMap(s.decode_ms_per_token),
       samples_ms: {
-        train: s.samples.train.map((x) => r4(x, 5)),
-        prefill: s.samples.prefill.map((x) => r4(x, 5)),
-        ...Object.fromEntries([...s.samples.decode].map(([c, xs]) => [`decode_ctx_${c}`, xs.map((x) => r4(x, 5))])),
-        matmul_fed: s.samples.mmFed.map((x) => r4(x, 5)),
-        matmul_prepacked: s.samples.mmPacked.map((x) => r4(x, 5)),
+        train: s.samples.train.map((x) => sig(x, 5)),
+        prefill: s.samples.prefill.map((x) => sig(x, 5)),
+        ...Object.fromEntries([...s.samples.decode].map(([c, xs]) => [`decode_ctx_${c}`, xs.map((x) => sig(x, 5))])),
+        matmul_fed: s.samples.mmFed.map((x) => sig(x, 5)),
+        matmul_prepacked: s.samples.mmPacked.map((x) => sig(x, 5)),
       },
-      losses: s.losses.map((x) => r4(x, 6)),
+      losses: s.losses.map((x) => sig(x, 6)),
     })),
     flops_per_step: stepFlops,
     flops_forward: fwdFlops,
@@ -373,7 +371,7 @@ async function main(): Promise<void> {
     flop_counting:
       '2·M·N·K per forward matmul (q, k/v with GQA widths, o, dense T×T scores and probs·V, gate/up/down, tied LM head), ' +
       '×3 for forward+backward; embedding gather/scatter, norms, RoPE, softmax, loss and AdamW not counted',
-    teacher_nll_prompt_512: r4(nllPrompt),
+    teacher_nll_prompt_512: sig(nllPrompt),
     model: { dir: MODEL_DIR, parameters: paramCount, layers: cfg.numLayers, hidden: cfg.hiddenSize, heads: cfg.numHeads, kv_heads: cfg.numKvHeads, ffn: cfg.intermediateSize, vocab: cfg.vocabSize },
     train: { ...TRAIN, tokens_per_step: stepTokens, data: 'held-out SOTU 2001– (one fixed batch of consecutive 257-token windows)', adamw: ADAMW },
     prefill_len: PREFILL_LEN,

@@ -1,5 +1,5 @@
 // Shared helpers for the benchmarks in this folder: timing, tables, RSS sampling, result JSON, flags.
-export { median, range } from './stats';
+export { median, range, sig, sigMap } from './stats';
 export { timeOnce, timeRuns, summarise, type Timing, type TimingOptions } from './timing';
 export { fmt, formatTable, type Cell } from './table';
 export { startRssSampler, MiB, type RssSampler } from './rss';

@@ -12,3 +12,13 @@ export function median(xs: readonly number[]): number {
 export function range(xs: readonly number[]): { min: number; max: number } {
   return { min: Math.min(...xs), max: Math.max(...xs) };
 }
+
+/** A number rounded to `digits` significant digits for JSON reports; null when not finite (or null). */
+export function sig(x: number | null, digits = 4): number | null {
+  return x !== null && Number.isFinite(x) ? Number(x.toPrecision(digits)) : null;
+}
+
+/** `sig` over every value of a record. */
+export function sigMap(o: Record<string, number>): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, sig(x)]));
+}
