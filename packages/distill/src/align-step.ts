@@ -4,7 +4,7 @@
 import { type ExecutionProvider, Graph, Runner, type Tensor, add, div, mul, reduceMean, sub } from '@mil/graph';
 import type { HybridConfig } from '@mil/checkpoint';
 import { buildHybridMixerGraph, buildLlamaTrainGraph, resolveLlamaConfig, type LlamaOracleConfig } from '@mil/models';
-import { compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
+import { batchFeeds, compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
 
 export interface AlignStep {
   step: CompiledStep;
@@ -62,12 +62,7 @@ export async function compileAlignStep(
   return {
     step,
     async lossAndGrads(params, batch) {
-      const dims = [batch.batch, batch.seq];
-      const pos = new BigInt64Array(batch.batch * batch.seq);
-      for (let k = 0; k < pos.length; k++) pos[k] = BigInt(k % batch.seq);
-      const feeds: Record<string, { data: BigInt64Array; dims: number[] }> = { input_ids: { data: batch.inputIds, dims } };
-      if (teacher.inputNames.includes('position_ids')) feeds.position_ids = { data: pos, dims };
-      const t = await teacher.run(feeds);
+      const t = await teacher.run(batchFeeds(batch, teacher.inputNames));
       const extra: NonNullable<TokenBatch['extra']> = {};
       for (const [k, v] of Object.entries(t)) extra[k] = { data: v.data as Float32Array, dims: [...v.dims] };
       return step.lossAndGrads(params, { ...batch, extra });

@@ -1,17 +1,11 @@
 // Distilled preference optimisation (stage 3): the policy is trained so that, relative to a frozen reference model,
 // it prefers the chosen completion (the teacher's sample) over the rejected one (the student's own sample).
 import { type ExecutionProvider, Graph, Runner, type Tensor, reshape, slice, squeeze } from '@mil/graph';
-import { compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
+import { batchFeeds, compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
 import { dpoLoss, sequenceLogProb } from './losses';
 
 /** A preference pair packed as one batch: rows [0, B) chosen, rows [B, 2B) rejected (prompt targets = -100). */
 export type PairBatch = TokenBatch;
-
-function positions(b: PairBatch): BigInt64Array {
-  const p = new BigInt64Array(b.batch * b.seq);
-  for (let i = 0; i < p.length; i++) p[i] = BigInt(i % b.seq);
-  return p;
-}
 
 /**
  * Frozen reference model: Σ log p(target) per row of a batch, [rows].
@@ -30,10 +24,7 @@ export class ReferenceLogProbs {
   }
 
   async of(b: PairBatch): Promise<Float32Array> {
-    const dims = [b.batch, b.seq];
-    const feeds: Record<string, { data: BigInt64Array; dims: number[] }> = { input_ids: { data: b.inputIds, dims }, targets: { data: b.targets, dims } };
-    if (this.runner.inputNames.includes('position_ids')) feeds.position_ids = { data: positions(b), dims };
-    return (await this.runner.run(feeds)).logps.data as Float32Array;
+    return (await this.runner.run(batchFeeds(b, this.runner.inputNames))).logps.data as Float32Array;
   }
 
   release(): Promise<void> {

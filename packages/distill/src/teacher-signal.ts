@@ -1,6 +1,6 @@
 // The frozen teacher's logits for a batch, computed on the fly by its own compiled graph.
 import { type ExecutionProvider, Graph, Runner, type Tensor } from '@mil/graph';
-import type { TokenBatch } from './train-step';
+import { batchFeeds, type TokenBatch } from './train-step';
 
 /**
  * A frozen model that returns full-vocabulary logits [batch, seq, V] for a token batch. Weights are embedded as
@@ -21,12 +21,7 @@ export class TeacherSignal {
   }
 
   async logits(batch: TokenBatch): Promise<Float32Array> {
-    const dims = [batch.batch, batch.seq];
-    const pos = new BigInt64Array(batch.batch * batch.seq);
-    for (let i = 0; i < pos.length; i++) pos[i] = BigInt(i % batch.seq);
-    const feeds: Record<string, { data: BigInt64Array; dims: number[] }> = { input_ids: { data: batch.inputIds, dims } };
-    if (this.runner.inputNames.includes('position_ids')) feeds.position_ids = { data: pos, dims };
-    return (await this.runner.run(feeds)).logits.data as Float32Array;
+    return (await this.runner.run(batchFeeds(batch, this.runner.inputNames))).logits.data as Float32Array;
   }
 
   release(): Promise<void> {

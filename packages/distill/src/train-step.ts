@@ -13,6 +13,23 @@ export interface TokenBatch {
   extra?: Record<string, { data: Float32Array | BigInt64Array; dims: number[] }>;
 }
 
+type Feed = { data: Float32Array | BigInt64Array; dims: number[] };
+
+/**
+ * The feeds a causal-LM graph may read for a batch — `input_ids`, `targets`, `position_ids` (0…seq−1 per row) and the
+ * batch's extras — keeping only the names in `inputNames` (a graph may ignore ids, targets or positions).
+ */
+export function batchFeeds(batch: TokenBatch, inputNames: readonly string[]): Record<string, Feed> {
+  const dims = [batch.batch, batch.seq];
+  const all: Record<string, Feed> = { input_ids: { data: batch.inputIds, dims }, targets: { data: batch.targets, dims }, ...batch.extra };
+  if (inputNames.includes('position_ids')) {
+    const pos = new BigInt64Array(batch.batch * batch.seq);
+    for (let i = 0; i < pos.length; i++) pos[i] = BigInt(i % batch.seq);
+    all.position_ids = { data: pos, dims };
+  }
+  return Object.fromEntries(Object.entries(all).filter(([k]) => inputNames.includes(k)));
+}
+
 export interface StepDefinition {
   /** Builds the forward graph and the scalar loss; returns the loss and the parameters by name. */
   build: (g: Graph, inputs: { targets: Tensor }) => { loss: Tensor; params: Map<string, Tensor> };
@@ -69,18 +86,7 @@ export async function compileTrainStep(def: StepDefinition, opts: { ep?: Executi
         runner.setPersistent(feeds);
         bound = weights;
       }
-      const dims = [batch.batch, batch.seq];
-      const pos = new BigInt64Array(batch.batch * batch.seq);
-      for (let b = 0; b < batch.batch; b++) for (let t = 0; t < batch.seq; t++) pos[b * batch.seq + t] = BigInt(t);
-      const feeds: Record<string, { data: Float32Array | BigInt64Array; dims: number[] }> = {
-        input_ids: { data: batch.inputIds, dims },
-        targets: { data: batch.targets, dims },
-        ...batch.extra,
-      };
-      feeds.position_ids = { data: pos, dims };
-      // Feed only what the model reads (a graph may ignore ids, targets or positions).
-      for (const k of Object.keys(feeds)) if (!runner.inputNames.includes(k)) delete feeds[k];
-      const out = await runner.run(feeds);
+      const out = await runner.run(batchFeeds(batch, runner.inputNames));
       const gradMap = new Map<string, Float32Array>();
       for (const n of trainable) gradMap.set(n, out[`grad.${n}`].data as Float32Array);
       let tokens = 0;
