@@ -7,7 +7,7 @@ import { hybridConfigForTeacher, resolveHybridDims } from '../src/hybrid/hybrid-
 import { hybridOracleForward } from '../src/hybrid/hybrid-oracle';
 import { mamba1RepeatSource, mamba2Expand, mamba2Project, readMambaWeights } from '../src/hybrid/oracle-mixers';
 import { hybridParamCount, randomHybridWeights } from '../src/hybrid/hybrid-weights';
-import { createRng } from '../src/generate/rng';
+import { createRng } from '@mil/core';
 import { randomLlamaWeights, type LlamaOracleConfig } from '../src/oracle';
 
 const teacher: LlamaOracleConfig = {

@@ -7,7 +7,7 @@ import { buildHybridTrainGraph } from '../src/hybrid/hybrid-graphs';
 import { hybridConfigForTeacher, type Mamba1DtBias } from '../src/hybrid/hybrid-dims';
 import { hybridOracleForward } from '../src/hybrid/hybrid-oracle';
 import { randomHybridWeights, type Mamba1Layout } from '../src/hybrid/hybrid-weights';
-import { createRng } from '../src/generate/rng';
+import { createRng } from '@mil/core';
 import type { LlamaOracleConfig } from '../src/oracle';
 
 const teacher: LlamaOracleConfig = {

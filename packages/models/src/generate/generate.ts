@@ -1,6 +1,6 @@
 import { ModelsError } from '../oracle/models-error';
 import { isSampling, processLogits, type SamplingOptions } from './logits-processors';
-import { createRng, type Rng } from './rng';
+import { createRng, type Rng } from '@mil/core';
 import { argmax, sampleFromLogits } from './sampling';
 import type { StepModel } from './step-model';
 import { findStopString, heldBackLength } from './stop-strings';

@@ -1,5 +1,5 @@
 import { ModelsError } from '../oracle/models-error';
-import type { Rng } from './rng';
+import type { Rng } from '@mil/core';
 
 /**
  * Softmax in float64; `-Infinity` logits get probability 0.

@@ -1,7 +1,7 @@
 // Parameter names and shapes of the hybrid students (the reference's `model.layers.{i}.mamba.*` layout), their
 // counts without allocating anything, seeded test weights, and the Mamba-1 separate ↔ fused in_proj conversion.
 import type { HybridConfig } from '@mil/checkpoint';
-import { createRng, type Rng } from '../generate/rng';
+import { createRng, type Rng } from '@mil/core';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { llamaWeightSpecs, type WeightSpec } from '../oracle/llama-weights';
 import { ModelsError } from '../oracle/models-error';

@@ -1,7 +1,7 @@
 // Initialisation for pretraining from scratch (HF LlamaPreTrainedModel._init_weights: N(0, 0.02) for linears and
 // embeddings, ones for RMSNorm weights, zeros for biases).
 import { randn } from '@mil/graph';
-import { createRng } from '../generate/rng';
+import { createRng } from '@mil/core';
 import { llamaWeightSpecs } from '../oracle/llama-weights';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
 

@@ -1,4 +1,4 @@
-import { createRng, type Rng } from '../generate/rng';
+import { createRng, type Rng } from '@mil/core';
 import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from './llama-config';
 import { ModelsError } from './models-error';
 

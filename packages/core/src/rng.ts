@@ -1,4 +1,4 @@
-import { ModelsError } from '../oracle/models-error';
+import { MilError } from './errors';
 
 /** A source of uniform floats in [0, 1). */
 export type Rng = () => number;
@@ -29,7 +29,7 @@ export class Xoshiro128StarStar {
   /** @param seed a non-negative safe integer; equal seeds give equal streams. */
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed) || seed < 0) {
-      throw new ModelsError('BAD_OPTION', `seed: expected a non-negative safe integer, got ${seed}`);
+      throw new MilError('BAD_OPTION', `seed: expected a non-negative safe integer, got ${seed}`);
     }
     let st = (seed % 0x100000000) ^ Math.imul(Math.floor(seed / 0x100000000), 0x85ebca6b);
     const words: number[] = [];
@@ -54,7 +54,7 @@ export class Xoshiro128StarStar {
   }
 
   private setState(a: number, b: number, c: number, d: number): void {
-    if (((a | b | c | d) >>> 0) === 0) throw new ModelsError('BAD_OPTION', 'xoshiro128** state must not be all zero');
+    if (((a | b | c | d) >>> 0) === 0) throw new MilError('BAD_OPTION', 'xoshiro128** state must not be all zero');
     this.s0 = a >>> 0;
     this.s1 = b >>> 0;
     this.s2 = c >>> 0;
