@@ -51,7 +51,7 @@ describe('logits processors', () => {
 
   it('temperature divides', () => {
     expect(Array.from(applyTemperature([1, -2], 0.5))).toEqual([2, -4]);
-    expect(() => applyTemperature([1], 0)).toThrow(MilError);
+    expect(() => applyTemperature([1], 0)).toThrow(ModelsError);
   });
 
   it('top-k keeps exactly the k largest, ties with the k-th included', () => {
@@ -76,7 +76,7 @@ describe('logits processors', () => {
     expect(kept(topP([0.1, 0.4, 0.2, 0.3].map(Math.log), 0.65))).toEqual([1, 3]);
     // Already-filtered tokens have no mass.
     expect(kept(topP([Math.log(0.5), -Infinity, Math.log(0.3), Math.log(0.2)], 0.75))).toEqual([0, 2]);
-    expect(() => topP(l, 0)).toThrow(MilError);
+    expect(() => topP(l, 0)).toThrow(ModelsError);
   });
 
   it('processLogits applies penalty → temperature → top-k → top-p (hand-checked set)', () => {
@@ -131,8 +131,8 @@ describe('sampling', () => {
   it('sampleFromProbs never draws zero-probability entries; bad inputs throw', () => {
     const rng = createRng(9);
     for (let i = 0; i < 2000; i++) expect([1, 3]).toContain(sampleFromProbs([0, 0.5, 0, 0.5, 0], rng));
-    expect(() => softmax([-Infinity, -Infinity])).toThrow(MilError);
-    expect(() => argmax([0, NaN])).toThrow(MilError);
+    expect(() => softmax([-Infinity, -Infinity])).toThrow(ModelsError);
+    expect(() => argmax([0, NaN])).toThrow(ModelsError);
     expect(argmax([1, 5, 5, 2])).toBe(1);
   });
 });
