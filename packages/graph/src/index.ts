@@ -22,3 +22,4 @@ export { gradients } from './autodiff/gradients';
 export { Runner, toOrt, providerAvailable, ortLibraryDir } from './runner';
 export type { ExecutionProvider, RunnerOptions, HostTensor } from './runner';
 export * from './optim/index';
+export { CUDA_PROVIDER, ProviderError, diagnoseCuda, installCudaProvider, type CudaDiagnosis, type InstallCudaOptions } from './providers/cuda-provider';

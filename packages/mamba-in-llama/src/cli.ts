@@ -3,12 +3,14 @@
 import { generateCommand, generateHelp } from './commands/generate';
 import { distillCommand, distillHelp } from './commands/distill';
 import { exportCommand, exportHelp } from './commands/export';
+import { installProviderCommand, installProviderHelp } from './commands/install-provider';
 
 const HELP = `mil — Mamba-in-Llama in Node.js
 
   mil distill [options]      distill the embedded teacher into a hybrid, evaluate, write a run folder (the main job)
   mil generate [options]     sample text from a model folder
   mil export [options]       write a model folder as standalone ONNX
+  mil install-provider cuda  install the optional CUDA execution provider (from the npm registry)
   mil help                   this text
 
 ${distillHelp}
@@ -16,6 +18,8 @@ ${distillHelp}
 ${generateHelp}
 
 ${exportHelp}
+
+${installProviderHelp}
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -27,6 +31,8 @@ async function main(argv: string[]): Promise<void> {
       return distillCommand(rest);
     case 'export':
       return exportCommand(rest);
+    case 'install-provider':
+      return installProviderCommand(rest);
     case undefined:
     case 'help':
     case '--help':
