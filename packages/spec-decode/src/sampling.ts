@@ -1,0 +1,170 @@
+import type { Rng } from '@mil/core';
+import { SpecDecodeError } from './errors';
+import type { SamplingOptions } from './types';
+
+/**
+ * Checks sampling options and fills defaults: temperature 0 (greedy), top-k off (0), top-p off (1).
+ *
+ * @example
+ * resolveSampling({ temperature: 0.8, topP: 0.9 }); // { temperature: 0.8, topK: 0, topP: 0.9 }
+ */
+export function resolveSampling(s: SamplingOptions = {}): Required<SamplingOptions> {
+  const temperature = s.temperature ?? 0;
+  const topK = s.topK ?? 0;
+  const topP = s.topP ?? 1;
+  if (!(temperature >= 0) || !Number.isFinite(temperature)) {
+    throw new SpecDecodeError('BAD_OPTION', `sampling.temperature: expected a finite number >= 0 (0 = greedy), got ${temperature}`);
+  }
+  if (!Number.isInteger(topK) || topK < 0) {
+    throw new SpecDecodeError('BAD_OPTION', `sampling.topK: expected an integer >= 0 (0 = off), got ${topK}`);
+  }
+  if (!(topP > 0 && topP <= 1)) {
+    throw new SpecDecodeError('BAD_OPTION', `sampling.topP: expected a number in (0, 1] (1 = off), got ${topP}`);
+  }
+  return { temperature, topK, topP };
+}
+
+/** True when these options sample (temperature > 0) rather than take the argmax. */
+export function isSampling(s: SamplingOptions): boolean {
+  return (s.temperature ?? 0) > 0;
+}
+
+function checkLogit(x: number, i: number): void {
+  if (Number.isNaN(x)) throw new SpecDecodeError('BAD_LOGITS', `logits[${i}] is NaN`);
+  if (x === Infinity) throw new SpecDecodeError('BAD_LOGITS', `logits[${i}] is +Infinity`);
+}
+
+/**
+ * Index of the largest logit (the first on ties, like `torch.argmax`).
+ *
+ * @example
+ * argmax([0.1, 2, 2, -1]); // 1
+ */
+export function argmax(logits: ArrayLike<number>): number {
+  if (logits.length === 0) throw new SpecDecodeError('BAD_LOGITS', 'argmax: logits are empty');
+  let best = 0;
+  checkLogit(logits[0], 0);
+  for (let i = 1; i < logits.length; i++) {
+    checkLogit(logits[i], i);
+    if (logits[i] > logits[best]) best = i;
+  }
+  return best;
+}
+
+/**
+ * The distribution a token is drawn from, in float64: softmax(logits / temperature), then top-k (keeps every logit
+ * >= the k-th largest), then top-p (keeps a token while the mass of the tokens more likely than it is < p; ties rank
+ * the lower index as more likely), renormalised. Temperature 0 (greedy) gives the one-hot of the argmax.
+ * This is what speculative sampling uses as p (target) and q (draft).
+ *
+ * @example
+ * processedDistribution([0, Math.log(3)], { temperature: 1 }); // Float64Array [0.25, 0.75]
+ * processedDistribution([1, 3, 2], { temperature: 0.5, topK: 2 }); // mass only on indices 1 and 2
+ */
+export function processedDistribution(logits: ArrayLike<number>, sampling: SamplingOptions): Float64Array {
+  const { temperature, topK, topP } = resolveSampling(sampling);
+  const n = logits.length;
+  const out = new Float64Array(n);
+  if (temperature === 0) {
+    out[argmax(logits)] = 1;
+    return out;
+  }
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = logits[i];
+    checkLogit(x, i);
+    out[i] = x / temperature;
+    if (out[i] > max) max = out[i];
+  }
+  if (max === -Infinity) throw new SpecDecodeError('BAD_LOGITS', 'every logit is -Infinity: nothing can be chosen');
+  if (topK > 0 && topK < n) {
+    const kth = Float64Array.from(out).sort()[n - topK]; // ascending; the k-th largest
+    for (let i = 0; i < n; i++) if (out[i] < kth) out[i] = -Infinity;
+  }
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = Math.exp(out[i] - max);
+    sum += out[i];
+  }
+  for (let i = 0; i < n; i++) out[i] /= sum;
+  if (topP < 1) {
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => out[b] - out[a] || a - b);
+    let above = 0; // mass of the tokens ranked before the current one
+    let kept = 0;
+    for (const i of order) {
+      if (above >= topP) out[i] = 0;
+      else {
+        above += out[i];
+        kept += out[i];
+      }
+    }
+    for (let i = 0; i < n; i++) out[i] /= kept;
+  }
+  return out;
+}
+
+/**
+ * Draws one index from a probability vector (non-negative, summing to ~1) by inverse CDF with one `rng()` draw;
+ * entries of zero are never drawn.
+ *
+ * @example
+ * sampleFromProbs(new Float64Array([0, 1, 0]), createRng(1)); // 1
+ */
+export function sampleFromProbs(probs: ArrayLike<number>, rng: Rng): number {
+  let total = 0;
+  for (let i = 0; i < probs.length; i++) {
+    const x = probs[i];
+    if (!(x >= 0) || !Number.isFinite(x)) throw new SpecDecodeError('BAD_LOGITS', `sampleFromProbs: probs[${i}] is ${x}`);
+    total += x;
+  }
+  if (!(total > 0)) throw new SpecDecodeError('BAD_LOGITS', `sampleFromProbs: probabilities sum to ${total}`);
+  const u = rng() * total;
+  let acc = 0;
+  let last = -1;
+  for (let i = 0; i < probs.length; i++) {
+    if (probs[i] === 0) continue;
+    acc += probs[i];
+    last = i;
+    if (u < acc) return i;
+  }
+  return last; // u landed past the rounded total: the last token with mass
+}
+
+/**
+ * Probability of accepting draft token `token` drawn from q when the target's distribution is p: min(1, p/q).
+ * A deterministic proposal (`q` null) is q = one-hot(token), so the probability is p[token].
+ *
+ * @example
+ * acceptProbability([0.5, 0.5], [0.25, 0.75], 1); // 0.666…
+ */
+export function acceptProbability(p: ArrayLike<number>, q: ArrayLike<number> | null, token: number): number {
+  const qt = q === null ? 1 : q[token];
+  if (!(qt > 0)) {
+    throw new SpecDecodeError('BAD_PROPOSAL', `draft token ${token} has probability ${qt} under its own distribution q`);
+  }
+  return Math.min(1, p[token] / qt);
+}
+
+/**
+ * The distribution to resample from after a rejection: normalize(max(0, p − q)), with q = one-hot(token) when
+ * `q` is null. If p ≤ q everywhere (p = q up to rounding, where a rejection has probability 0) it returns p.
+ *
+ * @example
+ * residualDistribution([0.5, 0.5], [0.25, 0.75], 1); // Float64Array [1, 0]
+ * residualDistribution([0.2, 0.8], null, 1); // Float64Array [1, 0]
+ */
+export function residualDistribution(p: ArrayLike<number>, q: ArrayLike<number> | null, token: number): Float64Array {
+  const out = new Float64Array(p.length);
+  let sum = 0;
+  for (let i = 0; i < p.length; i++) {
+    const qi = q === null ? (i === token ? 1 : 0) : q[i];
+    const d = p[i] - qi;
+    if (d > 0) {
+      out[i] = d;
+      sum += d;
+    }
+  }
+  if (!(sum > 0)) return Float64Array.from(p);
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
+}
