@@ -70,6 +70,33 @@ describe('greedy speculative decoding equals plain greedy decoding', () => {
     }
   });
 
+  it('plainDecode stops like a brute-force oracle on stop strings and EOS (text cut before the stop string, no EOS text)', async () => {
+    const stops = ['ca', 'hh', 'po', 'ji', 'dd', 'ea'];
+    let stopped = 0;
+    for (const [i, prompt] of prompts().entries()) {
+      const { done } = await collect(plainDecode(makeTarget(), prompt, { maxNewTokens: 30, stopStrings: stops, decode, eos: [9] }));
+      const all = await oracleGreedy(makeTarget, prompt, 30, [9]);
+      // the first prefix of the oracle continuation whose text holds a stop string
+      let end = all.length;
+      let cut = -1;
+      for (let n = 1; n <= all.length; n++) {
+        const text = decode(all.slice(0, n).filter((t) => t !== 9));
+        const at = Math.min(...stops.map((s) => text.indexOf(s)).filter((x) => x >= 0));
+        if (Number.isFinite(at)) {
+          end = n;
+          cut = at;
+          break;
+        }
+      }
+      expect(done.tokens, `prompt ${i}`).toEqual(all.slice(0, end));
+      const fullText = decode(all.slice(0, end).filter((t) => t !== 9));
+      expect(done.text).toBe(cut >= 0 ? fullText.slice(0, cut) : fullText);
+      expect(done.finishReason).toBe(cut >= 0 ? 'stop' : all[end - 1] === 9 ? 'eos' : 'length');
+      if (cut >= 0) stopped++;
+    }
+    expect(stopped).toBeGreaterThan(5);
+  });
+
   it('for 50 prompts x K = 1..8 x 6 drafters, with all/none accepted rounds, EOS mid-round, stop strings, exact maxNewTokens', async () => {
     const ps = prompts();
     const plain = [];
