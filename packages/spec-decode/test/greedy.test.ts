@@ -168,6 +168,37 @@ describe('greedy speculative decoding equals plain greedy decoding', () => {
     }
   });
 
+  it('handles drafters that return fewer than K tokens, or none (a plain step), and reports consistent totals', async () => {
+    const rng = createRng(55);
+    const inner = modelDrafter(new NgramLm({ ...targetSpec, noise: { seed: 7, scale: 0.8 } }));
+    const shrinking: Drafter = {
+      async propose(context, k, o) {
+        const p = await inner.propose(context, k, o);
+        const keep = Math.floor(rng() * (p.tokens.length + 1)); // 0…k tokens
+        return { tokens: p.tokens.slice(0, keep), probs: p.probs.slice(0, keep) };
+      },
+    };
+    const empty: Drafter = { propose: async () => ({ tokens: [], probs: [] }) };
+    for (const [i, prompt] of prompts().slice(0, 20).entries()) {
+      const ref = (await collect(plainDecode(makeTarget(), prompt, optionsFor(i)))).done;
+      for (const d of [shrinking, empty]) {
+        const target = makeTarget();
+        const { done, rounds } = await collect(speculativeDecode(target, d, prompt, { ...optionsFor(i), k: 6 }));
+        expect(done.tokens).toEqual(ref.tokens);
+        expect(target.forwardSizes.slice(prompt.length > 1 ? 1 : 0)).toEqual(rounds.map((r) => r.stats.drafted + 1));
+        const s = done.summary;
+        expect(s.rounds).toBe(rounds.length);
+        expect(s.drafted).toBe(rounds.reduce((a, r) => a + r.stats.drafted, 0));
+        expect(s.accepted).toBe(rounds.reduce((a, r) => a + r.stats.accepted, 0));
+        expect(s.acceptanceRate).toBe(s.drafted === 0 ? 0 : s.accepted / s.drafted);
+        expect(s.tokensPerRound).toBeCloseTo(done.tokens.length / rounds.length, 12);
+        expect(s.decodeMs).toBeCloseTo(s.draftMs + s.verifyMs + s.acceptMs, 9);
+        for (const r of rounds) expect(Math.min(r.stats.draftMs, r.stats.verifyMs, r.stats.acceptMs)).toBeGreaterThanOrEqual(0);
+        if (d === empty) expect(s.drafted).toBe(0);
+      }
+    }
+  });
+
   it('never lets the target hold more than maxLength tokens and throws CONTEXT_FULL at the same token as plain', async () => {
     const prompt = [4, 5, 6];
     const maxLength = 9;
