@@ -29,9 +29,8 @@ export function isSampling(s: SamplingOptions): boolean {
   return (s.temperature ?? 0) > 0;
 }
 
-function checkLogit(x: number, i: number): void {
-  if (Number.isNaN(x)) throw new SpecDecodeError('BAD_LOGITS', `logits[${i}] is NaN`);
-  if (x === Infinity) throw new SpecDecodeError('BAD_LOGITS', `logits[${i}] is +Infinity`);
+function badLogit(x: number, i: number): SpecDecodeError {
+  return new SpecDecodeError('BAD_LOGITS', `logits[${i}] is ${Number.isNaN(x) ? 'NaN' : x}`);
 }
 
 /**
@@ -41,14 +40,88 @@ function checkLogit(x: number, i: number): void {
  * argmax([0.1, 2, 2, -1]); // 1
  */
 export function argmax(logits: ArrayLike<number>): number {
-  if (logits.length === 0) throw new SpecDecodeError('BAD_LOGITS', 'argmax: logits are empty');
+  const n = logits.length;
+  if (n === 0) throw new SpecDecodeError('BAD_LOGITS', 'argmax: logits are empty');
   let best = 0;
-  checkLogit(logits[0], 0);
-  for (let i = 1; i < logits.length; i++) {
-    checkLogit(logits[i], i);
-    if (logits[i] > logits[best]) best = i;
+  let max = logits[0];
+  for (let i = 0; i < n; i++) {
+    const x = logits[i];
+    if (x > max) {
+      max = x;
+      best = i;
+    } else if (x !== x) throw badLogit(x, i); // NaN
   }
+  if (max === Infinity) throw badLogit(max, best);
+  if (max !== max) throw badLogit(max, 0);
   return best;
+}
+
+/** The k-th largest value of `values` (1-based k), by quickselect on a copy: O(n) on average. */
+function kthLargest(values: Float64Array, k: number): number {
+  const a = Float64Array.from(values);
+  let lo = 0;
+  let hi = a.length - 1;
+  const target = k - 1; // index in descending order
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target];
+  }
+  return a[target];
+}
+
+/**
+ * Zeroes every token outside the nucleus of `probs` (in place) and renormalises: a token stays while the mass of
+ * the tokens ranked above it (more likely; on ties the lower index) is < p. Only tokens with probability >=
+ * (1 - p) / (2n) are ranked: the others hold less than (1 - p) / 2 together, so the nucleus never reaches them.
+ */
+function nucleus(probs: Float64Array, topP: number): void {
+  const n = probs.length;
+  const floor = (1 - topP) / (2 * n);
+  let candidates: number[] = [];
+  for (let i = 0; i < n; i++) if (probs[i] >= floor) candidates.push(i);
+  const byRank = (a: number, b: number) => probs[b] - probs[a] || a - b;
+  candidates.sort(byRank);
+  let above = 0;
+  let cut = -1;
+  for (let r = 0; r < candidates.length; r++) {
+    if (above >= topP) {
+      cut = r;
+      break;
+    }
+    above += probs[candidates[r]];
+  }
+  if (cut < 0 && candidates.length < n) {
+    // rounding kept the candidates' mass just under p: rank everything
+    candidates = Array.from({ length: n }, (_, i) => i).sort(byRank);
+    above = 0;
+    cut = n;
+    for (let r = 0; r < n; r++) {
+      if (above >= topP) {
+        cut = r;
+        break;
+      }
+      above += probs[candidates[r]];
+    }
+  }
+  if (cut < 0) return; // every token is in the nucleus
+  const keep = new Uint8Array(n);
+  for (let r = 0; r < cut; r++) keep[candidates[r]] = 1;
+  for (let i = 0; i < n; i++) probs[i] = keep[i] === 1 ? probs[i] / above : 0;
 }
 
 /**
@@ -72,34 +145,24 @@ export function processedDistribution(logits: ArrayLike<number>, sampling: Sampl
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
     const x = logits[i];
-    checkLogit(x, i);
-    out[i] = x / temperature;
-    if (out[i] > max) max = out[i];
+    if (x !== x || x === Infinity) throw badLogit(x, i);
+    const y = x / temperature;
+    out[i] = y;
+    if (y > max) max = y;
   }
   if (max === -Infinity) throw new SpecDecodeError('BAD_LOGITS', 'every logit is -Infinity: nothing can be chosen');
   if (topK > 0 && topK < n) {
-    const kth = Float64Array.from(out).sort()[n - topK]; // ascending; the k-th largest
+    const kth = kthLargest(out, topK);
     for (let i = 0; i < n; i++) if (out[i] < kth) out[i] = -Infinity;
   }
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    out[i] = Math.exp(out[i] - max);
-    sum += out[i];
+    const e = Math.exp(out[i] - max);
+    out[i] = e;
+    sum += e;
   }
   for (let i = 0; i < n; i++) out[i] /= sum;
-  if (topP < 1) {
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => out[b] - out[a] || a - b);
-    let above = 0; // mass of the tokens ranked before the current one
-    let kept = 0;
-    for (const i of order) {
-      if (above >= topP) out[i] = 0;
-      else {
-        above += out[i];
-        kept += out[i];
-      }
-    }
-    for (let i = 0; i < n; i++) out[i] /= kept;
-  }
+  if (topP < 1) nucleus(out, topP);
   return out;
 }
 

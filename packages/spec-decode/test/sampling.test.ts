@@ -62,6 +62,24 @@ describe('processedDistribution', () => {
     }
   });
 
+  it('handles heavy ties: top-k keeps every logit tied with the k-th, top-p ranks ties by lower index', () => {
+    const rng = createRng(41);
+    for (let i = 0; i < 300; i++) {
+      const n = 2 + Math.floor(rng() * 200);
+      const logits = Array.from({ length: n }, () => Math.floor(rng() * 4));
+      const k = 1 + Math.floor(rng() * n);
+      const kth = [...logits].sort((a, b) => b - a)[k - 1];
+      const kept = logits.map((x) => (x >= kth ? Math.exp(x) : 0));
+      const z = kept.reduce((a, b) => a + b, 0);
+      const got = processedDistribution(logits, { temperature: 1, topK: k });
+      for (let v = 0; v < n; v++) expect(Math.abs(got[v] - kept[v] / z)).toBeLessThan(1e-12);
+      const topP = 0.05 + rng() * 0.9;
+      const nucleus = processedDistribution(logits, { temperature: 1, topP });
+      const exact = oracleDistribution(logits, { temperature: 1, topP });
+      for (let v = 0; v < n; v++) expect(Math.abs(nucleus[v] - exact[v])).toBeLessThan(1e-12);
+    }
+  });
+
   it('rejects NaN / +Infinity / all-masked logits and bad options with coded errors', () => {
     expect(codeOf(() => processedDistribution([0, NaN], { temperature: 1 }))).toBe('BAD_LOGITS');
     expect(codeOf(() => processedDistribution([0, Infinity], { temperature: 1 }))).toBe('BAD_LOGITS');
