@@ -16,6 +16,7 @@ import type {
   DoneEvent,
   Drafter,
   FinishReason,
+  RoundEvent,
   SamplingOptions,
   SpeculativeOptions,
   VerifyTarget,
@@ -164,7 +165,7 @@ export function plainDecode(
  */
 export async function decodeAll(
   events: AsyncIterator<DecodeEvent, DoneEvent, undefined>,
-  onRound?: (event: Extract<DecodeEvent, { type: 'round' }>) => void,
+  onRound?: (event: RoundEvent) => void,
 ): Promise<DoneEvent> {
   for (;;) {
     const step = await events.next();

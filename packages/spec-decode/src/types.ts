@@ -87,7 +87,7 @@ export interface RoundStats {
   accepted: number;
   /** Tokens emitted: accepted + 1, fewer when an EOS, a stop string or maxNewTokens cut the round. */
   emitted: number;
-  /** Milliseconds in the drafter's `propose`. */
+  /** Milliseconds in the drafter's `propose` (round 0 includes the draft model's prompt prefill). */
   draftMs: number;
   /** Milliseconds in the target's `forward` (the verify call). */
   verifyMs: number;
