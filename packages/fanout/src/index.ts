@@ -6,3 +6,4 @@ export { writeManifest, verifyManifest, MANIFEST_FILE, type TeacherSignalManifes
 export { runShardsOnQueue, connectRedis, DEFAULT_QUEUE_NAME, type FanoutProgress, type QueueRunOptions } from './queue';
 export { startShardWorker, WORKER_RUN_OPTIONS_ENV, type ShardWorkerOptions } from './worker';
 export { runTeacherSignal, type TeacherSignalRunOptions } from './teacher-signal';
+export { startLocalRedis, spawnWorkerProcess, killWorkerGroup, type WorkerProcess } from './local-cluster';

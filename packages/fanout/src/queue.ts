@@ -61,6 +61,9 @@ export async function runShardsOnQueue(jobs: readonly ShardJob[], o: QueueRunOpt
   const eventsConnection = connection.duplicate();
   const queue = new Queue(name, { connection });
   const events = new QueueEvents(name, { connection: eventsConnection });
+  // One waiter per shard listens on both: not a leak.
+  queue.setMaxListeners(jobs.length + 10);
+  events.setMaxListeners(jobs.length + 10);
   const progress: FanoutProgress = { done: 0, total: jobs.length, inFlight: new Map() };
   // The queue's job id adds the output folder: the same shard for another folder is another job.
   const jobIds = jobs.map((j) => `${j.id}.${createHash('sha256').update(j.outDir).digest('hex').slice(0, 12)}`);

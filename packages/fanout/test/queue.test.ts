@@ -5,16 +5,16 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FanoutError, runTeacherSignal, verifyManifest } from '../src/index';
-import { TEACHER, corpusTokens, killGroup, startRedis, startWorker, type WorkerProcess } from './helpers';
+import { FanoutError, killWorkerGroup, runTeacherSignal, spawnWorkerProcess, startLocalRedis, verifyManifest, type WorkerProcess } from '../src/index';
+import { CLI, ROOT, TEACHER, corpusTokens } from './helpers';
 
-let redis: Awaited<ReturnType<typeof startRedis>>;
+let redis: Awaited<ReturnType<typeof startLocalRedis>>;
 const workers: WorkerProcess[] = [];
 beforeAll(async () => {
-  redis = await startRedis();
+  redis = await startLocalRedis();
 });
 afterAll(() => {
-  for (const w of workers) killGroup(w, 'SIGKILL');
+  for (const w of workers) killWorkerGroup(w, 'SIGKILL');
   redis?.stop();
 });
 
@@ -30,14 +30,14 @@ describe('teacher signal over BullMQ workers', () => {
     await runTeacherSignal({ ...base, outDir: local, run: { threads: 1 } });
 
     // Short locks so that the killed worker's shard comes back to the queue within seconds.
-    for (let i = 0; i < 3; i++) workers.push(startWorker(redis.url, ['--lock-ms', '1500']));
+    for (let i = 0; i < 3; i++) workers.push(spawnWorkerProcess(redis.url, CLI, ['--threads', '1', '--lock-ms', '1500'], ROOT));
     await Promise.all(workers.map((w) => w.waitFor('listening')));
     const shared = mkdtempSync(join(tmpdir(), 'fanout-q-shared-'));
     const progress: number[] = [];
     const run = runTeacherSignal({ ...base, outDir: shared, queue: redis.url, onProgress: (p) => progress.push(p.done) });
     // Kill the first worker that starts a shard, before it can finish it (its sandbox is still loading the teacher).
     const victim = await Promise.race(workers.map((w) => w.waitFor(': started').then(() => w)));
-    killGroup(victim);
+    killWorkerGroup(victim);
     const killedShard = victim.log.find((l) => l.includes(': started'))!.split('started ')[1];
     expect(victim.log.some((l) => l.includes(`completed ${killedShard}`))).toBe(false);
     // Every client connection dropped once: the survivors and the launcher reconnect.
