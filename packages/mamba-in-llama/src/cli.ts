@@ -3,6 +3,7 @@
 import { generateCommand, generateHelp } from './commands/generate';
 import { distillCommand, distillHelp } from './commands/distill';
 import { exportCommand, exportHelp } from './commands/export';
+import { teacherSignalCommand, teacherSignalHelp, workerCommand } from './commands/teacher-signal';
 import { installProviderCommand, installProviderHelp } from './commands/install-provider';
 
 const HELP = `mil — Mamba-in-Llama in Node.js
@@ -11,6 +12,7 @@ const HELP = `mil — Mamba-in-Llama in Node.js
   mil generate [options]     sample text from a model folder
   mil export [options]       write a model folder as standalone ONNX
   mil install-provider cuda  install the optional CUDA execution provider (from the npm registry)
+  mil teacher-signal [opts]  teacher top-k log-probs in shards, here or over Redis workers (mil worker)
   mil help                   this text
 
 ${distillHelp}
@@ -31,6 +33,10 @@ async function main(argv: string[]): Promise<void> {
       return distillCommand(rest);
     case 'export':
       return exportCommand(rest);
+    case 'teacher-signal':
+      return teacherSignalCommand(rest);
+    case 'worker':
+      return workerCommand(rest);
     case 'install-provider':
       return installProviderCommand(rest);
     case undefined:
