@@ -5,6 +5,7 @@ import { type ExecutionProvider, Graph, Runner, type Tensor, add, div, mul, redu
 import type { HybridConfig } from '@mil/checkpoint';
 import { buildHybridMixerGraph, buildLlamaTrainGraph, resolveLlamaConfig, type LlamaOracleConfig } from '@mil/models';
 import { batchFeeds, compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
+import { DistillError } from './errors';
 
 export interface AlignStep {
   step: CompiledStep;
@@ -53,7 +54,7 @@ export async function compileAlignStep(
           const li = div(reduceMean(mul(err, err)), reduceMean(mul(target, target)));
           loss = loss ? add(loss, li) : li;
         }
-        if (!loss) throw new Error('compileAlignStep: the hybrid has no Mamba layers');
+        if (!loss) throw new DistillError('BAD_OPTION', 'compileAlignStep: the hybrid has no Mamba layers');
         return { loss, params };
       },
     },

@@ -5,6 +5,7 @@ import { compileTrainStep, type CompiledStep, type TokenBatch } from './train-st
 import { crossEntropy, forwardKl } from './losses';
 import type { TeacherSignal } from './teacher-signal';
 import { topKKl } from './teacher-topk-cache';
+import { DistillError } from './errors';
 
 export interface KdLossOptions {
   /** Weight of KL(teacher‖student) (reference stage 1: 0.1). */
@@ -47,7 +48,7 @@ export async function compileKdStep(
         if (loss.klWeight !== 0) parts.push(mulScalar(forwardKl(m.logits, t, { targets, temperature: loss.temperature, reduction: loss.klReduction }), loss.klWeight));
         if (loss.ceWeight !== 0) parts.push(mulScalar(crossEntropy(m.logits, targets), loss.ceWeight));
         for (const p of parts) total = total ? addT(total, p) : p;
-        if (!total) throw new Error('compileKdStep: klWeight and ceWeight are both 0');
+        if (!total) throw new DistillError('BAD_OPTION', 'compileKdStep: klWeight and ceWeight are both 0');
         return { loss: total, params: m.params };
       },
       trainable: opts.trainable,

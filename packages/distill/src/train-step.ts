@@ -1,6 +1,7 @@
 // Turns a model definition + loss into a compiled training step: feeds a batch and the current weights,
 // returns the loss and the gradients of the trainable parameters.
 import { type DType, type ExecutionProvider, Graph, Runner, type Tensor, gradients } from '@mil/graph';
+import { DistillError } from './errors';
 
 export interface TokenBatch {
   /** [batch, seq] token ids. */
@@ -80,7 +81,7 @@ export async function compileTrainStep(def: StepDefinition, opts: { ep?: Executi
         const feeds = new Map<string, { data: Float32Array; dims: number[] }>();
         for (const [n, shape] of shapes) {
           const w = weights.get(n);
-          if (!w) throw new Error(`compileTrainStep: no weights for parameter ${n}`);
+          if (!w) throw new DistillError('BAD_OPTION', `compileTrainStep: no weights for parameter ${n}`);
           feeds.set(n, { data: w, dims: shape });
         }
         runner.setPersistent(feeds);

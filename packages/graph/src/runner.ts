@@ -11,7 +11,7 @@ import { encodeModel } from './onnx/proto-encode';
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
 
 export interface RunnerOptions {
-  /** Execution provider (default 'cpu'). A missing provider raises GraphError 'provider_unavailable'. */
+  /** Execution provider (default 'cpu'). A missing provider raises GraphError 'PROVIDER_UNAVAILABLE'. */
   ep?: ExecutionProvider;
   /** Intra-op threads (default: ORT's choice). */
   threads?: number;
@@ -102,7 +102,7 @@ export class Runner {
     const ep = opts.ep ?? 'cpu';
     if (!providerAvailable(ep))
       throw new GraphError(
-        'provider_unavailable',
+        'PROVIDER_UNAVAILABLE',
         ep === 'cuda'
           ? `execution provider 'cuda' is unavailable: libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so (ORT 1.29.0, CUDA 13) must be copied into ${ortLibraryDir()}`
           : `execution provider '${ep}' is not supported by this onnxruntime-node build on ${process.platform}/${process.arch}`,
@@ -119,7 +119,7 @@ export class Runner {
     try {
       session = typeof bytes === 'string' ? await ort.InferenceSession.create(bytes, so) : await ort.InferenceSession.create(bytes, so);
     } catch (e) {
-      throw new GraphError('run_failed', `onnxruntime could not load the model on '${ep}': ${(e as Error).message}`, { cause: e });
+      throw new GraphError('RUN_FAILED', `onnxruntime could not load the model on '${ep}': ${(e as Error).message}`, { cause: e });
     }
     const types = new Map<string, DType>();
     if (typeof model === 'object' && !(model instanceof Uint8Array))
@@ -142,17 +142,17 @@ export class Runner {
     for (const name of this.inputNames) {
       const f = feeds[name];
       const t = f ? toOrt(f, this.inputTypes.get(name)) : this.persistent.get(name);
-      if (!t) throw new GraphError('bad_feed', `missing feed "${name}" (model inputs: ${this.inputNames.join(', ')})`);
+      if (!t) throw new GraphError('BAD_FEED', `missing feed "${name}" (model inputs: ${this.inputNames.join(', ')})`);
       all[name] = t;
     }
     for (const name of Object.keys(feeds))
-      if (!this.inputNames.includes(name)) throw new GraphError('bad_feed', `unknown feed "${name}" (model inputs: ${this.inputNames.join(', ')})`);
+      if (!this.inputNames.includes(name)) throw new GraphError('BAD_FEED', `unknown feed "${name}" (model inputs: ${this.inputNames.join(', ')})`);
     const t0 = performance.now();
     let out: ort.InferenceSession.ReturnType;
     try {
       out = fetches ? await this.session.run(all, fetches) : await this.session.run(all);
     } catch (e) {
-      throw new GraphError('run_failed', `onnxruntime run failed: ${(e as Error).message}`, { cause: e });
+      throw new GraphError('RUN_FAILED', `onnxruntime run failed: ${(e as Error).message}`, { cause: e });
     }
     this.lastRunMs = performance.now() - t0;
     const res: Record<string, HostTensor & { tensor: ort.Tensor }> = {};

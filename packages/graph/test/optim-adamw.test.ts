@@ -177,7 +177,7 @@ describe('AdamW', () => {
     try {
       opt.step({ [params[0].name]: new Float32Array(2) });
     } catch (e) {
-      expect((e as GraphError).code).toBe('shape_mismatch');
+      expect((e as GraphError).code).toBe('SHAPE_MISMATCH');
     }
   });
 });

@@ -4,7 +4,7 @@ import { hybridConfigForTeacher, resolveHybridDims } from '../src/hybrid/hybrid-
 import { hybridParamCount, hybridWeightSpecs, randomHybridWeights, toMamba1Layout } from '../src/hybrid/hybrid-weights';
 import { hybridOracleForward } from '../src/hybrid/hybrid-oracle';
 import { llamaWeightSpecs, type LlamaOracleConfig } from '../src/oracle';
-import { ModelsError } from '../src/oracle/models-error';
+import { ModelsError } from '../src/errors';
 
 const llama3_8b: LlamaOracleConfig = {
   vocab_size: 128256, hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32,

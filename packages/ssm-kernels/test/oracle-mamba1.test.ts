@@ -223,7 +223,7 @@ describe('mamba1Scan / mamba1Step oracle', () => {
       bad({ A: new Float32Array(3) })();
       expect.fail('no throw');
     } catch (e) {
-      expect((e as SsmKernelError).code).toBe('INVALID_SHAPE');
+      expect((e as SsmKernelError).code).toBe('BAD_SHAPE');
     }
   });
 });

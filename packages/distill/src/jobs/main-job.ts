@@ -11,7 +11,7 @@ import { writeFileAtomic } from '@mil/checkpoint';
 import { defaultRecipe, type StageSpec } from '../pipeline/stages';
 import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hybrid';
 import type { ProgressEvent } from '../trainer';
-import { DistillError } from '../trainer/distill-error';
+import { DistillError } from '../errors';
 import { loadMainJobData } from './main-job-data';
 
 export interface MainJobOptions {

@@ -15,4 +15,4 @@ export type { StepRecord, EvalRecord, TrainerStateJson, FileDigest } from './tra
 export { arrayDataSource, type DataSource, type ArrayDataSourceOptions } from './data-source';
 export { mixSeeds, seededPermutation } from './seeds';
 export { listCheckpoints, checkpointDirName } from './checkpoint-dir';
-export { DistillError, type DistillErrorCode } from './distill-error';
+export { DistillError, type DistillErrorCode } from '../errors';

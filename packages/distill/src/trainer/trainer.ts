@@ -22,7 +22,7 @@ import {
   type OpenedCheckpoint,
   type StoredTensor,
 } from './checkpoint-dir';
-import { DistillError } from './distill-error';
+import { DistillError } from '../errors';
 import { mixSeeds } from './seeds';
 import type { CheckpointOptions, ProgressEvent, TrainerOptions, TrainResult } from './trainer-options';
 import { TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, type EvalRecord, type StepRecord, type TrainerStateJson } from './trainer-state';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Graph, saveModel, type Tensor } from '@mil/graph';
 import { writeFileAtomic, hybridConfigToJson, type HybridConfig } from '@mil/checkpoint';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { buildLlamaInferenceGraph } from '../llama/inference-graph';
 import { buildHybridInferenceGraph } from '../hybrid/hybrid-graphs';
 import { toMamba1Layout } from '../hybrid/hybrid-weights';

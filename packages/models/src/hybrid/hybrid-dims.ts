@@ -2,7 +2,7 @@
 // checked against the reference's constraints (dossier §1.3–1.4), so every builder works from the same numbers.
 import { parseMambaHybridConfig, type HybridConfig, type HybridVariant } from '@mil/checkpoint';
 import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 
 /** The Mamba-2 mixer's gated RMSNorm eps: a constant of the reference module, not the model's rms_norm_eps. */
 export const MAMBA2_NORM_EPS = 1e-5;

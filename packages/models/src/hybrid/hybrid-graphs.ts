@@ -5,7 +5,7 @@ import type { DType, Graph, Tensor } from '@mil/graph';
 import { buildLlamaInferenceGraph, kvNames } from '../llama/inference-graph';
 import { buildLlamaTrainGraph, type LlamaTrainGraph } from '../llama/train-graph';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
 import { hybridWeightSpecs, type Mamba1Layout } from './hybrid-weights';
 import { mamba1MixerGraph, mamba2MixerGraph, type MixerGraphContext, type MixerMode, type MixerGraphResult } from './graph-mixers';

@@ -14,7 +14,7 @@ import {
   type WriteResult,
 } from '@mil/checkpoint';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { resolveHybridDims } from './hybrid-dims';
 import { hybridWeightSpecs, mambaLayerSpecs, toMamba1Layout, type Mamba1Layout } from './hybrid-weights';
 

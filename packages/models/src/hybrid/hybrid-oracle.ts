@@ -4,7 +4,7 @@ import type { KvCacheLayer } from '../oracle/kv-cache';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { decoderLayer, embedTokens, linear, mlpResidual } from '../oracle/llama-oracle';
 import { readLayerWeights, readWeight, type LayerWeights, type WeightSource } from '../oracle/llama-weights';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { rmsNormRows } from '../oracle/rms-norm';
 import { ropeInvFreq } from '../oracle/rope';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';

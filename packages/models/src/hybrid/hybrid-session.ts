@@ -5,7 +5,7 @@ import { type ExecutionProvider, Graph, type HostTensor, Runner } from '@mil/gra
 import { kvNames } from '../llama/inference-graph';
 import type { StepModel } from '../generate/step-model';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
 import { buildHybridInferenceGraph, mambaStateNames } from './hybrid-graphs';
 import { toMamba1Layout } from './hybrid-weights';

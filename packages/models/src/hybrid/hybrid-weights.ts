@@ -4,7 +4,7 @@ import type { HybridConfig } from '@mil/checkpoint';
 import { createRng, type Rng } from '@mil/core';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { llamaWeightSpecs, type WeightSpec } from '../oracle/llama-weights';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { resolveHybridDims, type HybridDims } from './hybrid-dims';
 
 /**

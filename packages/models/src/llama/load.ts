@@ -2,7 +2,7 @@
 import { loadModelFolder, type LoadedTokenizer } from '@mil/checkpoint';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { llamaWeightSpecs } from '../oracle/llama-weights';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 
 export interface LoadedLlama {
   config: LlamaOracleConfig;

@@ -1,7 +1,7 @@
 // A running Llama / Mistral inference session: the compiled cached graph plus the KV cache between calls.
 import { type DType, type ExecutionProvider, Graph, type HostTensor, Runner, float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/graph';
 import { resolveLlamaConfig, type LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import type { StepModel } from '../generate/step-model';
 import { buildLlamaInferenceGraph, kvNames } from './inference-graph';
 

@@ -1,5 +1,5 @@
 // Public API of the Llama/Mistral oracle (re-exported by the package entry).
-export { ModelsError, type ModelsErrorCode } from './models-error';
+export { ModelsError, type ModelsErrorCode } from '../errors';
 export {
   resolveLlamaConfig,
   type LlamaOracleConfig,

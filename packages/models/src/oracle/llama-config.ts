@@ -1,4 +1,4 @@
-import { ModelsError } from './models-error';
+import { ModelsError } from '../errors';
 
 /** `rope_scaling` as found in a Hugging Face `config.json` (`rope_type`, or the older key `type`). */
 export interface RopeScalingConfig {

@@ -1,7 +1,7 @@
 import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from './llama-config';
 import { appendSeq, emptyKvCache, type KvCache, type KvCacheLayer } from './kv-cache';
 import { loadLlamaWeights, type LayerWeights, type WeightSource } from './llama-weights';
-import { ModelsError } from './models-error';
+import { ModelsError } from '../errors';
 import { rmsNormRows } from './rms-norm';
 import { applyRopeInPlace, ropeInvFreq } from './rope';
 

@@ -1,6 +1,6 @@
 import { createRng, type Rng } from '@mil/core';
 import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from './llama-config';
-import { ModelsError } from './models-error';
+import { ModelsError } from '../errors';
 
 /** Where the oracle gets a weight by its HF name; `undefined` means absent. */
 export type WeightSource = (name: string) => Float32Array | Float64Array | undefined;

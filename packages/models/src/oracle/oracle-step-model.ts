@@ -3,7 +3,7 @@ import { type LlamaOracleConfig } from './llama-config';
 import { llamaOracleForward } from './llama-oracle';
 import { llamaWeightSpecs, readWeight, type WeightSource } from './llama-weights';
 import type { KvCache } from './kv-cache';
-import { ModelsError } from './models-error';
+import { ModelsError } from '../errors';
 
 /** A `StepModel` over the oracle, with its current cache exposed for tests and rollback. */
 export interface OracleStepModel extends StepModel {

@@ -1,4 +1,4 @@
-import { ModelsError } from './models-error';
+import { ModelsError } from '../errors';
 import type { RopeScalingConfig } from './llama-config';
 
 /**
