@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, renameSync, writeFileSync, rmSync } from 'no
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { ExecutionProvider } from '@mil/core';
 import {
   Graph,
   Runner,
@@ -30,7 +31,6 @@ import {
   reduceSum,
   relu,
   type BuiltModel,
-  type ExecutionProvider,
   type HostTensor,
 } from '@mil/graph';
 

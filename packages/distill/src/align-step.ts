@@ -1,7 +1,8 @@
 // Layer-wise alignment (a warm start before end-to-end distillation, in the spirit of MOHAWK's hidden-state
 // alignment): each Mamba mixer learns to reproduce, from the teacher's own normed layer input, the output of the
 // attention it replaces. Mixers train in parallel and the step needs no MLP, LM head or full-depth backward.
-import { type ExecutionProvider, Graph, Runner, type Tensor, add, div, mul, reduceMean, sub } from '@mil/graph';
+import type { RunOptions } from '@mil/core';
+import { Graph, Runner, type Tensor, add, div, mul, reduceMean, sub } from '@mil/graph';
 import type { HybridConfig } from '@mil/checkpoint';
 import { buildHybridMixerGraph, buildLlamaTrainGraph, resolveLlamaConfig, type LlamaOracleConfig } from '@mil/models';
 import { batchFeeds, compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
@@ -25,7 +26,7 @@ export async function compileAlignStep(
   teacherConfig: LlamaOracleConfig,
   hybrid: HybridConfig,
   teacherWeights: ReadonlyMap<string, Float32Array>,
-  opts: { maxPositions: number; ep?: ExecutionProvider; threads?: number; spinning?: boolean },
+  opts: RunOptions & { maxPositions: number },
 ): Promise<AlignStep> {
   const ssm = new Set(Array.from({ length: teacherConfig.num_hidden_layers }, (_, i) => i).filter((i) => !hybrid.attnLayers.includes(i)));
   const d = resolveLlamaConfig(teacherConfig).hiddenSize;

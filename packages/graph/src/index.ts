@@ -19,6 +19,6 @@ export { gradCheck } from './testing/grad-check';
 export type { GradCheckInput, GradCheckResult } from './testing/grad-check';
 export { mulberry32, randn } from './testing/rng';
 export { gradients } from './autodiff/gradients';
-export { Runner, toOrt, providerAvailable, ortLibraryDir } from './runner';
-export type { ExecutionProvider, RunnerOptions, HostTensor } from './runner';
+export { Runner, toOrt, providerAvailable, providerHint, ortLibraryDir } from './runner';
+export type { RunnerOptions, HostTensor } from './runner';
 export * from './optim/index';

@@ -3,6 +3,7 @@
 // and write a run folder (student in the reference layout, metrics.json, loss-curve.svg).
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, saveHybrid, type LlamaOracleConfig } from '@mil/models';
 import { dropLayers, layerSchedule } from '@mil/weight-transfer';
@@ -14,7 +15,8 @@ import type { ProgressEvent } from '../trainer';
 import { DistillError } from '../errors';
 import { loadMainJobData } from './main-job-data';
 
-export interface MainJobOptions {
+/** The main job's recipe; `RunOptions` say where it runs (spinning defaults to off). */
+export interface MainJobOptions extends RunOptions {
   teacher: string;
   variant: 'mamba1' | 'mamba2';
   attentionFraction: 0.5 | 0.25 | 0.125;
@@ -100,7 +102,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
 
   const runStudent = (init: 'attention' | 'random') =>
     distillHybrid({
-      teacherConfig, teacherWeights, variant: o.variant, stages, init, seed: o.seed, tokens: data.train, seq: o.seq, batch: o.batch, threads: o.threads,
+      teacherConfig, teacherWeights, variant: o.variant, stages, init, seed: o.seed, tokens: data.train, seq: o.seq, batch: o.batch, ep: o.ep, threads: o.threads, spinning: o.spinning,
       onStageStart: (s, i) => ev.onStageStart?.(init, s, i, stages.length),
       onProgress: (s, e) => ev.onProgress?.(init, s, e),
     });
@@ -111,7 +113,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const evalOne = async (name: string, build: (g: Graph) => Tensor, weights: Map<string, Float32Array>) => {
     const r: Record<string, number> = {};
     for (const [set, tokens] of Object.entries(data.heldOut))
-      r[set] = (await perplexity(build, weights, tokens, { seq: o.seq, batch: 8, threads: o.threads, spinning: false, onProgress: (d, t) => ev.onEval?.(name, set, d, t) })).perplexity;
+      r[set] = (await perplexity(build, weights, tokens, { seq: o.seq, batch: 8, ep: o.ep, threads: o.threads, spinning: o.spinning ?? false, onProgress: (d, t) => ev.onEval?.(name, set, d, t) })).perplexity;
     return r as { sotu: number; brown: number };
   };
   const hybridLogits = (cfg: DistillHybridResult['hybridConfig']) => (g: Graph) => buildHybridTrainGraph(g, teacherConfig, cfg, { maxPositions: o.seq }).logits;

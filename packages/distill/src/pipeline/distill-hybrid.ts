@@ -1,6 +1,6 @@
 // Runs a list of distillation stages: builds the student of each stage (from the teacher, or by progressive
 // re-initialisation from the previous stage), compiles its KD step against the frozen teacher and trains it.
-import type { ExecutionProvider } from '@mil/graph';
+import type { RunOptions } from '@mil/core';
 import type { HybridConfig } from '@mil/checkpoint';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, type LlamaOracleConfig } from '@mil/models';
 import { initStudentFromTeacher, makeHybridConfig, progressiveReinit } from '@mil/weight-transfer';
@@ -12,7 +12,8 @@ import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-wi
 import type { TokenBatch } from '../train-step';
 import { isTrainable, type StageSpec } from './stages';
 
-export interface DistillHybridOptions {
+/** The stages to run and on what; `RunOptions` say where (spinning defaults to off here: the optimizer runs in JS between steps and spinning threads slow it). */
+export interface DistillHybridOptions extends RunOptions {
   teacherConfig: LlamaOracleConfig;
   teacherWeights: ReadonlyMap<string, Float32Array>;
   variant: 'mamba1' | 'mamba2';
@@ -24,10 +25,6 @@ export interface DistillHybridOptions {
   tokens: Int32Array;
   seq: number;
   batch: number;
-  ep?: ExecutionProvider;
-  threads?: number;
-  /** ORT thread spinning (default off: the optimizer runs in JS between steps and spinning threads slow it). */
-  spinning?: boolean;
   /** Per-stage checkpoint folders go under this directory (resumable); none = no checkpoints. */
   checkpointDir?: string;
   onProgress?: (stage: StageSpec, event: ProgressEvent) => void;

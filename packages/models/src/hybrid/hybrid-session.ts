@@ -1,7 +1,8 @@
 // A running hybrid student: the compiled cached graph plus its state (KV caches of the attention layers, conv and
 // SSM states of the Mamba layers) between calls, with snapshots and lazy rollback for speculative decoding.
 import type { HybridConfig } from '@mil/checkpoint';
-import { type ExecutionProvider, Graph, type HostTensor, Runner } from '@mil/graph';
+import type { RunOptions } from '@mil/core';
+import { Graph, type HostTensor, Runner } from '@mil/graph';
 import { kvNames } from '../llama/inference-graph';
 import type { StepModel } from '../generate/step-model';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
@@ -10,13 +11,10 @@ import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './h
 import { buildHybridInferenceGraph, mambaStateNames } from './hybrid-graphs';
 import { toMamba1Layout } from './hybrid-weights';
 
-export interface HybridSessionOptions extends HybridModelOptions {
-  ep?: ExecutionProvider;
-  threads?: number;
+/** How a hybrid session runs (`RunOptions`: provider, threads, spinning) and what it holds. */
+export interface HybridSessionOptions extends HybridModelOptions, RunOptions {
   /** Longest context (default max_position_embeddings). */
   maxPositions?: number;
-  /** ORT thread spinning (see RunnerOptions.spinning; off is faster on busy machines). */
-  spinning?: boolean;
 }
 
 /** The tensors of one state, per layer index. Host tensors are never written to after a run, so sharing is safe. */

@@ -1,19 +1,17 @@
 // A running Llama / Mistral inference session: the compiled cached graph plus the KV cache between calls.
-import { type DType, type ExecutionProvider, Graph, type HostTensor, Runner, float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/graph';
+import type { RunOptions } from '@mil/core';
+import { type DType, Graph, type HostTensor, Runner, float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/graph';
 import { resolveLlamaConfig, type LlamaOracleConfig } from '../oracle/llama-config';
 import { ModelsError } from '../errors';
 import type { StepModel } from '../generate/step-model';
 import { buildLlamaInferenceGraph, kvNames } from './inference-graph';
 
-export interface SessionOptions {
-  ep?: ExecutionProvider;
-  threads?: number;
+/** How a Llama session runs (`RunOptions`: provider, threads, spinning) and what it holds. */
+export interface SessionOptions extends RunOptions {
   /** float32 (default) or float16 weights and cache. */
   dtype?: Extract<DType, 'float32' | 'float16'>;
   /** Longest context (default max_position_embeddings). */
   maxPositions?: number;
-  /** ORT thread spinning (see RunnerOptions.spinning; off is faster on busy machines). */
-  spinning?: boolean;
 }
 
 function toDtype(data: Float32Array, dtype: DType): Float32Array | Uint16Array {
