@@ -25,14 +25,13 @@ import {
   logSoftmax,
   matmul,
   mul,
-  mulberry32,
   neg,
-  randn,
   reduceSum,
   relu,
   type BuiltModel,
   type HostTensor,
 } from '@mil/graph';
+import { mulberry32, randn } from '@mil/core';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

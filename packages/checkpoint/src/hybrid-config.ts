@@ -172,6 +172,7 @@ export function checkHybridMatchesTeacher(hybrid: HybridConfig, teacher: LlamaCo
     ['intermediate_size', hybrid.intermediateSize, 'intermediate_size', teacher.intermediateSize],
     ['d_inner', hybrid.dInner, 'num_attention_heads × head_dim', teacher.numAttentionHeads * teacher.headDim],
     ['d_xb', hybrid.dXb, 'num_key_value_heads × head_dim', teacher.numKeyValueHeads * teacher.headDim],
+    ['rms_norm_eps', hybrid.rmsNormEps, 'rms_norm_eps', teacher.rmsNormEps],
   ];
   for (const [hk, hv, tk, tv] of pairs) {
     if (hv !== tv) throw new CheckpointError('BAD_CONFIG', `${source}: ${hk} = ${hv} but the teacher config has ${tk} = ${tv}; they must match`, { path: source });

@@ -3,8 +3,8 @@
 // attention it replaces. Mixers train in parallel and the step needs no MLP, LM head or full-depth backward.
 import type { RunOptions } from '@mil/core';
 import { Graph, Runner, type Tensor, add, div, mul, reduceMean, sub } from '@mil/graph';
-import type { HybridConfig } from '@mil/checkpoint';
-import { buildHybridMixerGraph, buildLlamaTrainGraph, resolveLlamaConfig, type LlamaOracleConfig } from '@mil/models';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
+import { buildHybridMixerGraph, buildLlamaTrainGraph } from '@mil/models';
 import { batchFeeds, compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
 import { DistillError } from './errors';
 
@@ -23,13 +23,13 @@ export interface AlignStep {
  * const { loss, grads } = await align.lossAndGrads(studentWeights, batch);
  */
 export async function compileAlignStep(
-  teacherConfig: LlamaOracleConfig,
+  teacherConfig: LlamaConfig,
   hybrid: HybridConfig,
   teacherWeights: ReadonlyMap<string, Float32Array>,
   opts: RunOptions & { maxPositions: number },
 ): Promise<AlignStep> {
-  const ssm = new Set(Array.from({ length: teacherConfig.num_hidden_layers }, (_, i) => i).filter((i) => !hybrid.attnLayers.includes(i)));
-  const d = resolveLlamaConfig(teacherConfig).hiddenSize;
+  const ssm = new Set(Array.from({ length: teacherConfig.numHiddenLayers }, (_, i) => i).filter((i) => !hybrid.attnLayers.includes(i)));
+  const d = teacherConfig.hiddenSize;
   const tg = new Graph('align_targets');
   const captured: Record<string, Tensor> = {};
   buildLlamaTrainGraph(tg, teacherConfig, {

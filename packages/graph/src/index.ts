@@ -17,7 +17,6 @@ export { saveModel, externalizeInitializers } from './onnx/external-data';
 export * from './ops';
 export { gradCheck } from './testing/grad-check';
 export type { GradCheckInput, GradCheckResult } from './testing/grad-check';
-export { mulberry32, randn } from './testing/rng';
 export { gradients } from './autodiff/gradients';
 export { Runner, toOrt, providerAvailable, providerHint, ortLibraryDir } from './runner';
 export type { RunnerOptions, HostTensor } from './runner';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../src/errors';
 import { AdamW, type NamedParam } from '../src/optim/index';
-import { mulberry32 } from '../src/testing/rng';
+import { mulberry32 } from '@mil/core';
 
 // --- seeded test data -------------------------------------------------------------------------------------
 function normal(rand: () => number): number {

@@ -5,10 +5,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, saveHybrid, type LlamaOracleConfig } from '@mil/models';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, saveHybrid } from '@mil/models';
 import { dropLayers, layerSchedule } from '@mil/weight-transfer';
 import { lossCurveSvg, perplexity } from '@mil/eval';
-import { writeFileAtomic } from '@mil/checkpoint';
+import { writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
 import { defaultRecipe, type StageSpec } from '../pipeline/stages';
 import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hybrid';
 import type { ProgressEvent } from '../trainer';
@@ -89,7 +89,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const log = ev.log ?? (() => undefined);
   const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(o.teacher);
   if (!tokenizer) throw new DistillError('BAD_OPTION', `${o.teacher}: the teacher folder has no tokenizer.json`);
-  const layers = teacherConfig.num_hidden_layers;
+  const layers = teacherConfig.numHiddenLayers;
   const target = layerSchedule(layers, { attentionFraction: o.attentionFraction });
   const first = layerSchedule(layers, { attentionFraction: 0.75 });
   const stages = defaultRecipe({
@@ -128,7 +128,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
     rows.push({
       model: `ablation: teacher minus layers [${target.ssmLayers}]`,
       params: count(dropped.weights),
-      ...(await evalOne('dropped', (g) => buildLlamaTrainGraph(g, dropped.config as LlamaOracleConfig, { maxPositions: o.seq }).logits, dropped.weights)),
+      ...(await evalOne('dropped', (g) => buildLlamaTrainGraph(g, dropped.config, { maxPositions: o.seq }).logits, dropped.weights)),
     });
   const stageSummary = (r: DistillHybridResult) =>
     r.stages.map((s) => ({ name: s.name, steps: s.history.length, seconds: s.seconds, tokens: s.tokens, tokensPerSec: s.tokens / s.seconds, finalLoss: s.history.at(-1)?.loss }));
@@ -149,7 +149,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
 }
 
 async function writeRunFolder(
-  out: string, teacherDir: string, teacherConfig: LlamaOracleConfig, student: DistillHybridResult, random: DistillHybridResult | null,
+  out: string, teacherDir: string, teacherConfig: LlamaConfig, student: DistillHybridResult, random: DistillHybridResult | null,
   stages: StageSpec[], metrics: Record<string, unknown>,
 ): Promise<void> {
   await mkdir(out, { recursive: true });

@@ -1,14 +1,15 @@
 // Pretraining a Llama from scratch on a token stream with the resumable trainer: the recipe of the embedded
 // default teacher.
+import type { LlamaConfig } from '@mil/checkpoint';
 import type { RunOptions } from '@mil/core';
-import { buildLlamaTrainGraph, initLlamaWeights, llamaWeightSpecs, type LlamaOracleConfig } from '@mil/models';
+import { buildLlamaTrainGraph, initLlamaWeights, llamaWeightSpecs } from '@mil/models';
 import { compileTrainStep, type TokenBatch } from '../train-step';
 import { crossEntropy } from '../losses';
 import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-windows';
 import { arrayDataSource, train, type ProgressEvent, type TrainResult } from '../trainer';
 
 export interface PretrainOptions extends RunOptions {
-  config: LlamaOracleConfig;
+  config: LlamaConfig;
   /** Training token stream. */
   tokens: Int32Array;
   seq: number;

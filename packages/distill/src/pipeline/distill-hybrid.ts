@@ -1,8 +1,8 @@
 // Runs a list of distillation stages: builds the student of each stage (from the teacher, or by progressive
 // re-initialisation from the previous stage), compiles its KD step against the frozen teacher and trains it.
 import type { RunOptions } from '@mil/core';
-import type { HybridConfig } from '@mil/checkpoint';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, type LlamaOracleConfig } from '@mil/models';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
+import { buildHybridTrainGraph, buildLlamaTrainGraph } from '@mil/models';
 import { initStudentFromTeacher, makeHybridConfig, progressiveReinit } from '@mil/weight-transfer';
 import { TeacherSignal } from '../teacher-signal';
 import { compileKdStep } from '../kd-step';
@@ -14,7 +14,7 @@ import { isTrainable, type StageSpec } from './stages';
 
 /** The stages to run and on what; `RunOptions` say where (spinning defaults to off here: the optimizer runs in JS between steps and spinning threads slow it). */
 export interface DistillHybridOptions extends RunOptions {
-  teacherConfig: LlamaOracleConfig;
+  teacherConfig: LlamaConfig;
   teacherWeights: ReadonlyMap<string, Float32Array>;
   variant: 'mamba1' | 'mamba2';
   stages: StageSpec[];

@@ -23,7 +23,7 @@ import {
   type StoredTensor,
 } from './checkpoint-dir';
 import { DistillError } from '../errors';
-import { mixSeeds } from './seeds';
+import { mixSeeds } from '@mil/core';
 import type { CheckpointOptions, ProgressEvent, TrainerOptions, TrainResult } from './trainer-options';
 import { TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, type EvalRecord, type StepRecord, type TrainerStateJson } from './trainer-state';
 

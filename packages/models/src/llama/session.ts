@@ -1,7 +1,7 @@
 // A running Llama / Mistral inference session: the compiled cached graph plus the KV cache between calls.
+import type { LlamaConfig } from '@mil/checkpoint';
 import type { RunOptions } from '@mil/core';
 import { type DType, Graph, type HostTensor, Runner, float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/graph';
-import { resolveLlamaConfig, type LlamaOracleConfig } from '../oracle/llama-config';
 import { ModelsError } from '../errors';
 import type { StepModel } from '../generate/step-model';
 import { buildLlamaInferenceGraph, kvNames } from './inference-graph';
@@ -54,8 +54,8 @@ export class LlamaSession implements StepModel {
     this.reset();
   }
 
-  static async create(config: LlamaOracleConfig, weights: Map<string, Float32Array>, opts: SessionOptions = {}): Promise<LlamaSession> {
-    const cfg = resolveLlamaConfig(config);
+  static async create(config: LlamaConfig, weights: Map<string, Float32Array>, opts: SessionOptions = {}): Promise<LlamaSession> {
+    const cfg = config;
     const dtype = opts.dtype ?? 'float32';
     const g = new Graph('llama_decoder');
     const m = buildLlamaInferenceGraph(g, config, { dtype, maxPositions: opts.maxPositions });
@@ -69,7 +69,7 @@ export class LlamaSession implements StepModel {
       },
     });
     const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
-    return new LlamaSession(runner, cfg.vocabSize, [...m.presents.keys()], cfg.numKvHeads, cfg.headDim, dtype);
+    return new LlamaSession(runner, cfg.vocabSize, [...m.presents.keys()], cfg.numKeyValueHeads, cfg.headDim, dtype);
   }
 
   /** Tokens currently in the cache. */
