@@ -28,9 +28,10 @@
 //
 // Part 2, perplexity: by default `runMainJob({ ...MAIN_JOB_DEFAULTS, out: undefined })` in the same process after
 // part 1 (~7 min on 2 cores), or, with --metrics, the ratios of a finished `npm start` run's metrics.json.
+import type { LlamaConfig } from '@mil/checkpoint';
 import { readFileSync } from 'node:fs';
 import { AdamW, clipGradNorm } from '@mil/graph';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, resolveHybridDims, resolveLlamaConfig, type HybridDims, type ResolvedLlamaConfig } from '@mil/models';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, resolveHybridDims, type HybridDims } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
 import {
   MAIN_JOB_DEFAULTS,
@@ -83,19 +84,19 @@ interface StepMatmul extends MatmulCount {
 }
 
 /** Attention matmuls of `layers.length` Llama layers on batch × seq tokens (dense causal T×T, GQA k/v). */
-function attentionMatmuls(cfg: ResolvedLlamaConfig, batch: number, seq: number, count: number): MatmulCount[] {
+function attentionMatmuls(cfg: LlamaConfig, batch: number, seq: number, count: number): MatmulCount[] {
   const N = batch * seq;
   const hd = cfg.headDim;
   return [
-    { what: 'q projection', m: N, n: cfg.numHeads * hd, k: cfg.hiddenSize, batch: count },
-    { what: 'k,v projections', m: N, n: 2 * cfg.numKvHeads * hd, k: cfg.hiddenSize, batch: count },
-    { what: 'scores Q·Kᵀ', m: seq, n: seq, k: hd, batch: count * batch * cfg.numHeads },
-    { what: 'probs·V', m: seq, n: hd, k: seq, batch: count * batch * cfg.numHeads },
-    { what: 'o projection', m: N, n: cfg.hiddenSize, k: cfg.numHeads * hd, batch: count },
+    { what: 'q projection', m: N, n: cfg.numAttentionHeads * hd, k: cfg.hiddenSize, batch: count },
+    { what: 'k,v projections', m: N, n: 2 * cfg.numKeyValueHeads * hd, k: cfg.hiddenSize, batch: count },
+    { what: 'scores Q·Kᵀ', m: seq, n: seq, k: hd, batch: count * batch * cfg.numAttentionHeads },
+    { what: 'probs·V', m: seq, n: hd, k: seq, batch: count * batch * cfg.numAttentionHeads },
+    { what: 'o projection', m: N, n: cfg.hiddenSize, k: cfg.numAttentionHeads * hd, batch: count },
   ];
 }
 
-function mlpMatmuls(cfg: ResolvedLlamaConfig, batch: number, seq: number, count: number): MatmulCount[] {
+function mlpMatmuls(cfg: LlamaConfig, batch: number, seq: number, count: number): MatmulCount[] {
   const N = batch * seq;
   return [
     { what: 'gate,up projections', m: N, n: 2 * cfg.intermediateSize, k: cfg.hiddenSize, batch: count },
@@ -104,8 +105,8 @@ function mlpMatmuls(cfg: ResolvedLlamaConfig, batch: number, seq: number, count:
 }
 
 /** The teacher's forward (TeacherSignal: the Llama training graph's logits). */
-function teacherMatmuls(cfg: ResolvedLlamaConfig): MatmulCount[] {
-  const L = cfg.numLayers;
+function teacherMatmuls(cfg: LlamaConfig): MatmulCount[] {
+  const L = cfg.numHiddenLayers;
   return [
     ...attentionMatmuls(cfg, BATCH, SEQ, L),
     ...mlpMatmuls(cfg, BATCH, SEQ, L),
@@ -301,8 +302,8 @@ async function main(): Promise<void> {
   const tLoad = performance.now();
   const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(MODEL_DIR);
   if (!tokenizer) throw new Error(`bench:distill: ${MODEL_DIR} has no tokenizer`);
-  const cfg = resolveLlamaConfig(teacherConfig);
-  const L = cfg.numLayers;
+  const cfg = teacherConfig;
+  const L = cfg.numHiddenLayers;
   const target = layerSchedule(L, { attentionFraction: 0.5 });
   const hybrid = makeHybridConfig(teacherConfig, 'mamba2', target.attnLayers);
   const dims = resolveHybridDims(teacherConfig, hybrid);

@@ -1,6 +1,7 @@
 // The ORT MatMul ceiling: one fp32 n×n×n MatMul through @mil/graph's Runner on the CPU, the throughput that
 // training / inference graphs are compared with (a ratio measured in the same run, so both see the same load).
-import { Graph, Runner, matmul, mulberry32, randn } from '@mil/graph';
+import { Graph, Runner, matmul } from '@mil/graph';
+import { mulberry32, randn } from '@mil/core';
 
 export interface MatmulProbeOptions {
   /** Side of the square matrices (default 1024). */

@@ -6,7 +6,7 @@ import { writeSafetensors, type SafetensorsFile } from '@mil/checkpoint';
 import type { TeacherSignal } from './teacher-signal';
 import type { TokenBatch } from './train-step';
 import { validMask } from './losses/token-logprobs';
-import { DistillError } from './trainer/distill-error';
+import { DistillError } from './errors';
 
 /** Top-k of one row of logits as (indices, log-probabilities under the full softmax). */
 function topKRow(logits: Float32Array, off: number, v: number, k: number, idx: Int32Array, lp: Float32Array, out: number): void {

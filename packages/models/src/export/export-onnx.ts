@@ -3,9 +3,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Graph, saveModel, type Tensor } from '@mil/graph';
-import { writeFileAtomic, hybridConfigToJson, type HybridConfig } from '@mil/checkpoint';
-import type { LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { writeFileAtomic, hybridConfigToJson, type HybridConfig, type LlamaConfig } from '@mil/checkpoint';
+import { ModelsError } from '../errors';
 import { buildLlamaInferenceGraph } from '../llama/inference-graph';
 import { buildHybridInferenceGraph } from '../hybrid/hybrid-graphs';
 import { toMamba1Layout } from '../hybrid/hybrid-weights';
@@ -35,7 +34,7 @@ export interface ExportedModel {
  * const session = await ort.InferenceSession.create('out/sotu-tiny-onnx/model.onnx');
  */
 export async function exportOnnx(
-  m: { teacher: LlamaOracleConfig; hybrid?: HybridConfig | null; weights: ReadonlyMap<string, Float32Array> },
+  m: { teacher: LlamaConfig; hybrid?: HybridConfig | null; weights: ReadonlyMap<string, Float32Array> },
   dir: string,
   opts: ExportOptions = {},
 ): Promise<ExportedModel> {
