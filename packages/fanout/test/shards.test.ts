@@ -58,7 +58,7 @@ describe('in-process teacher signal', () => {
     const idx = (await f.read('batch.0.indices')) as Int32Array;
     const lp = (await f.read('batch.0.logprobs', { as: 'float32' })) as Float32Array;
     await f.close();
-    const v = teacher.config.vocab_size as number;
+    const v = teacher.config.vocabSize;
     for (const t of [0, 13, 31]) {
       const row = logits.subarray(t * v, (t + 1) * v);
       const max = Math.max(...row);
