@@ -21,4 +21,4 @@ export { gradients } from './autodiff/gradients';
 export { Runner, toOrt, providerAvailable, providerHint, ortLibraryDir } from './runner';
 export type { RunnerOptions, HostTensor } from './runner';
 export * from './optim/index';
-export { CUDA_PROVIDER, ProviderError, diagnoseCuda, installCudaProvider, type CudaDiagnosis, type InstallCudaOptions } from './providers/cuda-provider';
+export { CUDA_PROVIDER, diagnoseCuda, installCudaProvider, type CudaDiagnosis, type InstallCudaOptions } from './providers/cuda-provider';

@@ -7,6 +7,7 @@ import type { DType } from './onnx/model-spec';
 import type { AnyTypedArray } from './dtypes';
 import type { ExecutionProvider, RunOptions } from '@mil/core';
 import { GraphError } from './errors';
+import { diagnoseCuda } from './providers/cuda-provider';
 import { encodeModel } from './onnx/proto-encode';
 
 /**
@@ -25,9 +26,9 @@ export interface RunnerOptions extends RunOptions {
 export function providerHint(ep: ExecutionProvider): string {
   if (ep === 'cuda')
     return (
-      `the cuda provider is not part of the npm package: put libonnxruntime_providers_cuda.so and ` +
-      `libonnxruntime_providers_shared.so built for onnxruntime 1.29.0 (CUDA 13) into ${ortLibraryDir()}, next to ` +
-      `libonnxruntime.so.1, on a machine with an NVIDIA GPU, its driver and the CUDA 13 runtime; or run with --ep cpu`
+      `the cuda provider is an opt-in install: run \`mil install-provider cuda\` (pinned, checksummed, from the npm ` +
+      `registry); it also needs an NVIDIA GPU with driver ≥ 580 and the CUDA 13 runtime. What this machine lacks: ` +
+      `${diagnoseCuda().missing.join('; ') || 'nothing known'}; or run with --ep cpu`
     );
   if (ep === 'webgpu')
     return (

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CUDA_PROVIDER, ProviderError, diagnoseCuda, installCudaProvider } from '../src/index';
+import { CUDA_PROVIDER, GraphError, diagnoseCuda, installCudaProvider } from '../src/index';
 
 describe('CUDA provider', () => {
   it('diagnosis names what this machine lacks (CI has no NVIDIA driver and no provider libraries)', () => {
@@ -21,8 +21,8 @@ describe('CUDA provider', () => {
     const fake = join(dir, 'fake.tgz');
     writeFileSync(fake, Buffer.from('not the provider package'));
     const err = await installCudaProvider({ tarball: fake, targetDir: target }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ProviderError);
-    expect((err as ProviderError).code).toBe('PROVIDER_INSTALL_FAILED');
+    expect(err).toBeInstanceOf(GraphError);
+    expect((err as GraphError).code).toBe('PROVIDER_INSTALL_FAILED');
     expect((err as Error).message).toContain(fake);
     expect((err as Error).message).toContain(CUDA_PROVIDER.integrity);
     expect(readdirSync(target)).toEqual([]);

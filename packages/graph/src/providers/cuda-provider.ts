@@ -10,11 +10,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { MilError } from '@mil/core';
+import { GraphError } from '../errors';
 import { ortLibraryDir } from '../runner';
 
-/** Errors of the provider installer and diagnosis. */
-export class ProviderError extends MilError<'PROVIDER_UNAVAILABLE' | 'PROVIDER_INSTALL_FAILED' | 'PROVIDER_MISMATCH'> {}
 
 /** The pinned source of the CUDA provider: npm package, version, tarball integrity and the sha256 of each library. */
 export const CUDA_PROVIDER = {
@@ -127,7 +125,7 @@ export async function installCudaProvider(opts: InstallCudaOptions = {}): Promis
   const log = opts.onProgress ?? (() => {});
   const ver = ortVersion();
   if (ver !== CUDA_PROVIDER.onnxruntimeVersion)
-    throw new ProviderError('PROVIDER_MISMATCH', `the pinned CUDA provider is built for onnxruntime-node ${CUDA_PROVIDER.onnxruntimeVersion}; this install has ${ver}`);
+    throw new GraphError('PROVIDER_MISMATCH', `the pinned CUDA provider is built for onnxruntime-node ${CUDA_PROVIDER.onnxruntimeVersion}; this install has ${ver}`);
   const targetDir = opts.targetDir ?? ortLibraryDir();
   const names = Object.keys(CUDA_PROVIDER.files);
   const present = await Promise.all(names.map(async (f) => existsSync(join(targetDir, f)) && (await sha256(join(targetDir, f))) === CUDA_PROVIDER.files[f]));
@@ -144,24 +142,24 @@ export async function installCudaProvider(opts: InstallCudaOptions = {}): Promis
         const { stdout } = await promisify(execFile)('npm', ['pack', `${CUDA_PROVIDER.package}@${CUDA_PROVIDER.version}`, '--pack-destination', work, '--json', '--silent'], { maxBuffer: 1 << 24 });
         tgz = join(work, (JSON.parse(stdout) as { filename: string }[])[0].filename);
       } catch (e) {
-        throw new ProviderError('PROVIDER_INSTALL_FAILED', `npm pack ${CUDA_PROVIDER.package}@${CUDA_PROVIDER.version} failed: ${(e as Error).message.split('\n')[0]}`, { cause: e, hint: 'check that npm can reach its registry (npm ping)' });
+        throw new GraphError('PROVIDER_INSTALL_FAILED', `npm pack ${CUDA_PROVIDER.package}@${CUDA_PROVIDER.version} failed: ${(e as Error).message.split('\n')[0]}`, { cause: e, hint: 'check that npm can reach its registry (npm ping)' });
       }
     }
     const integrity = await sha512Integrity(tgz);
     if (integrity !== CUDA_PROVIDER.integrity)
-      throw new ProviderError('PROVIDER_INSTALL_FAILED', `${tgz}: integrity ${integrity} does not match the pinned ${CUDA_PROVIDER.integrity}`);
+      throw new GraphError('PROVIDER_INSTALL_FAILED', `${tgz}: integrity ${integrity} does not match the pinned ${CUDA_PROVIDER.integrity}`);
     log('verified the tarball; extracting the provider libraries…');
     const inTar = names.map((f) => `${CUDA_PROVIDER.tarballDir}/${f}`);
     try {
       await promisify(execFile)('tar', ['-xzf', tgz, '-C', work, ...inTar]);
     } catch (e) {
-      throw new ProviderError('PROVIDER_INSTALL_FAILED', `${tgz}: could not extract ${inTar.join(', ')}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+      throw new GraphError('PROVIDER_INSTALL_FAILED', `${tgz}: could not extract ${inTar.join(', ')}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
     }
     const installed: string[] = [];
     for (const f of names) {
       const src = join(work, CUDA_PROVIDER.tarballDir, f);
       const got = await sha256(src);
-      if (got !== CUDA_PROVIDER.files[f]) throw new ProviderError('PROVIDER_INSTALL_FAILED', `${f}: sha256 ${got} does not match the pinned ${CUDA_PROVIDER.files[f]}`);
+      if (got !== CUDA_PROVIDER.files[f]) throw new GraphError('PROVIDER_INSTALL_FAILED', `${f}: sha256 ${got} does not match the pinned ${CUDA_PROVIDER.files[f]}`);
       // Copy next to the target first, then rename: a reader never sees half a library.
       const tmp = join(targetDir, `.${f}.${process.pid}.tmp`);
       await copyFile(src, tmp);

@@ -1,7 +1,7 @@
 // mil install-provider cuda: the opt-in install of onnxruntime-node's CUDA provider from the npm registry,
 // and `mil install-provider --check cuda` to list what this machine still lacks.
 import { parseArgs } from 'node:util';
-import { ProviderError, diagnoseCuda, installCudaProvider } from '@mil/graph';
+import { GraphError, diagnoseCuda, installCudaProvider } from '@mil/graph';
 
 export const installProviderHelp = `mil install-provider cuda [--tarball <pinned .tgz>] [--check]
     installs the CUDA execution provider for onnxruntime-node 1.29.0 (pinned npm package, checksummed, ~180 MB),
@@ -10,7 +10,7 @@ export const installProviderHelp = `mil install-provider cuda [--tarball <pinned
 export async function installProviderCommand(argv: string[]): Promise<void> {
   const { values: a, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { tarball: { type: 'string' }, check: { type: 'boolean' } } });
   if (positionals.length !== 1 || positionals[0] !== 'cuda')
-    throw new ProviderError('PROVIDER_UNAVAILABLE', `mil install-provider: expected the provider name 'cuda' (webgpu ships with onnxruntime-node; cpu needs nothing), got ${positionals.join(' ') || 'nothing'}`);
+    throw new GraphError('PROVIDER_UNAVAILABLE', `mil install-provider: expected the provider name 'cuda' (webgpu ships with onnxruntime-node; cpu needs nothing), got ${positionals.join(' ') || 'nothing'}`);
   if (!a.check) await installCudaProvider({ tarball: a.tarball, onProgress: (l) => process.stderr.write(`${l}\n`) });
   const d = diagnoseCuda();
   if (d.missing.length === 0) {
