@@ -2,7 +2,7 @@
 // the CPU through onnxruntime-node, in one run: distillation tokens/s and achieved GFLOP/s as a fraction of the ORT
 // MatMul ceiling measured alongside, then the held-out perplexity ratios student / teacher of the main job.
 //
-//   npm run bench:distill [-- --rounds 7] [--warmup 2] [--threads 2]
+//   npm run bench:distill [-- --rounds 7] [--warmup 2] [--threads 2] [--ep cpu|webgpu|cuda] [--batch 8]
 //                         [--metrics runs/distill-<time>/metrics.json | --skip-ppl]
 //                         [--main-steps-scale 1] [--main-eval-tokens 16384]
 //
@@ -28,6 +28,7 @@
 //
 // Part 2, perplexity: by default `runMainJob({ ...MAIN_JOB_DEFAULTS, out: undefined })` in the same process after
 // part 1 (~7 min on 2 cores), or, with --metrics, the ratios of a finished `npm start` run's metrics.json.
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '@mil/core';
 import type { LlamaConfig } from '@mil/checkpoint';
 import { readFileSync } from 'node:fs';
 import { AdamW, clipGradNorm } from '@mil/graph';
@@ -54,7 +55,7 @@ import { createMatmulProbe, flag, fmt, formatTable, forwardFlops, gflops, matmul
 
 const JOB = MAIN_JOB_DEFAULTS;
 const MODEL_DIR = JOB.teacher;
-const BATCH = JOB.batch;
+const BATCH = numberFlag('batch', JOB.batch);
 const SEQ = JOB.seq;
 const CEILING_N = 1024;
 /** The training graph's default Mamba-2 chunk length (buildHybridTrainGraph). */
@@ -65,6 +66,8 @@ const BETAS = [0.9, 0.98] as const;
 const ROUNDS = numberFlag('rounds', 7);
 const WARMUP = numberFlag('warmup', 2);
 const THREADS = numberFlag('threads', 2);
+const EP = String(flag('ep') ?? 'cpu') as ExecutionProvider;
+if (!EXECUTION_PROVIDERS.includes(EP)) throw new Error(`--ep expects one of ${EXECUTION_PROVIDERS.join(', ')}, got ${EP}`);
 const METRICS_FLAG = flag('metrics');
 if (METRICS_FLAG === true) throw new Error('--metrics expects the path of a run folder\'s metrics.json');
 const METRICS_PATH = METRICS_FLAG;
@@ -195,7 +198,7 @@ async function createStage(
     build,
     teacher,
     { klWeight: spec.loss.kl, ceWeight: spec.loss.ce, temperature: spec.loss.temperature, klReduction: spec.loss.reduction },
-    { trainable: isTrainable(spec.trainable), threads: THREADS, spinning: false },
+    { trainable: isTrainable(spec.trainable), ep: EP, threads: THREADS, spinning: false },
   );
   // Each stage trains its own copy: AdamW updates it in place.
   const weights = new Map([...init].map(([n, w]) => [n, w.slice()]));
@@ -331,7 +334,7 @@ async function main(): Promise<void> {
   const paramCount = [...init.values()].reduce((s, w) => s + w.length, 0);
   log(
     `bench:distill — ${MODEL_DIR} (${L} layers, hidden ${cfg.hiddenSize}, vocab ${cfg.vocabSize}) → 50% Mamba-2 student ` +
-      `(attention at [${target.attnLayers}], Mamba-2 at [${target.ssmLayers}], ${paramCount} parameters); ORT cpu, ${THREADS} threads`,
+      `(attention at [${target.attnLayers}], Mamba-2 at [${target.ssmLayers}], ${paramCount} parameters); ORT ${EP}, ${THREADS} threads`,
   );
   log(
     `KD step: batch ${BATCH} × seq ${SEQ} = ${stepTokens} tokens; teacher forward ${fmt(teacherFlops / 1e9, 4)} GFLOP; student forward ` +
@@ -359,7 +362,7 @@ async function main(): Promise<void> {
   const probes: { spinning: boolean; prepacked: boolean; probe: MatmulProbe; samples: number[] }[] = [];
   for (const spinning of [false, true])
     for (const prepacked of [false, true])
-      probes.push({ spinning, prepacked, probe: await createMatmulProbe({ n: CEILING_N, threads: THREADS, prepacked, spinning }), samples: [] });
+      probes.push({ spinning, prepacked, probe: await createMatmulProbe({ n: CEILING_N, ep: EP, threads: THREADS, prepacked, spinning }), samples: [] });
   const setupMs = performance.now() - tLoad;
   rss.sample();
 
@@ -465,7 +468,7 @@ async function main(): Promise<void> {
     main_job_random_init_stages: mainStages('randomInitStages'),
     main_job_wall_s: sig(ppl.wallS),
     matmul_ceiling_gflops: sig(ceilingGflops),
-    matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${THREADS} threads; ceiling = fastest median of B fed / B pre-packed × spinning off / on`,
+    matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${EP}, ${THREADS} threads; ceiling = fastest median of B fed / B pre-packed × spinning off / on`,
     matmul_gflops: Object.fromEntries(probes.map((p) => [probeName(p), sig(gflops(ceilingFlops, median(p.samples)))])),
     stages: summary.map((s) => ({
       name: s.name,
