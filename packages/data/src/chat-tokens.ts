@@ -60,22 +60,37 @@ export function chatSpans(tok: LoadedTokenizer, messages: readonly ChatMessage[]
   return spans;
 }
 
+/** Length of the common prefix of two id lists. */
+export function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  let k = 0;
+  while (k < a.length && k < b.length && a[k] === b[k]) k++;
+  return k;
+}
+
 /**
- * Token ids of a conversation with mask 1 on the assistant's tokens (reply and end-of-turn), 0 elsewhere. Each
- * span is encoded on its own (no special tokens added: the template writes them), so the reply's tokens are the
- * ones the model would generate after the rendered prompt.
+ * Token ids of a conversation with mask 1 on the assistant's tokens (reply and end-of-turn), 0 elsewhere. The
+ * whole rendering is encoded once (no special tokens added: the template writes them), so the ids are exactly
+ * what the model sees; a span edge falls after the tokens of the text before it (encoded on its own). A token
+ * that straddles an edge (BPE merging across it) is counted as part of the reply.
  *
  * @example
  * const { ids, mask } = tokenizeChat(tok, example.messages);
  */
 export function tokenizeChat(tok: LoadedTokenizer, messages: readonly ChatMessage[], opts: ChatTokenOptions = {}): TokenizedSequence {
-  const ids: number[] = [];
-  const mask: number[] = [];
-  for (const s of chatSpans(tok, messages, opts)) {
-    for (const id of tok.encode(s.text, { addSpecialTokens: false })) {
-      ids.push(id);
-      mask.push(s.train ? 1 : 0);
-    }
+  const spans = chatSpans(tok, messages, opts);
+  const full = spans.map((s) => s.text).join('');
+  const ids = tok.encode(full, { addSpecialTokens: false });
+  const mask = new Array<number>(ids.length).fill(0);
+  let at = 0;
+  for (const s of spans) {
+    const from = at;
+    at += s.text.length;
+    if (!s.train) continue;
+    const start = commonPrefix(tok.encode(full.slice(0, from), { addSpecialTokens: false }), ids);
+    const upTo = tok.encode(full.slice(0, at), { addSpecialTokens: false });
+    const k = commonPrefix(upTo, ids);
+    const end = k === upTo.length ? k : Math.min(ids.length, k + 1);
+    for (let i = start; i < end; i++) mask[i] = 1;
   }
   return { ids, mask };
 }

@@ -4,7 +4,7 @@ export { expandDataPaths, formatOf, globToRegExp, type FileFormat } from './file
 export { readJsonl } from './read-jsonl';
 export { readParquet } from './read-parquet';
 export { readExamples, type ReadProgress, type ReadExamplesOptions } from './read-examples';
-export { chatSpans, tokenizeChat, type ChatSpan, type ChatTokenOptions, type TokenizedSequence } from './chat-tokens';
+export { chatSpans, tokenizeChat, commonPrefix, type ChatSpan, type ChatTokenOptions, type TokenizedSequence } from './chat-tokens';
 export { tokenizeText, tokenizePreference, tokenizeExample, type TokenizeOptions, type TokenizedPair } from './tokenize';
 export { WindowPacker, packSequences, joinWindows, windowBatch, type PackedWindows, type PackOptions, type WindowBatch } from './pack';
 export { isHeldOut, exampleContent } from './split';

@@ -2,7 +2,7 @@
 import type { ChatMessage, LoadedTokenizer } from '@mil/checkpoint';
 import { DataError } from './errors';
 import type { Example, PreferenceExample, TextExample } from './examples';
-import { tokenizeChat, type ChatTokenOptions, type TokenizedSequence } from './chat-tokens';
+import { commonPrefix, tokenizeChat, type ChatTokenOptions, type TokenizedSequence } from './chat-tokens';
 
 export interface TokenizeOptions extends Pick<ChatTokenOptions, 'template' | 'extra'> {
   /** Append the tokenizer's EOS to text examples (default true), so packed documents are separated. */
@@ -27,33 +27,31 @@ export interface TokenizedPair {
 }
 
 /**
- * A preference pair. Strings: prompt encoded with the tokenizer's special tokens, completions without + EOS.
- * Message lists: prompt rendered with the generation prompt; each completion is what the template adds after it
- * for prompt + completion (TEMPLATE_NOT_PREFIX_STABLE if that is not an extension).
+ * A preference pair. Strings: the prompt is encoded with the tokenizer's special tokens; message lists: the prompt
+ * is rendered with the generation prompt. Each completion is the ids of prompt + completion (rendered as one
+ * conversation for messages, + EOS for strings) after the prompt's ids, so the pair is tokenised as the model
+ * reads it (TEMPLATE_NOT_PREFIX_STABLE if the rendering of prompt + completion does not extend the prompt's).
  *
  * @example
  * const pair = tokenizePreference(tok, { kind: 'preference', prompt: 'Q:', chosen: ' yes', rejected: ' no', source: 'p.jsonl:1' });
  */
 export function tokenizePreference(tok: LoadedTokenizer, ex: PreferenceExample, opts: TokenizeOptions = {}): TokenizedPair {
-  if (typeof ex.prompt === 'string') {
-    const tail = (s: string | ChatMessage[]): number[] => {
-      const ids = tok.encode(s as string, { addSpecialTokens: false });
-      if (tok.eosId !== null) ids.push(tok.eosId);
-      return ids;
-    };
-    return { prompt: tok.encode(ex.prompt), chosen: tail(ex.chosen), rejected: tail(ex.rejected) };
-  }
-  const prompt = ex.prompt;
   const render = (ms: ChatMessage[], gen: boolean) => tok.applyChatTemplate(ms, { template: opts.template, extra: opts.extra, addGenerationPrompt: gen });
-  const head = render(prompt, true);
-  const completion = (c: ChatMessage[], field: string): number[] => {
-    const whole = render([...prompt, ...c], false);
+  const chat = typeof ex.prompt !== 'string';
+  const head = chat ? render(ex.prompt as ChatMessage[], true) : (ex.prompt as string);
+  const promptIds = tok.encode(head, { addSpecialTokens: !chat });
+  const completion = (c: string | ChatMessage[], field: string): number[] => {
+    const whole = chat ? render([...(ex.prompt as ChatMessage[]), ...(c as ChatMessage[])], false) : head + (c as string);
     if (!whole.startsWith(head)) {
       throw new DataError('TEMPLATE_NOT_PREFIX_STABLE', `${ex.source}: "${field}": the chat template does not render prompt + ${field} as an extension of the prompt with its generation prompt`);
     }
-    return tok.encode(whole.slice(head.length), { addSpecialTokens: false });
+    const ids = tok.encode(whole, { addSpecialTokens: !chat });
+    // the prompt's ids must lead the whole; when a token straddles the edge, the completion is encoded on its own
+    const out = commonPrefix(promptIds, ids) === promptIds.length ? ids.slice(promptIds.length) : tok.encode(whole.slice(head.length), { addSpecialTokens: false });
+    if (!chat && tok.eosId !== null && out.at(-1) !== tok.eosId) out.push(tok.eosId);
+    return out;
   };
-  return { prompt: tok.encode(head, { addSpecialTokens: false }), chosen: completion(ex.chosen as ChatMessage[], 'chosen'), rejected: completion(ex.rejected as ChatMessage[], 'rejected') };
+  return { prompt: promptIds, chosen: completion(ex.chosen, 'chosen'), rejected: completion(ex.rejected, 'rejected') };
 }
 
 /**

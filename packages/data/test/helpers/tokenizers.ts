@@ -15,8 +15,17 @@ export const ZEPHYR_TEMPLATE =
 
 export const LLAMA3_SPECIALS = ['<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>'];
 
-export function chatTokenizer(): LoadedTokenizer {
+/**
+ * `sentencePiece: true` (default) keeps the Llama-2 / Mistral-style normaliser that prepends '▁' to every piece of
+ * text between special tokens; false drops it (and the decoder's strip), so decode(encode(x)) === x as with
+ * Llama-3's byte-level tokenizer.
+ */
+export function chatTokenizer(opts: { sentencePiece?: boolean } = {}): LoadedTokenizer {
   const tokenizer = JSON.parse(readFileSync(`${DIR}tokenizer.json`, 'utf8'));
+  if (opts.sentencePiece === false) {
+    tokenizer.normalizer = { type: 'Replace', pattern: { String: ' ' }, content: '▁' };
+    tokenizer.decoder.decoders = tokenizer.decoder.decoders.filter((d: { type: string }) => d.type !== 'Strip');
+  }
   const config = JSON.parse(readFileSync(`${DIR}tokenizer_config.json`, 'utf8'));
   const base = Object.keys(tokenizer.model.vocab).length;
   LLAMA3_SPECIALS.forEach((content, i) =>
