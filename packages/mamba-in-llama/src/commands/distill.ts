@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { MAIN_JOB_DEFAULTS, runMainJob, type MainJobOptions } from '@mil/distill';
 import { progressBar, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
+import { printRecipe } from './print-recipe';
 
 const D = MAIN_JOB_DEFAULTS;
 export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamba2|mamba1] [--attention 0.5|0.25|0.125]
@@ -11,6 +12,7 @@ export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamb
             [--lr ${D.lr}] [--stage2-lr ${D.stage2Lr}] [--stage1-kl ${D.stage1Loss.kl}] [--stage1-ce ${D.stage1Loss.ce}]
             [--batch ${D.batch}] [--seq ${D.seq}] [--threads ${D.threads}] [--eval-tokens ${D.evalTokens}] [--no-ablations]
             [--out runs/distill-<time>] [--seed ${D.seed}]
+mil distill --print-recipe [--recipe default|paper|file.json] [--teacher …]   the recipe resolved against the teacher, and its memory plan
   The reference's stage-1 loss is --stage1-kl 0.1 --stage1-ce 1; --align-steps 0 skips layer-wise alignment (the paper).`;
 
 export async function distillCommand(argv: string[]): Promise<void> {
@@ -35,8 +37,12 @@ export async function distillCommand(argv: string[]): Promise<void> {
       'no-ablations': { type: 'boolean', default: false },
       out: { type: 'string' },
       seed: { type: 'string', default: s(D.seed) },
+      recipe: { type: 'string' },
+      'print-recipe': { type: 'boolean', default: false },
     },
   });
+  if (a['print-recipe']) return printRecipe({ recipe: a.recipe ?? 'default', teacher: a.teacher! }, (l) => process.stderr.write(`${l}\n`));
+  if (a.recipe !== undefined) throw new Error('--recipe is read by --print-recipe only for now (the main job runs the built-in default recipe)');
   const num = (k: keyof typeof a, integer = true) => {
     const v = Number(a[k]);
     if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) throw new Error(`--${String(k)} must be a non-negative ${integer ? 'integer' : 'number'}, got ${a[k]}`);
