@@ -2,11 +2,12 @@
 // against reading the whole file first) and of one forward and one student training step, each in a fresh
 // process, with the memory plan printed first and checked against the machine's available memory.
 //
-//   node --conditions=source --import tsx tools/memory/measure-rss.ts --dir /tmp/llama-1b-random [--seq 64] [--batch 1]
+//   node --conditions=source --import tsx tools/memory/measure-rss.ts --dir /tmp/llama-1b-random [--seq 64] [--batch 1] [--modes load-stream,load-whole,forward] [--train-step]
 //
 // Prints a table; the last line is one JSON object. Modes run as child processes (`--mode load-stream` …) so each
 // peak (getrusage maxrss) is its own.
 import { execFileSync } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,10 @@ import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/we
 const { values: a } = parseArgs({
   options: {
     dir: { type: 'string' },
+    /** Also run one student training step (needs teacher + student weights in memory: ~11 GiB for 1B). */
+    'train-step': { type: 'boolean', default: false },
+    /** Comma-separated subset of load-stream, load-whole, forward, train-step (default: the first three). */
+    modes: { type: 'string', default: 'load-stream,load-whole,forward' },
     mode: { type: 'string' },
     seq: { type: 'string', default: '64' },
     batch: { type: 'string', default: '1' },
@@ -47,7 +52,12 @@ async function child(mode: string): Promise<Record<string, number | string>> {
   const secs = () => (performance.now() - t0) / 1000;
   if (mode === 'load-whole') {
     // the naive way: the whole file in memory, then every tensor converted
-    const bytes = await readFile(join(dir, 'model.safetensors'));
+    // (readFile stops at 2 GiB: read into one buffer in chunks)
+    const path = join(dir, 'model.safetensors');
+    const fd = openSync(path, 'r');
+    const bytes = Buffer.allocUnsafe(fstatSync(fd).size);
+    for (let at = 0; at < bytes.length; ) at += readSync(fd, bytes, at, Math.min(1 << 28, bytes.length - at), at);
+    closeSync(fd);
     const headerLen = Number(bytes.readBigUInt64LE(0));
     const header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8'));
     const weights = new Map<string, Float32Array>();
@@ -98,7 +108,7 @@ if (a.mode) {
   const plan = memoryPlan({ teacher: config, student: hybrid, trainable: 'mamba', batch, seq });
   for (const l of formatMemoryPlan(plan)) console.log(l);
   const rows: Record<string, number | string>[] = [];
-  for (const mode of ['load-stream', 'load-whole', 'forward', 'train-step']) {
+  for (const mode of [...a.modes!.split(','), ...(a['train-step'] ? ['train-step'] : [])]) {
     if (mode === 'train-step') {
       // the student step holds teacher + student weights: check the plan (without the teacher session) first
       const need = plan.totalBytes - plan.items.find((i) => i.name.startsWith('teacher session'))!.bytes;
