@@ -5,6 +5,7 @@ import { MAIN_JOB_DEFAULTS, runMainJob, type MainJobOptions } from '@mil/distill
 import { progressBar, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
 import { printRecipe } from './print-recipe';
+import { checkMainJobMemory } from './memory-check';
 
 const D = MAIN_JOB_DEFAULTS;
 export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamba2|mamba1] [--attention 0.5|0.25|0.125]
@@ -61,6 +62,7 @@ export async function distillCommand(argv: string[]): Promise<void> {
   };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`teacher: ${opts.teacher}; student: ${opts.variant}, ${fraction * 100}% attention; run folder: ${opts.out}`);
+  await checkMainJobMemory(opts, log);
   let bar: ProgressBar = progressBar('');
   const evalBars = new Map<string, ProgressBar>();
   const r = await runMainJob(opts, {
