@@ -3,7 +3,7 @@
 // Caches are named as transformers.js expects: past_key_values.{i}.key/value → present.{i}.key/value.
 import {
   type DType, type Graph, type Tensor,
-  add, cast, gather, groupQueryAttention, reduceSum, reshape, simplifiedLayerNorm, sub, squeeze,
+  add, cast, concat, gather, groupQueryAttention, reduceSum, reshape, simplifiedLayerNorm, split, sub, squeeze,
 } from '@mil/graph';
 import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from '../oracle/llama-config';
 import { linear, swiglu } from './layers';
@@ -51,9 +51,15 @@ export const kvNames = (i: number) => ({
   pastValue: `past_key_values.${i}.value`,
   presentKey: `present.${i}.key`,
   presentValue: `present.${i}.value`,
-  /** 'buffer' mode outputs: the new rows only. */
+  /** 'buffer' mode outputs: the new rows only, [batch, kvHeads, seq, headDim]. */
   rowsKey: `kv_rows.${i}.key`,
   rowsValue: `kv_rows.${i}.value`,
+});
+
+/** 'buffer' mode inputs: the valid rows of KV head `j` of attention layer `i`, [batch, 1, past, headDim]. */
+export const kvHeadNames = (i: number, j: number) => ({
+  pastKey: `past_key_values.${i}.key.${j}`,
+  pastValue: `past_key_values.${i}.value.${j}`,
 });
 
 /**
@@ -107,18 +113,38 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaOracleConfig, op
       const k = linear(h, param(`${p}.k_proj.weight`, []), b('k_proj', cfg.numKvHeads * hd));
       const v = linear(h, param(`${p}.v_proj.weight`, []), b('v_proj', cfg.numKvHeads * hd));
       const names = kvNames(i);
-      const pastDim = buffered ? 'capacity' : 'past';
-      const pk = g.input(names.pastKey, dtype, ['batch', cfg.numKvHeads, pastDim, hd]);
-      const pv = g.input(names.pastValue, dtype, ['batch', cfg.numKvHeads, pastDim, hd]);
       const { seqlensK, totalLen } = getLengths();
-      const [att, key, value] = groupQueryAttention(q, k, v, pk, pv, seqlensK, totalLen, {
-        numHeads: cfg.numHeads,
-        kvNumHeads: cfg.numKvHeads,
-        rotary: { cos: tcos, sin: tsin },
-        scale: 1 / Math.sqrt(hd),
-        localWindowSize: cfg.slidingWindow ?? undefined,
-      });
-      presents.set(i, buffered ? { key: newRows(g, key, totalLen), value: newRows(g, value, totalLen) } : { key, value });
+      const gqa = { rotary: { cos: tcos, sin: tsin }, scale: 1 / Math.sqrt(hd), localWindowSize: cfg.slidingWindow ?? undefined };
+      let att: Tensor;
+      if (!buffered) {
+        const pk = g.input(names.pastKey, dtype, ['batch', cfg.numKvHeads, 'past', hd]);
+        const pv = g.input(names.pastValue, dtype, ['batch', cfg.numKvHeads, 'past', hd]);
+        const [a, key, value] = groupQueryAttention(q, k, v, pk, pv, seqlensK, totalLen, { ...gqa, numHeads: cfg.numHeads, kvNumHeads: cfg.numKvHeads });
+        presents.set(i, { key, value });
+        att = a;
+      } else {
+        // One GQA per KV head: its past [batch, 1, past, hd] is a contiguous prefix of that head's buffer, so the
+        // caller feeds a view of exactly the valid rows (no copy, and nothing proportional to the capacity).
+        const rep = cfg.numHeads / cfg.numKvHeads;
+        const kvH = cfg.numKvHeads;
+        const qs = kvH === 1 ? [q] : split(q, new Array<number>(kvH).fill(rep * hd), -1);
+        const ks = kvH === 1 ? [k] : split(k, new Array<number>(kvH).fill(hd), -1);
+        const vs = kvH === 1 ? [v] : split(v, new Array<number>(kvH).fill(hd), -1);
+        const atts: Tensor[] = [];
+        const keys: Tensor[] = [];
+        const values: Tensor[] = [];
+        for (let j = 0; j < kvH; j++) {
+          const hn = kvHeadNames(i, j);
+          const pk = g.input(hn.pastKey, dtype, ['batch', 1, 'past', hd]);
+          const pv = g.input(hn.pastValue, dtype, ['batch', 1, 'past', hd]);
+          const [a, key, value] = groupQueryAttention(qs[j], ks[j], vs[j], pk, pv, seqlensK, totalLen, { ...gqa, numHeads: rep, kvNumHeads: 1 });
+          atts.push(a);
+          keys.push(newRows(g, key, totalLen));
+          values.push(newRows(g, value, totalLen));
+        }
+        att = kvH === 1 ? atts[0] : concat(atts, -1);
+        presents.set(i, { key: kvH === 1 ? keys[0] : concat(keys, 1), value: kvH === 1 ? values[0] : concat(values, 1) });
+      }
       mixed = linear(att, param(`${p}.o_proj.weight`, []), b('o_proj', d));
     }
     x = add(x, mixed);

@@ -1,9 +1,9 @@
 // The KV cache of a session as one capacity buffer per attention layer that the graph reads in place ('buffer'
-// mode of the inference graph): a step feeds the buffers (wrapped, not copied), gets back only the new rows and
-// writes them at the current length. Rolling back is setting the length.
+// mode of the inference graph): a step feeds views of the valid rows (wrapped, not copied), gets back only the new
+// rows and writes them at the current length. Rolling back is setting the length.
 import type { HostTensor } from '@mil/graph';
 import { ModelsError } from '../oracle/models-error';
-import { kvNames } from './inference-graph';
+import { kvHeadNames, kvNames } from './inference-graph';
 
 type KvArray = Float32Array | Uint16Array;
 
@@ -21,7 +21,6 @@ const INITIAL_CAPACITY = 256;
  */
 export class KvBuffer {
   private bufs = new Map<number, { key: KvArray; value: KvArray }>();
-  private tensors: Record<string, HostTensor> = {};
   private cap = 0;
   private len = 0;
   /** Start positions of every write since creation, to tell whether a snapshot's rows are still intact. */
@@ -81,22 +80,30 @@ export class KvBuffer {
         }
       }
       this.bufs.set(i, next);
-      const n = kvNames(i);
-      this.tensors[n.pastKey] = { data: next.key, dims: [1, h, cap, hd] };
-      this.tensors[n.pastValue] = { data: next.value, dims: [1, h, cap, hd] };
     }
     this.cap = cap;
   }
 
-  /** Feeds for a step of `seq` new tokens: the buffers, `seqlens_k` and `total_sequence_length`. Call `reserve` first. */
+  /**
+   * Feeds for a step of `seq` new tokens: per layer and KV head a view of the valid rows (no copy), `seqlens_k`
+   * and `total_sequence_length`. Call `reserve` first.
+   */
   feeds(seq: number): Record<string, HostTensor> {
     const total = this.len + seq;
     if (total > this.cap) throw new ModelsError('BAD_CACHE', `KvBuffer.feeds: ${total} rows need reserve() first (capacity ${this.cap})`);
-    return {
-      ...this.tensors,
+    const { kvHeads: h, headDim: hd, cap, len } = this;
+    const feeds: Record<string, HostTensor> = {
       seqlens_k: { data: Int32Array.of(total - 1), dims: [1] },
       total_sequence_length: { data: Int32Array.of(total), dims: [] },
     };
+    for (const [i, b] of this.bufs) {
+      for (let j = 0; j < h; j++) {
+        const n = kvHeadNames(i, j);
+        feeds[n.pastKey] = { data: b.key.subarray(j * cap * hd, (j * cap + len) * hd), dims: [1, 1, len, hd] };
+        feeds[n.pastValue] = { data: b.value.subarray(j * cap * hd, (j * cap + len) * hd), dims: [1, 1, len, hd] };
+      }
+    }
+    return feeds;
   }
 
   /** Writes the step's new rows (`kv_rows.{i}.key/value` [1, kvHeads, seq, headDim]) at the current length. */
