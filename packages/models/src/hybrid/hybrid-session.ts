@@ -120,6 +120,11 @@ export class HybridSession implements StepModel {
     return this.kv;
   }
 
+  /** The Mamba layers' verify state (read-only view for tests and benchmarks). */
+  get verifyState(): MambaVerifyState {
+    return this.mamba;
+  }
+
   /** Empties the state. */
   reset(): void {
     this.ids = [];
