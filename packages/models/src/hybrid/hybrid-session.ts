@@ -63,7 +63,7 @@ export class HybridSession implements StepModel {
     maxPositions: number,
   ) {
     const r = dims.teacher;
-    this.kv = new KvBuffer(dims.attnLayers, r.numKvHeads, r.headDim, 'float32', maxPositions);
+    this.kv = new KvBuffer(dims.attnLayers, r.numKvHeads, r.headDim, 'float32', maxPositions, runner.inputNames.includes('seqlens_k'));
     this.mamba = new MambaVerifyState(dims);
   }
 

@@ -3,9 +3,10 @@
 // Caches are named as transformers.js expects: past_key_values.{i}.key/value → present.{i}.key/value.
 import {
   type DType, type Graph, type Tensor,
-  add, cast, concat, gather, groupQueryAttention, reduceSum, reshape, simplifiedLayerNorm, split, sub, squeeze,
+  add, cast, concat, gather, groupQueryAttention, reduceSum, reshape, simplifiedLayerNorm, split, sub, squeeze, unsqueeze,
 } from '@mil/graph';
 import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from '../oracle/llama-config';
+import { bufferAttention, type BufferAttentionContext } from './buffer-attention';
 import { linear, swiglu } from './layers';
 import { llamaParamFactory } from './param-factory';
 import { ropeTables } from './train-graph';
@@ -92,6 +93,15 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaOracleConfig, op
     return lengths;
   };
   if (!buffered) getLengths();
+  let bctx: BufferAttentionContext | null = null;
+  const bufferCtx = (): BufferAttentionContext => {
+    if (bctx) return bctx;
+    const total = reshape(cast(getLengths().totalLen, 'int64'), [1]);
+    const pastLen = sub(total, g.dimTensor('seq'));
+    const positions = unsqueeze(g.addNode('Range', [reshape(pastLen, []), reshape(total, []), g.scalar(1, 'int64')], [{ dtype: 'int64', shape: ['seq'] }])[0], [0]);
+    bctx = { g, dtype, numHeads: cfg.numHeads, numKvHeads: cfg.numKvHeads, headDim: hd, cos: tcos, sin: tsin, positions, pastLen };
+    return bctx;
+  };
   const maxPos = opts.maxPositions ?? cfg.maxPositionEmbeddings;
   const { cos, sin } = ropeTables(cfg, maxPos);
   const half = cfg.headDim / 2;
@@ -122,8 +132,12 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaOracleConfig, op
         const [a, key, value] = groupQueryAttention(q, k, v, pk, pv, seqlensK, totalLen, { ...gqa, numHeads: cfg.numHeads, kvNumHeads: cfg.numKvHeads });
         presents.set(i, { key, value });
         att = a;
+      } else if (cfg.slidingWindow == null) {
+        const r = bufferAttention(bufferCtx(), i, q, k, v);
+        presents.set(i, { key: r.keyRows, value: r.valueRows });
+        att = r.out;
       } else {
-        // One GQA per KV head: its past [batch, 1, past, hd] is a contiguous prefix of that head's buffer, so the
+        // Sliding window: one GQA per KV head (GQA applies the window): its past [batch, 1, past, hd] is a contiguous prefix of that head's buffer, so the
         // caller feeds a view of exactly the valid rows (no copy, and nothing proportional to the capacity).
         const rep = cfg.numHeads / cfg.numKvHeads;
         const kvH = cfg.numKvHeads;

@@ -32,6 +32,8 @@ export class KvBuffer {
     private readonly headDim: number,
     private readonly dtype: 'float32' | 'float16',
     private readonly maxPositions: number,
+    /** Whether the graph reads `seqlens_k` (only its GroupQueryAttention path, for sliding windows, does). */
+    private readonly withSeqlens = true,
   ) {
     this.grow(Math.min(INITIAL_CAPACITY, maxPositions));
   }
@@ -92,10 +94,8 @@ export class KvBuffer {
     const total = this.len + seq;
     if (total > this.cap) throw new ModelsError('BAD_CACHE', `KvBuffer.feeds: ${total} rows need reserve() first (capacity ${this.cap})`);
     const { kvHeads: h, headDim: hd, cap, len } = this;
-    const feeds: Record<string, HostTensor> = {
-      seqlens_k: { data: Int32Array.of(total - 1), dims: [1] },
-      total_sequence_length: { data: Int32Array.of(total), dims: [] },
-    };
+    const feeds: Record<string, HostTensor> = { total_sequence_length: { data: Int32Array.of(total), dims: [] } };
+    if (this.withSeqlens) feeds.seqlens_k = { data: Int32Array.of(total - 1), dims: [1] };
     for (const [i, b] of this.bufs) {
       for (let j = 0; j < h; j++) {
         const n = kvHeadNames(i, j);

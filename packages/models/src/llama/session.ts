@@ -55,7 +55,7 @@ export class LlamaSession implements StepModel {
     dtype: 'float32' | 'float16',
     maxPositions: number,
   ) {
-    this.kv = new KvBuffer(layers, kvHeads, headDim, dtype, maxPositions);
+    this.kv = new KvBuffer(layers, kvHeads, headDim, dtype, maxPositions, runner.inputNames.includes('seqlens_k'));
   }
 
   static async create(config: LlamaOracleConfig, weights: Map<string, Float32Array>, opts: SessionOptions = {}): Promise<LlamaSession> {
