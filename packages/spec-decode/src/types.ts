@@ -20,7 +20,7 @@ export interface VerifyTarget {
    * Optional: appends `ids` like `forward` but returns no logits, so the prompt's LM head can be skipped. Used for
    * the target's prompt and a draft model's first feed. Counts as a `forward` for `truncate`'s range.
    */
-  prefill?(ids: readonly number[]): Promise<void>;
+  prefill?(ids: readonly number[]): Promise<unknown>;
 }
 
 /** A draft model: a VerifyTarget that can also return to an earlier point (Mamba states cannot be cut). */
