@@ -26,4 +26,6 @@ export { hybridOracleForward, emptyHybridState, type HybridOracleState, type Hyb
 export { buildHybridTrainGraph, buildHybridInferenceGraph, buildHybridMixerGraph, mambaStateNames, type HybridTrainGraphOptions, type HybridInferenceGraph, type HybridInferenceGraphOptions } from './hybrid/hybrid-graphs';
 export { HybridSession, type HybridSessionOptions, type HybridSessionState } from './hybrid/hybrid-session';
 export { saveHybrid, loadHybrid, type HybridModel, type LoadedHybrid, type LoadHybridOptions, type SaveHybridOptions } from './hybrid/hybrid-io';
-export { exportOnnx, type ExportOptions, type ExportedModel } from './export/export-onnx';
+export { exportOnnx, buildExportSpec, writeExportGraph, type ExportOptions, type ExportedModel, type ExportSource, type GraphIo } from './export/export-onnx';
+export { renameSymbolicDims, TRANSFORMERS_JS_DIM_NAMES } from './export/onnx-dims';
+export { exportTransformersJs, transformersJsConfig, TOKENIZER_FILES, type TransformersJsExport, type TransformersJsExportOptions } from './export/export-transformers-js';

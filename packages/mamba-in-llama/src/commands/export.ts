@@ -1,18 +1,59 @@
-// mil export: a teacher or hybrid folder → standalone ONNX (model.onnx + io.json + configs).
+// mil export: a teacher or hybrid folder → standalone ONNX (onnxruntime), a transformers.js folder, or GGUF (llama.cpp).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportOnnx, loadHybrid, loadLlama } from '@mil/models';
+import { exportOnnx, exportTransformersJs, loadHybrid, loadLlama, type ExportSource } from '@mil/models';
 
-export const exportHelp = `mil export --model <folder> --out <dir> [--max-positions N]   (Llama or hybrid folder → ONNX for onnxruntime / transformers.js)`;
+export const exportHelp = `mil export --model <folder> --out <dir|file.gguf> [--format onnx|transformers.js|gguf] [--dtype ...] [--max-positions N]
+    onnx             model.onnx + io.json + config.json for plain onnxruntime (--dtype fp32|fp16)
+    transformers.js  onnx/model.onnx (+ onnx/model_fp16.onnx) + config + tokenizer files (--dtype fp32|fp16|both, default both)
+    gguf             one .gguf file with the tokenizer for llama.cpp (--dtype f32|f16|q8_0, default f32; teachers only)`;
+
+const FORMATS = ['onnx', 'transformers.js', 'gguf'] as const;
+type Format = (typeof FORMATS)[number];
+
+function onnxDtypes(flag: string | undefined, format: Format): ('float32' | 'float16')[] {
+  const d = flag ?? (format === 'transformers.js' ? 'both' : 'fp32');
+  if (d === 'fp32' || d === 'f32') return ['float32'];
+  if (d === 'fp16' || d === 'f16') return ['float16'];
+  if (d === 'both' && format === 'transformers.js') return ['float32', 'float16'];
+  throw new Error(`--dtype for --format ${format} must be fp32 or fp16${format === 'transformers.js' ? ' or both' : ''}, got ${d}`);
+}
+
+async function loadSource(dir: string): Promise<ExportSource> {
+  if (existsSync(join(dir, 'mamba_config.json'))) {
+    const h = await loadHybrid(dir);
+    return { teacher: h.teacher, hybrid: h.hybrid, weights: h.weights };
+  }
+  const m = await loadLlama(dir);
+  return { teacher: m.config, weights: m.weights };
+}
 
 export async function exportCommand(argv: string[]): Promise<void> {
-  const { values: a } = parseArgs({ args: argv, options: { model: { type: 'string' }, out: { type: 'string' }, 'max-positions': { type: 'string' } } });
+  const { values: a } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      out: { type: 'string' },
+      format: { type: 'string', default: 'onnx' },
+      dtype: { type: 'string' },
+      'max-positions': { type: 'string' },
+    },
+  });
   if (!a.model || !a.out) throw new Error('mil export needs --model <folder> and --out <dir>');
+  const format = a.format as Format;
+  if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}, got ${a.format}`);
   const maxPositions = a['max-positions'] ? Number(a['max-positions']) : undefined;
   if (maxPositions !== undefined && !(Number.isInteger(maxPositions) && maxPositions > 0)) throw new Error(`--max-positions must be a positive integer, got ${a['max-positions']}`);
-  const e = existsSync(join(a.model, 'mamba_config.json'))
-    ? await loadHybrid(a.model).then((h) => exportOnnx({ teacher: h.teacher, hybrid: h.hybrid, weights: h.weights }, a.out!, { maxPositions }))
-    : await loadLlama(a.model).then((m) => exportOnnx({ teacher: m.config, weights: m.weights }, a.out!, { maxPositions }));
-  process.stdout.write(`wrote ${e.modelPath}: ${e.inputs.length} inputs, ${e.outputs.length} outputs (see io.json)\n`);
+  const src = await loadSource(a.model);
+  if (format === 'onnx') {
+    const [dtype] = onnxDtypes(a.dtype, format);
+    const e = await exportOnnx(src, a.out, { maxPositions, dtype });
+    process.stdout.write(`wrote ${e.modelPath}: ${e.inputs.length} inputs, ${e.outputs.length} outputs (see io.json)\n`);
+  } else if (format === 'transformers.js') {
+    const e = await exportTransformersJs(src, a.out, { tokenizerDir: a.model, dtypes: onnxDtypes(a.dtype ?? (src.hybrid ? 'fp32' : undefined), format), maxPositions });
+    process.stdout.write(`wrote ${a.out} (model_type ${e.modelType}): ${e.files.join(', ')}\n`);
+  } else {
+    throw new Error('--format gguf: not written yet');
+  }
 }
