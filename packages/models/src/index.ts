@@ -29,3 +29,8 @@ export { saveHybrid, loadHybrid, type HybridModel, type LoadedHybrid, type LoadH
 export { exportOnnx, buildExportSpec, writeExportGraph, type ExportOptions, type ExportedModel, type ExportSource, type GraphIo } from './export/export-onnx';
 export { renameSymbolicDims, TRANSFORMERS_JS_DIM_NAMES } from './export/onnx-dims';
 export { exportTransformersJs, transformersJsConfig, TOKENIZER_FILES, type TransformersJsExport, type TransformersJsExportOptions } from './export/export-transformers-js';
+export { exportGguf, type GgufExport, type GgufExportOptions } from './export/export-gguf';
+export { encodeGguf, ggmlTensorBytes, GGML_TYPE, GGUF_VALUE_TYPE, type GgufFile, type GgufTensor, type GgufValue, type GgmlType } from './export/gguf-writer';
+export { quantizeQ8_0, dequantizeQ8_0, encodeGgml, QK8_0 } from './export/gguf-quant';
+export { llamaGgufTensors, permuteRopeRows, GGUF_FILE_TYPE, type GgufDtype } from './export/gguf-llama';
+export { ggufTokenizer, GGUF_TOKEN_TYPE, type GgufTokenizer } from './export/gguf-tokenizer';
