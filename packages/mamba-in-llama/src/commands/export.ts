@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportOnnx, exportTransformersJs, loadHybrid, loadLlama, type ExportSource } from '@mil/models';
+import { exportGguf, exportOnnx, exportTransformersJs, loadHybrid, loadLlama, type ExportSource, type GgufDtype } from '@mil/models';
 
 export const exportHelp = `mil export --model <folder> --out <dir|file.gguf> [--format onnx|transformers.js|gguf] [--dtype ...] [--max-positions N]
     onnx             model.onnx + io.json + config.json for plain onnxruntime (--dtype fp32|fp16)
@@ -54,6 +54,9 @@ export async function exportCommand(argv: string[]): Promise<void> {
     const e = await exportTransformersJs(src, a.out, { tokenizerDir: a.model, dtypes: onnxDtypes(a.dtype ?? (src.hybrid ? 'fp32' : undefined), format), maxPositions });
     process.stdout.write(`wrote ${a.out} (model_type ${e.modelType}): ${e.files.join(', ')}\n`);
   } else {
-    throw new Error('--format gguf: not written yet');
+    const dtype = (a.dtype ?? 'f32') as GgufDtype;
+    if (!['f32', 'f16', 'q8_0'].includes(dtype)) throw new Error(`--dtype for --format gguf must be f32, f16 or q8_0, got ${a.dtype}`);
+    const e = await exportGguf(src, a.out, { tokenizerDir: a.model, dtype, contextLength: maxPositions });
+    process.stdout.write(`wrote ${e.path}: ${e.tensors} tensors, ${(e.bytes / 2 ** 20).toFixed(1)} MiB (${dtype})\n`);
   }
 }
