@@ -73,7 +73,7 @@ export function ggufTokenizer(tokenizerJson: unknown, tokenizerConfig: Record<st
     merges.push(`${a} ${b}`);
     const id = vocab.get(a + b);
     if (id === undefined) throw new ModelsError('BAD_CONFIG', `tokenizer.json: merge ${JSON.stringify(`${a} ${b}`)} makes ${JSON.stringify(a + b)}, which is not in the vocabulary`);
-    if (!seen.has(id)) scores[id] = -rank;
+    if (!seen.has(id)) scores[id] = 0 - rank; // not -rank: no -0 for rank 0
     seen.add(id);
   });
   const special = new Set((tj.added_tokens ?? []).filter((a) => a.special).map((a) => a.id));
