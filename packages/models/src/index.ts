@@ -32,5 +32,6 @@ export { exportTransformersJs, transformersJsConfig, TOKENIZER_FILES, type Trans
 export { exportGguf, type GgufExport, type GgufExportOptions } from './export/export-gguf';
 export { encodeGguf, ggmlTensorBytes, GGML_TYPE, GGUF_VALUE_TYPE, type GgufFile, type GgufTensor, type GgufValue, type GgmlType } from './export/gguf-writer';
 export { quantizeQ8_0, dequantizeQ8_0, encodeGgml, QK8_0 } from './export/gguf-quant';
-export { llamaGgufTensors, permuteRopeRows, GGUF_FILE_TYPE, type GgufDtype } from './export/gguf-llama';
+export { llamaGgufTensors, permuteRopeRows, GGUF_FILE_TYPE, type GgufDtype, type GgufEmitter, type LlamaGgufOptions } from './export/gguf-llama';
+export { hybridGgufTensors } from './export/gguf-hybrid';
 export { ggufTokenizer, GGUF_TOKEN_TYPE, type GgufTokenizer } from './export/gguf-tokenizer';

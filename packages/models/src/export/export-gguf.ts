@@ -6,6 +6,7 @@ import { writeFileAtomic } from '@mil/checkpoint';
 import { ModelsError } from '../oracle/models-error';
 import { encodeGguf } from './gguf-writer';
 import { llamaGgufTensors, type GgufDtype } from './gguf-llama';
+import { hybridGgufTensors } from './gguf-hybrid';
 import { ggufTokenizer } from './gguf-tokenizer';
 import type { ExportSource } from './export-onnx';
 
@@ -27,17 +28,15 @@ export interface GgufExport {
 }
 
 /**
- * Writes `path` (a .gguf file, atomically) for llama.cpp's `llama` architecture with the tokenizer in its metadata.
- * Hybrids are refused: see the models README for why no llama.cpp architecture matches them.
+ * Writes `path` (a .gguf file, atomically) with the tokenizer in its metadata: a teacher as llama.cpp's `llama`
+ * architecture, a Mamba-2 hybrid as `granitehybrid` (gguf-hybrid.ts); Mamba-1 hybrids are refused (no llama.cpp
+ * architecture computes their mixer).
  *
  * @example
  * await exportGguf({ teacher: config, weights }, 'out/sotu-tiny.q8_0.gguf', { tokenizerDir: 'models/sotu-tiny', dtype: 'q8_0' });
  * // node-llama-cpp: const model = await llama.loadModel({ modelPath: 'out/sotu-tiny.q8_0.gguf' });
  */
 export async function exportGguf(m: ExportSource, path: string, opts: GgufExportOptions): Promise<GgufExport> {
-  if (m.hybrid) {
-    throw new ModelsError('BAD_OPTION', `exportGguf: ${path}: hybrids have no llama.cpp architecture (MIL's Mamba layers expand x/B from KV heads and have no gated norm); export them as ONNX`);
-  }
   const tokPath = join(opts.tokenizerDir, 'tokenizer.json');
   if (!existsSync(tokPath)) throw new ModelsError('BAD_OPTION', `exportGguf: ${tokPath} does not exist (the GGUF carries the tokenizer)`);
   const tokenizerJson = JSON.parse(await readFile(tokPath, 'utf8')) as unknown;
@@ -45,7 +44,9 @@ export async function exportGguf(m: ExportSource, path: string, opts: GgufExport
   const tokenizerConfig = existsSync(cfgPath) ? (JSON.parse(await readFile(cfgPath, 'utf8')) as Record<string, unknown>) : {};
   const tok = ggufTokenizer(tokenizerJson, tokenizerConfig);
   const dtype = opts.dtype ?? 'f32';
-  const { tensors, metadata } = llamaGgufTensors(m.teacher, m.weights, dtype, { contextLength: opts.contextLength });
+  const { tensors, metadata } = m.hybrid
+    ? hybridGgufTensors(m.teacher, m.hybrid, m.weights, dtype, { contextLength: opts.contextLength })
+    : llamaGgufTensors(m.teacher, m.weights, dtype, { contextLength: opts.contextLength });
   if (tok.tokens.length !== m.teacher.vocab_size) {
     throw new ModelsError('BAD_CONFIG', `exportGguf: tokenizer.json has ${tok.tokens.length} tokens, config.vocab_size is ${m.teacher.vocab_size}`);
   }

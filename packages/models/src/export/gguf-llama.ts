@@ -35,9 +35,29 @@ export function permuteRopeRows(w: Float32Array, heads: number, headDim: number,
   return out;
 }
 
+/** Adds tensors to a GGUF export: 2-D weights in the export dtype, vectors (and `f32` matrices) as F32. */
+export interface GgufEmitter {
+  /** A row-major [rows, cols] matrix (ne = [cols, rows]) in the export dtype. */
+  mat(name: string, data: Float32Array, rows: number, cols: number): void;
+  /** A tensor kept in F32 whatever the dtype, with ggml dims `ne`. */
+  f32(name: string, data: Float32Array, ne: readonly number[]): void;
+  /** A named weight of the source model. */
+  get(name: string): Float32Array;
+}
+
+export interface LlamaGgufOptions {
+  /** llama.context_length (default max_position_embeddings). */
+  contextLength?: number;
+  /** general.architecture and the metadata key prefix (default `llama`). */
+  arch?: string;
+  /** Writes layer `i`'s mixer itself and returns true, or returns false for the teacher's attention. */
+  mixer?: (i: number, emit: GgufEmitter) => boolean;
+}
+
 /**
- * GGUF tensors (llama.cpp names: token_embd, blk.N.attn_q …, output_norm, output) and `llama.*` metadata of a
- * teacher. Tied embeddings write no `output.weight` (llama.cpp then reuses token_embd).
+ * GGUF tensors (llama.cpp names: token_embd, blk.N.attn_q …, output_norm, output) and `<arch>.*` metadata of a
+ * teacher (or, with `mixer`, of a model whose layers replace some attention blocks). Tied embeddings write no
+ * `output.weight` (llama.cpp then reuses token_embd).
  *
  * @example
  * const { tensors, metadata } = llamaGgufTensors(config, weights, 'q8_0', { contextLength: 4096 });
@@ -46,7 +66,7 @@ export function llamaGgufTensors(
   config: LlamaOracleConfig,
   weights: ReadonlyMap<string, Float32Array>,
   dtype: GgufDtype,
-  opts: { contextLength?: number } = {},
+  opts: LlamaGgufOptions = {},
 ): { tensors: GgufTensor[]; metadata: [string, GgufValue][] } {
   const c = resolveLlamaConfig(config);
   if (c.ropeScaling) throw new ModelsError('BAD_CONFIG', 'GGUF export: config.rope_scaling is not supported yet (write it as llama.rope.scaling.* first)');
@@ -64,16 +84,26 @@ export function llamaGgufTensors(
     tensors.push({ name, ne: [cols, rows], type: matType, data: encodeGgml(data, matType) });
   };
   const vec = (name: string, data: Float32Array) => tensors.push({ name, ne: [data.length], type: 'F32', data: encodeGgml(data, 'F32') });
+  const emit: GgufEmitter = {
+    mat,
+    get,
+    f32: (name, data, ne) => {
+      if (data.length !== ne.reduce((a, b) => a * b, 1)) throw new ModelsError('BAD_WEIGHT_SHAPE', `GGUF export: ${name} has ${data.length} values, expected ne [${ne}]`);
+      tensors.push({ name, ne, type: 'F32', data: encodeGgml(data, 'F32') });
+    },
+  };
   const d = c.hiddenSize;
   const hd = c.headDim;
   mat('token_embd.weight', get('model.embed_tokens.weight'), c.vocabSize, d);
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
     vec(`blk.${i}.attn_norm.weight`, get(`${p}.input_layernorm.weight`));
-    mat(`blk.${i}.attn_q.weight`, permuteRopeRows(get(`${p}.self_attn.q_proj.weight`), c.numHeads, hd, d), c.numHeads * hd, d);
-    mat(`blk.${i}.attn_k.weight`, permuteRopeRows(get(`${p}.self_attn.k_proj.weight`), c.numKvHeads, hd, d), c.numKvHeads * hd, d);
-    mat(`blk.${i}.attn_v.weight`, get(`${p}.self_attn.v_proj.weight`), c.numKvHeads * hd, d);
-    mat(`blk.${i}.attn_output.weight`, get(`${p}.self_attn.o_proj.weight`), d, c.numHeads * hd);
+    if (!opts.mixer?.(i, emit)) {
+      mat(`blk.${i}.attn_q.weight`, permuteRopeRows(get(`${p}.self_attn.q_proj.weight`), c.numHeads, hd, d), c.numHeads * hd, d);
+      mat(`blk.${i}.attn_k.weight`, permuteRopeRows(get(`${p}.self_attn.k_proj.weight`), c.numKvHeads, hd, d), c.numKvHeads * hd, d);
+      mat(`blk.${i}.attn_v.weight`, get(`${p}.self_attn.v_proj.weight`), c.numKvHeads * hd, d);
+      mat(`blk.${i}.attn_output.weight`, get(`${p}.self_attn.o_proj.weight`), d, c.numHeads * hd);
+    }
     vec(`blk.${i}.ffn_norm.weight`, get(`${p}.post_attention_layernorm.weight`));
     mat(`blk.${i}.ffn_gate.weight`, get(`${p}.mlp.gate_proj.weight`), c.intermediateSize, d);
     mat(`blk.${i}.ffn_up.weight`, get(`${p}.mlp.up_proj.weight`), c.intermediateSize, d);
@@ -83,22 +113,23 @@ export function llamaGgufTensors(
   if (!c.tieWordEmbeddings) mat('output.weight', get('lm_head.weight'), c.vocabSize, d);
   const u32 = (value: number): GgufValue => ({ type: 'uint32', value });
   const f32 = (value: number): GgufValue => ({ type: 'float32', value });
+  const a = opts.arch ?? 'llama';
   const metadata: [string, GgufValue][] = [
-    ['general.architecture', { type: 'string', value: 'llama' }],
+    ['general.architecture', { type: 'string', value: a }],
     ['general.file_type', u32(GGUF_FILE_TYPE[dtype])],
     ...(dtype === 'q8_0' ? ([['general.quantization_version', u32(2)]] as [string, GgufValue][]) : []),
-    ['llama.vocab_size', u32(c.vocabSize)],
-    ['llama.context_length', u32(opts.contextLength ?? c.maxPositionEmbeddings)],
-    ['llama.embedding_length', u32(d)],
-    ['llama.block_count', u32(c.numLayers)],
-    ['llama.feed_forward_length', u32(c.intermediateSize)],
-    ['llama.rope.dimension_count', u32(hd)],
-    ['llama.rope.freq_base', f32(c.ropeTheta)],
-    ['llama.attention.head_count', u32(c.numHeads)],
-    ['llama.attention.head_count_kv', u32(c.numKvHeads)],
-    ['llama.attention.key_length', u32(hd)],
-    ['llama.attention.value_length', u32(hd)],
-    ['llama.attention.layer_norm_rms_epsilon', f32(c.rmsNormEps)],
+    [`${a}.vocab_size`, u32(c.vocabSize)],
+    [`${a}.context_length`, u32(opts.contextLength ?? c.maxPositionEmbeddings)],
+    [`${a}.embedding_length`, u32(d)],
+    [`${a}.block_count`, u32(c.numLayers)],
+    [`${a}.feed_forward_length`, u32(c.intermediateSize)],
+    [`${a}.rope.dimension_count`, u32(hd)],
+    [`${a}.rope.freq_base`, f32(c.ropeTheta)],
+    [`${a}.attention.head_count`, u32(c.numHeads)],
+    [`${a}.attention.head_count_kv`, u32(c.numKvHeads)],
+    [`${a}.attention.key_length`, u32(hd)],
+    [`${a}.attention.value_length`, u32(hd)],
+    [`${a}.attention.layer_norm_rms_epsilon`, f32(c.rmsNormEps)],
   ];
   return { tensors, metadata };
 }
