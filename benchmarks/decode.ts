@@ -3,18 +3,19 @@
 // onnxruntime-node 1.30, loading `mil export --format transformers.js`) and llama.cpp (node-llama-cpp 3.21.1, prebuilt
 // CPU binary, loading `mil export --format gguf` as f32 and q8_0); plus our 50%-attention Mamba-2 / Mamba-1 students
 // (initialised from the teacher, untrained: speed does not depend on training) in ours and, for Mamba-2, in
-// transformers.js (as granitemoehybrid).
+// transformers.js (as granitemoehybrid) and llama.cpp (as granitehybrid, whose mixer is padded to 2 × hidden).
 //
 //   npm run bench:decode [-- --contexts 128,1024,4096] [--steps 32] [--prefill 512] [--prefill-reps 3]
-//                        [--threads 1,2] [--spinning off|on] [--rounds 1]
+//                        [--threads 1] [--spinning off|on] [--rounds 1]
 //
 // Each (runtime, model) runs in a child process of its own (benchmarks/decode-worker.ts says what is timed), one
 // after another, in an order rotated each round; a value is the median over steps and rounds. Prefill tokens/s:
 // --prefill tokens in one call until the first new token. Decode tokens/s at context c: median of --steps single-token
 // steps after a c-token prompt. Held-out SOTU text (2001–2021) gives the ids. The exports are built with positions for
 // the longest context: past the teacher's trained 1024 the outputs degrade, the work per token does not change.
-// Every thread count in --threads gets its own table: llama.cpp's threads wait for each other by spinning, which on a
-// busy machine with as many threads as cores costs it far more than ORT (whose spinning is off here).
+// Every thread count in --threads (default 1) gets its own table. llama.cpp's threads wait for each other by spinning:
+// on a busy machine with as many threads as cores that costs it far more than ORT (whose spinning is off here) —
+// on the shared 2-core dev machine, 2 threads made llama.cpp's decode ~1000× slower than 1 thread.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ const CONTEXTS = String(flag('contexts') ?? '128,1024,4096').split(',').map(Numb
 const STEPS = numberFlag('steps', 32);
 const PREFILL = numberFlag('prefill', 512);
 const PREFILL_REPS = numberFlag('prefill-reps', 3);
-const THREADS = String(flag('threads') ?? '1,2').split(',').map(Number);
+const THREADS = String(flag('threads') ?? '1').split(',').map(Number);
 if (THREADS.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`--threads expects positive integers like 1,2, got ${String(flag('threads'))}`);
 const ROUNDS = numberFlag('rounds', 1);
 const SPINNING = String(flag('spinning') ?? 'off') === 'on';
@@ -81,11 +82,14 @@ async function main(): Promise<void> {
   const attn = [...layerSchedule(teacher.config.num_hidden_layers, { attentionFraction: 0.5 }).attnLayers];
   const m2 = makeHybridConfig(teacher.config, 'mamba2', attn);
   const src = { teacher: teacher.config, weights: teacher.weights };
+  const w2 = initStudentFromTeacher(teacher.weights, teacher.config, m2, { seed: 0 });
   const exportMs = await timeOnce(async () => {
     await exportTransformersJs(src, join(work, 'tjs-teacher'), { tokenizerDir: MODEL_DIR, dtypes: ['float32'], maxPositions: MAX_POSITIONS });
-    const w2 = initStudentFromTeacher(teacher.weights, teacher.config, m2, { seed: 0 });
     await exportTransformersJs({ teacher: teacher.config, hybrid: m2, weights: w2 }, join(work, 'tjs-mamba2'), { tokenizerDir: MODEL_DIR, maxPositions: MAX_POSITIONS });
-    for (const dtype of ['f32', 'q8_0'] as const) await exportGguf(src, join(work, `teacher.${dtype}.gguf`), { tokenizerDir: MODEL_DIR, dtype, contextLength: MAX_POSITIONS });
+    for (const dtype of ['f32', 'q8_0'] as const) {
+      await exportGguf(src, join(work, `teacher.${dtype}.gguf`), { tokenizerDir: MODEL_DIR, dtype, contextLength: MAX_POSITIONS });
+      await exportGguf({ teacher: teacher.config, hybrid: m2, weights: w2 }, join(work, `mamba2.${dtype}.gguf`), { tokenizerDir: MODEL_DIR, dtype, contextLength: MAX_POSITIONS });
+    }
   });
   const mk = (key: string, label: string, runtime: Subject['runtime'], model: string, hybrid?: Subject['hybrid']) => ({ key, label, runtime, model, hybrid });
   const kinds = [
@@ -96,6 +100,8 @@ async function main(): Promise<void> {
     mk('ours_mamba2', `ours: Mamba-2 student (attn ${attn.join(',')}) f32`, 'ours', MODEL_DIR, { variant: 'mamba2', attnLayers: attn }),
     mk('ours_mamba1', `ours: Mamba-1 student (attn ${attn.join(',')}) f32`, 'ours', MODEL_DIR, { variant: 'mamba1', attnLayers: attn }),
     mk('tjs_mamba2', 'transformers.js: Mamba-2 student fp32', 'transformers.js', join(work, 'tjs-mamba2')),
+    mk('llama_mamba2_f32', 'llama.cpp: Mamba-2 student f32 (granitehybrid)', 'llama.cpp', join(work, 'mamba2.f32.gguf')),
+    mk('llama_mamba2_q8_0', 'llama.cpp: Mamba-2 student q8_0 (granitehybrid)', 'llama.cpp', join(work, 'mamba2.q8_0.gguf')),
   ];
   const subjects: Subject[] = THREADS.flatMap((threads) => kinds.map((k) => ({ ...k, threads, prefillMs: [], decodeMs: new Map<number, number[]>() })));
   const t1 = performance.now();
