@@ -8,7 +8,7 @@ const HELP = `mil — Mamba-in-Llama in Node.js
 
   mil distill [options]      distill the embedded teacher into a hybrid, evaluate, write a run folder (the main job)
   mil generate [options]     sample text from a model folder
-  mil export [options]       write a model folder as standalone ONNX
+  mil export [options]       write a model folder for onnxruntime, transformers.js or llama.cpp (GGUF)
   mil help                   this text
 
 ${distillHelp}
