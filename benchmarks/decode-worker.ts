@@ -51,7 +51,7 @@ async function oursRunner(): Promise<Runner> {
   const { initStudentFromTeacher, makeHybridConfig } = await import('@mil/weight-transfer');
   const t = await loadLlama(req.model);
   const opts = { ep: 'cpu' as const, threads: req.threads, spinning: req.spinning, maxPositions: req.maxPositions };
-  const vocab = t.config.vocab_size;
+  const vocab = t.config.vocabSize;
   let session: LlamaSession | HybridSession;
   if (req.hybrid) {
     const h = makeHybridConfig(t.config, req.hybrid.variant, req.hybrid.attnLayers);

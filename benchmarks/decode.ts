@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'mil-bench-decode-'));
   const tokensFile = join(work, 'tokens.json');
   writeFileSync(tokensFile, JSON.stringify(heldOutTokens((t) => teacher.tokenizer!.encode(t), MAX_POSITIONS)));
-  const attn = [...layerSchedule(teacher.config.num_hidden_layers, { attentionFraction: 0.5 }).attnLayers];
+  const attn = [...layerSchedule(teacher.config.numHiddenLayers, { attentionFraction: 0.5 }).attnLayers];
   const m2 = makeHybridConfig(teacher.config, 'mamba2', attn);
   const src = { teacher: teacher.config, weights: teacher.weights };
   const w2 = initStudentFromTeacher(teacher.weights, teacher.config, m2, { seed: 0 });
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
 
   const prefillTps = (s: Subject) => PREFILL / (median(s.prefillMs) / 1e3);
   const decodeTps = (s: Subject, c: number) => 1e3 / median(s.decodeMs.get(c)!);
-  log(`bench:decode — ${MODEL_DIR} (${teacher.config.num_hidden_layers} layers, d ${teacher.config.hidden_size}), spinning ${SPINNING ? 'on' : 'off'} (ORT), ${STEPS} decode steps per context, held-out SOTU ids`);
+  log(`bench:decode — ${MODEL_DIR} (${teacher.config.numHiddenLayers} layers, d ${teacher.config.hiddenSize}), spinning ${SPINNING ? 'on' : 'off'} (ORT), ${STEPS} decode steps per context, held-out SOTU ids`);
   const header = ['runtime: model', `prefill ${PREFILL} tok/s`, ...CONTEXTS.map((c) => `decode @${c} tok/s`)];
   const find = (key: string, threads: number) => subjects.find((s) => s.key === key && s.threads === threads)!;
   for (const threads of THREADS) {

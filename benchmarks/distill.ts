@@ -2,7 +2,7 @@
 // the CPU through onnxruntime-node, in one run: distillation tokens/s and achieved GFLOP/s as a fraction of the ORT
 // MatMul ceiling measured alongside, then the held-out perplexity ratios student / teacher of the main job.
 //
-//   npm run bench:distill [-- --rounds 7] [--warmup 2] [--threads 2]
+//   npm run bench:distill [-- --rounds 7] [--warmup 2] [--threads 2] [--ep cpu|webgpu|cuda] [--batch 8]
 //                         [--metrics runs/distill-<time>/metrics.json | --skip-ppl]
 //                         [--main-steps-scale 1] [--main-eval-tokens 16384]
 //
@@ -28,9 +28,11 @@
 //
 // Part 2, perplexity: by default `runMainJob({ ...MAIN_JOB_DEFAULTS, out: undefined })` in the same process after
 // part 1 (~7 min on 2 cores), or, with --metrics, the ratios of a finished `npm start` run's metrics.json.
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '@mil/core';
+import type { LlamaConfig } from '@mil/checkpoint';
 import { readFileSync } from 'node:fs';
 import { AdamW, clipGradNorm } from '@mil/graph';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, resolveHybridDims, resolveLlamaConfig, type HybridDims, type ResolvedLlamaConfig } from '@mil/models';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, resolveHybridDims, type HybridDims } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
 import {
   MAIN_JOB_DEFAULTS,
@@ -53,7 +55,7 @@ import { createMatmulProbe, flag, fmt, formatTable, forwardFlops, gflops, matmul
 
 const JOB = MAIN_JOB_DEFAULTS;
 const MODEL_DIR = JOB.teacher;
-const BATCH = JOB.batch;
+const BATCH = numberFlag('batch', JOB.batch);
 const SEQ = JOB.seq;
 const CEILING_N = 1024;
 /** The training graph's default Mamba-2 chunk length (buildHybridTrainGraph). */
@@ -64,6 +66,8 @@ const BETAS = [0.9, 0.98] as const;
 const ROUNDS = numberFlag('rounds', 7);
 const WARMUP = numberFlag('warmup', 2);
 const THREADS = numberFlag('threads', 2);
+const EP = String(flag('ep') ?? 'cpu') as ExecutionProvider;
+if (!EXECUTION_PROVIDERS.includes(EP)) throw new Error(`--ep expects one of ${EXECUTION_PROVIDERS.join(', ')}, got ${EP}`);
 const METRICS_FLAG = flag('metrics');
 if (METRICS_FLAG === true) throw new Error('--metrics expects the path of a run folder\'s metrics.json');
 const METRICS_PATH = METRICS_FLAG;
@@ -83,19 +87,19 @@ interface StepMatmul extends MatmulCount {
 }
 
 /** Attention matmuls of `layers.length` Llama layers on batch × seq tokens (dense causal T×T, GQA k/v). */
-function attentionMatmuls(cfg: ResolvedLlamaConfig, batch: number, seq: number, count: number): MatmulCount[] {
+function attentionMatmuls(cfg: LlamaConfig, batch: number, seq: number, count: number): MatmulCount[] {
   const N = batch * seq;
   const hd = cfg.headDim;
   return [
-    { what: 'q projection', m: N, n: cfg.numHeads * hd, k: cfg.hiddenSize, batch: count },
-    { what: 'k,v projections', m: N, n: 2 * cfg.numKvHeads * hd, k: cfg.hiddenSize, batch: count },
-    { what: 'scores Q·Kᵀ', m: seq, n: seq, k: hd, batch: count * batch * cfg.numHeads },
-    { what: 'probs·V', m: seq, n: hd, k: seq, batch: count * batch * cfg.numHeads },
-    { what: 'o projection', m: N, n: cfg.hiddenSize, k: cfg.numHeads * hd, batch: count },
+    { what: 'q projection', m: N, n: cfg.numAttentionHeads * hd, k: cfg.hiddenSize, batch: count },
+    { what: 'k,v projections', m: N, n: 2 * cfg.numKeyValueHeads * hd, k: cfg.hiddenSize, batch: count },
+    { what: 'scores Q·Kᵀ', m: seq, n: seq, k: hd, batch: count * batch * cfg.numAttentionHeads },
+    { what: 'probs·V', m: seq, n: hd, k: seq, batch: count * batch * cfg.numAttentionHeads },
+    { what: 'o projection', m: N, n: cfg.hiddenSize, k: cfg.numAttentionHeads * hd, batch: count },
   ];
 }
 
-function mlpMatmuls(cfg: ResolvedLlamaConfig, batch: number, seq: number, count: number): MatmulCount[] {
+function mlpMatmuls(cfg: LlamaConfig, batch: number, seq: number, count: number): MatmulCount[] {
   const N = batch * seq;
   return [
     { what: 'gate,up projections', m: N, n: 2 * cfg.intermediateSize, k: cfg.hiddenSize, batch: count },
@@ -104,8 +108,8 @@ function mlpMatmuls(cfg: ResolvedLlamaConfig, batch: number, seq: number, count:
 }
 
 /** The teacher's forward (TeacherSignal: the Llama training graph's logits). */
-function teacherMatmuls(cfg: ResolvedLlamaConfig): MatmulCount[] {
-  const L = cfg.numLayers;
+function teacherMatmuls(cfg: LlamaConfig): MatmulCount[] {
+  const L = cfg.numHiddenLayers;
   return [
     ...attentionMatmuls(cfg, BATCH, SEQ, L),
     ...mlpMatmuls(cfg, BATCH, SEQ, L),
@@ -194,7 +198,7 @@ async function createStage(
     build,
     teacher,
     { klWeight: spec.loss.kl, ceWeight: spec.loss.ce, temperature: spec.loss.temperature, klReduction: spec.loss.reduction },
-    { trainable: isTrainable(spec.trainable), threads: THREADS, spinning: false },
+    { trainable: isTrainable(spec.trainable), ep: EP, threads: THREADS, spinning: false },
   );
   // Each stage trains its own copy: AdamW updates it in place.
   const weights = new Map([...init].map(([n, w]) => [n, w.slice()]));
@@ -301,8 +305,8 @@ async function main(): Promise<void> {
   const tLoad = performance.now();
   const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(MODEL_DIR);
   if (!tokenizer) throw new Error(`bench:distill: ${MODEL_DIR} has no tokenizer`);
-  const cfg = resolveLlamaConfig(teacherConfig);
-  const L = cfg.numLayers;
+  const cfg = teacherConfig;
+  const L = cfg.numHiddenLayers;
   const target = layerSchedule(L, { attentionFraction: 0.5 });
   const hybrid = makeHybridConfig(teacherConfig, 'mamba2', target.attnLayers);
   const dims = resolveHybridDims(teacherConfig, hybrid);
@@ -330,7 +334,7 @@ async function main(): Promise<void> {
   const paramCount = [...init.values()].reduce((s, w) => s + w.length, 0);
   log(
     `bench:distill — ${MODEL_DIR} (${L} layers, hidden ${cfg.hiddenSize}, vocab ${cfg.vocabSize}) → 50% Mamba-2 student ` +
-      `(attention at [${target.attnLayers}], Mamba-2 at [${target.ssmLayers}], ${paramCount} parameters); ORT cpu, ${THREADS} threads`,
+      `(attention at [${target.attnLayers}], Mamba-2 at [${target.ssmLayers}], ${paramCount} parameters); ORT ${EP}, ${THREADS} threads`,
   );
   log(
     `KD step: batch ${BATCH} × seq ${SEQ} = ${stepTokens} tokens; teacher forward ${fmt(teacherFlops / 1e9, 4)} GFLOP; student forward ` +
@@ -358,7 +362,7 @@ async function main(): Promise<void> {
   const probes: { spinning: boolean; prepacked: boolean; probe: MatmulProbe; samples: number[] }[] = [];
   for (const spinning of [false, true])
     for (const prepacked of [false, true])
-      probes.push({ spinning, prepacked, probe: await createMatmulProbe({ n: CEILING_N, threads: THREADS, prepacked, spinning }), samples: [] });
+      probes.push({ spinning, prepacked, probe: await createMatmulProbe({ n: CEILING_N, ep: EP, threads: THREADS, prepacked, spinning }), samples: [] });
   const setupMs = performance.now() - tLoad;
   rss.sample();
 
@@ -464,7 +468,7 @@ async function main(): Promise<void> {
     main_job_random_init_stages: mainStages('randomInitStages'),
     main_job_wall_s: sig(ppl.wallS),
     matmul_ceiling_gflops: sig(ceilingGflops),
-    matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${THREADS} threads; ceiling = fastest median of B fed / B pre-packed × spinning off / on`,
+    matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${EP}, ${THREADS} threads; ceiling = fastest median of B fed / B pre-packed × spinning off / on`,
     matmul_gflops: Object.fromEntries(probes.map((p) => [probeName(p), sig(gflops(ceilingFlops, median(p.samples)))])),
     stages: summary.map((s) => ({
       name: s.name,

@@ -17,9 +17,7 @@ import {
   concat,
   matmul,
   mul,
-  mulberry32,
   neg,
-  randn,
   reciprocal,
   reduceMean,
   reshape,
@@ -33,6 +31,7 @@ import {
   type Tensor,
 } from '@mil/graph';
 import { MiB, flag, fmt, formatTable, hostInfo, median, numberFlag, reportResult, startRssSampler, summarise, timeOnce, type Cell, createMatmulProbe, type MatmulProbe, forwardFlops, gflops, type MatmulCount, sig } from './lib';
+import { mulberry32, randn } from '@mil/core';
 
 // ---------------------------------------------------------------- configuration
 

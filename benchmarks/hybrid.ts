@@ -19,9 +19,9 @@
 //              Mamba state cannot be cut).
 // Every session compiles RoPE tables for max(contexts) + steps positions: past the teacher's trained 1024 the
 // outputs degrade, which does not change the work done per token.
-import { LlamaSession, HybridSession, loadLlama, loadSotu, resolveLlamaConfig, type ResolvedLlamaConfig, type HybridSessionState } from '@mil/models';
+import { LlamaSession, HybridSession, loadLlama, loadSotu, type HybridSessionState } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
-import type { HybridConfig, HybridVariant } from '@mil/checkpoint';
+import type { HybridConfig, HybridVariant, LlamaConfig } from '@mil/checkpoint';
 import { MiB, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, runFields, runBench, sig } from './lib';
 
 // ---------------------------------------------------------------- configuration
@@ -66,15 +66,15 @@ interface CacheFormula {
   how: string;
 }
 
-function teacherCache(cfg: ResolvedLlamaConfig): CacheFormula {
+function teacherCache(cfg: LlamaConfig): CacheFormula {
   return {
-    perToken: 2 * cfg.numLayers * cfg.numKvHeads * cfg.headDim * BYTES_PER_FLOAT,
+    perToken: 2 * cfg.numHiddenLayers * cfg.numKeyValueHeads * cfg.headDim * BYTES_PER_FLOAT,
     fixed: 0,
-    how: `KV: 2 × ${cfg.numLayers} layers × ${cfg.numKvHeads} kv heads × ${cfg.headDim} × ctx × 4 B`,
+    how: `KV: 2 × ${cfg.numHiddenLayers} layers × ${cfg.numKeyValueHeads} kv heads × ${cfg.headDim} × ctx × 4 B`,
   };
 }
 
-function studentCache(cfg: ResolvedLlamaConfig, h: HybridConfig): CacheFormula {
+function studentCache(cfg: LlamaConfig, h: HybridConfig): CacheFormula {
   // Conv state: the last d_conv−1 inputs of every conv channel (Mamba-1: x; Mamba-2: x, B, C); SSM state:
   // d_inner × d_state (Mamba-1 [d_inner, N]; Mamba-2 [heads, head_dim, N] with heads · head_dim = d_inner).
   const convChannels = h.variant === 'mamba1' ? h.dInner : 2 * h.dXb + h.dInner;
@@ -83,10 +83,10 @@ function studentCache(cfg: ResolvedLlamaConfig, h: HybridConfig): CacheFormula {
   const attn = h.attnLayers.length;
   const mamba = h.ssmLayers.length;
   return {
-    perToken: 2 * attn * cfg.numKvHeads * cfg.headDim * BYTES_PER_FLOAT,
+    perToken: 2 * attn * cfg.numKeyValueHeads * cfg.headDim * BYTES_PER_FLOAT,
     fixed: mamba * (conv + ssm) * BYTES_PER_FLOAT,
     how:
-      `KV: 2 × ${attn} attention layers × ${cfg.numKvHeads} × ${cfg.headDim} × ctx × 4 B; ` +
+      `KV: 2 × ${attn} attention layers × ${cfg.numKeyValueHeads} × ${cfg.headDim} × ctx × 4 B; ` +
       `+ ${mamba} Mamba layers × (conv ${convChannels}×${h.ssm.dConv - 1} + ssm ${h.dInner}×${h.ssm.dState}) × 4 B`,
   };
 }
@@ -195,15 +195,15 @@ async function main(): Promise<void> {
   const teacher = await loadLlama(MODEL_DIR);
   if (!teacher.tokenizer) throw new Error(`bench:hybrid: ${MODEL_DIR} has no tokenizer`);
   const tokenizer = teacher.tokenizer;
-  const cfg = resolveLlamaConfig(teacher.config);
+  const cfg = teacher.config;
   const tokens = heldOutTokens((t) => tokenizer.encode(t, { addSpecialTokens: false }), MAX_CONTEXT + DECODE_STEPS + 1);
-  const attnLayers = layerSchedule(cfg.numLayers, { attentionFraction: ATTENTION_FRACTION }).attnLayers;
+  const attnLayers = layerSchedule(cfg.numHiddenLayers, { attentionFraction: ATTENTION_FRACTION }).attnLayers;
   const sessionOpts = { ep: 'cpu' as const, threads: THREADS, maxPositions: MAX_POSITIONS, spinning: SPINNING };
 
   const params = (w: Map<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
   const subjects: Subject[] = [teacherSubject(await LlamaSession.create(teacher.config, teacher.weights, sessionOpts), teacherCache(cfg))];
   const modelInfo: Record<string, unknown> = {
-    teacher: { dir: MODEL_DIR, parameters: params(teacher.weights), layers: cfg.numLayers, hidden: cfg.hiddenSize, heads: cfg.numHeads, kv_heads: cfg.numKvHeads, head_dim: cfg.headDim, ffn: cfg.intermediateSize, vocab: cfg.vocabSize },
+    teacher: { dir: MODEL_DIR, parameters: params(teacher.weights), layers: cfg.numHiddenLayers, hidden: cfg.hiddenSize, heads: cfg.numAttentionHeads, kv_heads: cfg.numKeyValueHeads, head_dim: cfg.headDim, ffn: cfg.intermediateSize, vocab: cfg.vocabSize },
   };
   for (const variant of STUDENTS) {
     const h = makeHybridConfig(teacher.config, variant, attnLayers);
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   const setupMs = performance.now() - tLoad;
   rss.sample();
   log(
-    `bench:hybrid — ${MODEL_DIR} (${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numHeads}/${cfg.numKvHeads} heads of ${cfg.headDim}) ` +
+    `bench:hybrid — ${MODEL_DIR} (${cfg.numHiddenLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numAttentionHeads}/${cfg.numKeyValueHeads} heads of ${cfg.headDim}) ` +
       `vs its ${ATTENTION_FRACTION * 100}% students (attention at layers ${attnLayers.join(',')}); ORT cpu, ${THREADS} threads, spinning ${SPINNING ? 'on' : 'off'}`,
   );
   log(`contexts ${CONTEXTS.join(', ')}; ${DECODE_STEPS} decode steps per sample, ${WARMUP} warm-up + ${ROUNDS} rounds per context; prefill in ${PREFILL_CHUNK}-token chunks`);

@@ -22,7 +22,7 @@
 //              oracle protocol (state + snapshot + Where), against K single decode steps.
 // Results: a table, benchmarks/results/ssm.json, and the same JSON object as the last stdout line.
 import * as ort from 'onnxruntime-node';
-import { Graph, encodeModel, mul, mulberry32, type Tensor } from '@mil/graph';
+import { Graph, encodeModel, mul, type Tensor } from '@mil/graph';
 import {
   mamba1DecodeStepGraph,
   mamba1MultiStepVerifyGraph,
@@ -34,6 +34,7 @@ import {
   type Mamba2StateLayout,
 } from '@mil/ssm-kernels';
 import { flag, fmt, formatTable, hostInfo, median, numberFlag, reportResult, timeOnce, type Cell } from './lib/index';
+import { mulberry32 } from '@mil/core';
 
 // ---------------------------------------------------------------- configuration
 

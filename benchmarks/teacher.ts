@@ -21,8 +21,9 @@
 // (batch·heads of T×T×hd: the graph computes the full T×T product), gate/up/down; plus the tied LM head — times 3
 // for forward + backward (each matmul has two gradient matmuls of its size). Embedding gather / scatter, norms,
 // RoPE, softmax, the loss and AdamW are not counted.
+import type { LlamaConfig } from '@mil/checkpoint';
 import { AdamW, Runner } from '@mil/graph';
-import { LlamaSession, buildLlamaTrainGraph, loadLlama, loadSotu, resolveLlamaConfig, type ResolvedLlamaConfig } from '@mil/models';
+import { LlamaSession, buildLlamaTrainGraph, loadLlama, loadSotu } from '@mil/models';
 import { compileTrainStep, crossEntropy, type TokenBatch } from '@mil/distill';
 import { MiB, createMatmulProbe, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulProbe, forwardFlops, gflops, matmulFlops, type MatmulCount, runFields, runBench, sig, sigMap } from './lib';
 
@@ -51,18 +52,18 @@ const spinName = (s: boolean) => `spinning ${s ? 'on' : 'off'}`;
 
 // ---------------------------------------------------------------- FLOP count
 
-function trainMatmuls(cfg: ResolvedLlamaConfig): MatmulCount[] {
+function trainMatmuls(cfg: LlamaConfig): MatmulCount[] {
   const { batch: B, seq: T } = TRAIN;
   const N = B * T;
   const d = cfg.hiddenSize;
   const hd = cfg.headDim;
-  const L = cfg.numLayers;
+  const L = cfg.numHiddenLayers;
   return [
-    { what: 'q projection', m: N, n: cfg.numHeads * hd, k: d, batch: L },
-    { what: 'k,v projections', m: N, n: 2 * cfg.numKvHeads * hd, k: d, batch: L },
-    { what: 'scores Q·Kᵀ', m: T, n: T, k: hd, batch: L * B * cfg.numHeads },
-    { what: 'probs·V', m: T, n: hd, k: T, batch: L * B * cfg.numHeads },
-    { what: 'o projection', m: N, n: d, k: cfg.numHeads * hd, batch: L },
+    { what: 'q projection', m: N, n: cfg.numAttentionHeads * hd, k: d, batch: L },
+    { what: 'k,v projections', m: N, n: 2 * cfg.numKeyValueHeads * hd, k: d, batch: L },
+    { what: 'scores Q·Kᵀ', m: T, n: T, k: hd, batch: L * B * cfg.numAttentionHeads },
+    { what: 'probs·V', m: T, n: hd, k: T, batch: L * B * cfg.numAttentionHeads },
+    { what: 'o projection', m: N, n: d, k: cfg.numAttentionHeads * hd, batch: L },
     { what: 'gate,up projections', m: N, n: 2 * cfg.intermediateSize, k: d, batch: L },
     { what: 'down projection', m: N, n: d, k: cfg.intermediateSize, batch: L },
     { what: 'LM head', m: N, n: cfg.vocabSize, k: d, batch: 1 },
@@ -239,7 +240,7 @@ async function main(): Promise<void> {
   const tLoad = performance.now();
   const teacher = await loadLlama(MODEL_DIR);
   if (!teacher.tokenizer) throw new Error(`bench:teacher: ${MODEL_DIR} has no tokenizer`);
-  const cfg = resolveLlamaConfig(teacher.config);
+  const cfg = teacher.config;
   const tokenizer = teacher.tokenizer;
   const maxCtx = Math.max(...DECODE_CONTEXTS);
   const need = Math.max(TRAIN.batch * (TRAIN.seq + 1), maxCtx + DECODE_STEPS, PREFILL_LEN);
@@ -252,7 +253,7 @@ async function main(): Promise<void> {
   const stepFlops = 3 * fwdFlops;
   const stepTokens = TRAIN.batch * TRAIN.seq;
   log(
-    `bench:teacher — ${MODEL_DIR}: ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numHeads}/${cfg.numKvHeads} heads, ` +
+    `bench:teacher — ${MODEL_DIR}: ${cfg.numHiddenLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numAttentionHeads}/${cfg.numKeyValueHeads} heads, ` +
       `ffn ${cfg.intermediateSize}, vocab ${cfg.vocabSize}, ${paramCount} parameters; ORT cpu, ${THREADS} threads`,
   );
   log(`train step: batch ${TRAIN.batch} × seq ${TRAIN.seq} = ${stepTokens} tokens, ${fmt(stepFlops / 1e9, 4)} GFLOP (matmuls ×3)`);
@@ -372,7 +373,7 @@ async function main(): Promise<void> {
       '2·M·N·K per forward matmul (q, k/v with GQA widths, o, dense T×T scores and probs·V, gate/up/down, tied LM head), ' +
       '×3 for forward+backward; embedding gather/scatter, norms, RoPE, softmax, loss and AdamW not counted',
     teacher_nll_prompt_512: sig(nllPrompt),
-    model: { dir: MODEL_DIR, parameters: paramCount, layers: cfg.numLayers, hidden: cfg.hiddenSize, heads: cfg.numHeads, kv_heads: cfg.numKvHeads, ffn: cfg.intermediateSize, vocab: cfg.vocabSize },
+    model: { dir: MODEL_DIR, parameters: paramCount, layers: cfg.numHiddenLayers, hidden: cfg.hiddenSize, heads: cfg.numAttentionHeads, kv_heads: cfg.numKeyValueHeads, ffn: cfg.intermediateSize, vocab: cfg.vocabSize },
     train: { ...TRAIN, tokens_per_step: stepTokens, data: 'held-out SOTU 2001– (one fixed batch of consecutive 257-token windows)', adamw: ADAMW },
     prefill_len: PREFILL_LEN,
     decode: { contexts: DECODE_CONTEXTS, steps_per_sample: DECODE_STEPS },

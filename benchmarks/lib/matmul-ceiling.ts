@@ -1,6 +1,7 @@
 // The ORT MatMul ceiling: one fp32 n×n×n MatMul through @mil/graph's Runner on the CPU, the throughput that
 // training / inference graphs are compared with (a ratio measured in the same run, so both see the same load).
-import { Graph, Runner, matmul, mulberry32, randn } from '@mil/graph';
+import { Graph, Runner, matmul } from '@mil/graph';
+import { mulberry32, randn, type ExecutionProvider } from '@mil/core';
 
 export interface MatmulProbeOptions {
   /** Side of the square matrices (default 1024). */
@@ -13,6 +14,8 @@ export interface MatmulProbeOptions {
   seed?: number;
   /** Runner's `spinning` option (default: ORT's, on). */
   spinning?: boolean;
+  /** Execution provider (default cpu): the ceiling of the provider the compared graphs run on. */
+  ep?: ExecutionProvider;
 }
 
 export interface MatmulProbe {
@@ -39,7 +42,7 @@ export async function createMatmulProbe(opts: MatmulProbeOptions): Promise<Matmu
   const a = g.input('a', 'float32', [n, n]);
   const b = opts.prepacked ? g.param('b', 'float32', [n, n]) : g.input('b', 'float32', [n, n]);
   const model = g.toModel({ outputs: { c: matmul(a, b) }, weights: 'initializers', weightData: () => bData });
-  const runner = await Runner.create(model, { ep: 'cpu', threads: opts.threads ?? 2, optimization: 'all', spinning: opts.spinning });
+  const runner = await Runner.create(model, { ep: opts.ep ?? 'cpu', threads: opts.threads ?? 2, optimization: 'all', spinning: opts.spinning });
   const feeds = { a: { data: aData, dims: [n, n] }, ...(opts.prepacked ? {} : { b: { data: bData, dims: [n, n] } }) };
   return { flops: 2 * n ** 3, run: () => runner.run(feeds), release: () => runner.release() };
 }

@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, renameSync, writeFileSync, rmSync } from 'no
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { ExecutionProvider } from '@mil/core';
 import {
   Graph,
   Runner,
@@ -24,15 +25,13 @@ import {
   logSoftmax,
   matmul,
   mul,
-  mulberry32,
   neg,
-  randn,
   reduceSum,
   relu,
   type BuiltModel,
-  type ExecutionProvider,
   type HostTensor,
 } from '@mil/graph';
+import { mulberry32, randn } from '@mil/core';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

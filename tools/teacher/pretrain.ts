@@ -5,10 +5,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildLlamaTrainGraph, type LlamaOracleConfig } from '@mil/models';
+import { buildLlamaTrainGraph } from '@mil/models';
 import { pretrainLlama } from '@mil/distill';
-import { perplexity } from '../../packages/eval/src/perplexity';
-import { writeSafetensors, f32ToF16, writeFileAtomic } from '@mil/checkpoint';
+import { perplexity } from '@mil/eval';
+import { writeSafetensors, f32ToF16, writeFileAtomic, parseLlamaConfig } from '@mil/checkpoint';
 
 const { values: a } = parseArgs({
   options: {
@@ -42,7 +42,7 @@ const readTokens = async (name: string) => {
 const train = (await readTokens('train'))!;
 const heldOut = { sotu: await readTokens('sotu-heldout'), brown: await readTokens('brown'), mobyDick: await readTokens('moby-dick') };
 const seq = num('seq');
-const config: LlamaOracleConfig & Record<string, unknown> = {
+const configJson = {
   architectures: ['LlamaForCausalLM'],
   model_type: 'llama',
   vocab_size: 2048,
@@ -63,6 +63,7 @@ const config: LlamaOracleConfig & Record<string, unknown> = {
   eos_token_id: 2,
   torch_dtype: 'float16',
 };
+const config = parseLlamaConfig(configJson, 'config.json');
 const threads = num('threads');
 const ep = a.ep as 'cpu' | 'webgpu' | 'cuda';
 const evalSet = async (w: ReadonlyMap<string, Float32Array>, tokens: Int32Array, maxTokens: number) =>
@@ -96,7 +97,7 @@ for (const [name, w] of weights) tensors[name] = { dtype: 'F16', shape: [], data
 const { llamaWeightSpecs } = await import('@mil/models');
 for (const s of llamaWeightSpecs(config)) tensors[s.name].shape = s.shape;
 await writeSafetensors(join(a.out!, 'model.safetensors'), tensors, { metadata: { format: 'pt' } });
-await writeFileAtomic(join(a.out!, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+await writeFileAtomic(join(a.out!, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
 await writeFileAtomic(join(a.out!, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, eos_token_id: 2 }, null, 2) + '\n');
 const tokensSeen = result.step * num('batch') * seq;
 await writeFile(join(a.out!, 'training.json'), JSON.stringify({ steps: result.step, tokensSeen, seq, batch: num('batch'), lr: num('lr'), threads, ep, wallSec: (Date.now() - t0) / 1000, perplexity: ppl, finalLoss: result.history.at(-1)?.loss, evals: result.evals }, null, 2) + '\n');

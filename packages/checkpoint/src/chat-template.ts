@@ -26,11 +26,11 @@ export function chatTemplatesFrom(value: unknown, source: string): Map<string, s
   else if (Array.isArray(value)) {
     for (const t of value) {
       if (typeof t?.name !== 'string' || typeof t?.template !== 'string') {
-        throw new CheckpointError('INVALID_TOKENIZER', `${source}: chat_template entries must be {"name": string, "template": string}`, { path: source });
+        throw new CheckpointError('BAD_TOKENIZER', `${source}: chat_template entries must be {"name": string, "template": string}`, { path: source });
       }
       out.set(t.name, t.template);
     }
-  } else throw new CheckpointError('INVALID_TOKENIZER', `${source}: chat_template must be a string or a list of {name, template}`, { path: source });
+  } else throw new CheckpointError('BAD_TOKENIZER', `${source}: chat_template must be a string or a list of {name, template}`, { path: source });
   return out;
 }
 

@@ -78,7 +78,7 @@ async function openAll(paths: readonly string[], opts: OpenOptions): Promise<Saf
 /** Shards named in an index must stay inside the checkpoint's folder. */
 function shardPath(dir: string, file: string, indexPath: string): string {
   if (file === '' || isAbsolute(file) || normalize(file).split(/[\\/]/).includes('..') || file.includes('\0')) {
-    throw new CheckpointError('INVALID_INDEX', `${indexPath}: weight_map names ${JSON.stringify(file)}, which is not a file inside ${dir}`, { path: indexPath });
+    throw new CheckpointError('BAD_INDEX', `${indexPath}: weight_map names ${JSON.stringify(file)}, which is not a file inside ${dir}`, { path: indexPath });
   }
   return join(dir, normalize(file).split('/').join(sep));
 }
@@ -94,16 +94,16 @@ async function openIndexed(indexPath: string, opts: OpenOptions): Promise<Checkp
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new CheckpointError('INVALID_INDEX', `${indexPath}: not valid JSON (${(e as Error).message})`, { path: indexPath, cause: e });
+    throw new CheckpointError('BAD_INDEX', `${indexPath}: not valid JSON (${(e as Error).message})`, { path: indexPath, cause: e });
   }
   const weightMap = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
-    throw new CheckpointError('INVALID_INDEX', `${indexPath}: expected {"metadata": {...}, "weight_map": {tensor: file}}`, { path: indexPath });
+    throw new CheckpointError('BAD_INDEX', `${indexPath}: expected {"metadata": {...}, "weight_map": {tensor: file}}`, { path: indexPath });
   }
   const dir = dirname(indexPath);
   const fileOfName = new Map<string, string>();
   for (const [name, file] of Object.entries(weightMap)) {
-    if (typeof file !== 'string') throw new CheckpointError('INVALID_INDEX', `${indexPath}: weight_map[${JSON.stringify(name)}] must be a file name`, { path: indexPath });
+    if (typeof file !== 'string') throw new CheckpointError('BAD_INDEX', `${indexPath}: weight_map[${JSON.stringify(name)}] must be a file name`, { path: indexPath });
     fileOfName.set(name, shardPath(dir, file, indexPath));
   }
   const paths = [...new Set(fileOfName.values())];
@@ -173,7 +173,7 @@ export async function openCheckpoint(dirOrFile: string, opts: OpenOptions = {}):
   if (files.includes('model.safetensors')) return openFiles(join(dirOrFile, 'model.safetensors'), [join(dirOrFile, 'model.safetensors')], opts);
   if (indexes.length === 1) return openIndexed(join(dirOrFile, indexes[0]), opts);
   if (indexes.length > 1) {
-    throw new CheckpointError('INVALID_INDEX', `${dirOrFile}: several indexes (${indexes.join(', ')}) and no model.safetensors.index.json; open one of them directly`, { path: dirOrFile });
+    throw new CheckpointError('BAD_INDEX', `${dirOrFile}: several indexes (${indexes.join(', ')}) and no model.safetensors.index.json; open one of them directly`, { path: dirOrFile });
   }
   if (files.length === 0) throw new CheckpointError('NOT_FOUND', `${dirOrFile}: no .safetensors file or *.safetensors.index.json in this folder`, { path: dirOrFile });
   return openFiles(dirOrFile, files.map((f) => join(dirOrFile, f)), opts);

@@ -10,11 +10,11 @@ export function asJsonObject(json: unknown, source: string, what: string): Json 
     try {
       value = JSON.parse(json);
     } catch (e) {
-      throw new CheckpointError('INVALID_CONFIG', `${source}: ${what} is not valid JSON (${(e as Error).message})`, { path: source, cause: e });
+      throw new CheckpointError('BAD_CONFIG', `${source}: ${what} is not valid JSON (${(e as Error).message})`, { path: source, cause: e });
     }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CheckpointError('INVALID_CONFIG', `${source}: ${what} must be a JSON object`, { path: source });
+    throw new CheckpointError('BAD_CONFIG', `${source}: ${what} must be a JSON object`, { path: source });
   }
   return value as Json;
 }
@@ -29,7 +29,7 @@ export class FieldReader {
   fail(field: string, expected: string): never {
     const v = this.json[field];
     const found = v === undefined ? 'it is missing' : `found ${JSON.stringify(v)}`;
-    throw new CheckpointError('INVALID_CONFIG', `${this.source}: "${field}" must be ${expected}; ${found}`, { path: this.source });
+    throw new CheckpointError('BAD_CONFIG', `${this.source}: "${field}" must be ${expected}; ${found}`, { path: this.source });
   }
 
   has(field: string): boolean {

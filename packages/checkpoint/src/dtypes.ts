@@ -1,6 +1,8 @@
 // safetensors dtypes, their sizes and typed-array views, and the float16 / bfloat16 bit conversions.
 // Float16 and bfloat16 values travel as Uint16Array of raw bits: Node 20 has no Float16Array.
 
+import { CheckpointError } from './errors';
+
 /** The safetensors dtypes this package reads and writes. */
 export type StDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -64,7 +66,7 @@ export function rawView<D extends StDtype>(dtype: D, buffer: ArrayBufferLike, by
 
 function checkOut<T extends { length: number }>(out: T | undefined, n: number, make: (n: number) => T, fn: string): T {
   if (out === undefined) return make(n);
-  if (out.length !== n) throw new RangeError(`${fn}: out has ${out.length} elements, expected ${n}`);
+  if (out.length !== n) throw new CheckpointError('BAD_OPTION', `${fn}: out has ${out.length} elements, expected ${n}`);
   return out;
 }
 

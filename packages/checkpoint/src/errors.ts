@@ -1,3 +1,5 @@
+import { MilError } from '@mil/core';
+
 /** Every way this package can fail, as a stable string a caller can switch on. */
 export type CheckpointErrorCode =
   // files and I/O
@@ -7,12 +9,12 @@ export type CheckpointErrorCode =
   | 'HEADER_TOO_SMALL'
   | 'HEADER_TOO_LARGE'
   | 'HEADER_OUT_OF_BOUNDS'
-  | 'INVALID_HEADER'
-  | 'INVALID_TENSOR_INFO'
-  | 'INVALID_METADATA'
+  | 'BAD_HEADER'
+  | 'BAD_TENSOR_INFO'
+  | 'BAD_METADATA'
   | 'UNKNOWN_DTYPE'
   | 'SIZE_MISMATCH'
-  | 'INVALID_OFFSETS'
+  | 'BAD_OFFSETS'
   | 'OFFSET_OUT_OF_BOUNDS'
   | 'OVERLAPPING_RANGES'
   | 'DATA_GAP'
@@ -25,17 +27,17 @@ export type CheckpointErrorCode =
   | 'TRUNCATED'
   | 'CLOSED'
   // sharded checkpoints
-  | 'INVALID_INDEX'
+  | 'BAD_INDEX'
   | 'INDEX_MISMATCH'
   // writing
-  | 'INVALID_TENSOR'
-  | 'INVALID_OPTION'
+  | 'BAD_TENSOR'
+  | 'BAD_OPTION'
   // configs
-  | 'INVALID_CONFIG'
+  | 'BAD_CONFIG'
   | 'UNKNOWN_MODEL_TYPE'
   | 'UNSUPPORTED_CONFIG'
   // tokenizers and chat templates
-  | 'INVALID_TOKENIZER'
+  | 'BAD_TOKENIZER'
   | 'NO_CHAT_TEMPLATE'
   | 'CHAT_TEMPLATE_ERROR';
 
@@ -47,14 +49,11 @@ export type CheckpointErrorCode =
  * try { await openSafetensors('model.safetensors'); }
  * catch (e) { if (e instanceof CheckpointError && e.code === 'NOT_FOUND') console.log('no weights yet'); }
  */
-export class CheckpointError extends Error {
-  override readonly name = 'CheckpointError';
-  readonly code: CheckpointErrorCode;
+export class CheckpointError extends MilError<CheckpointErrorCode> {
   readonly path?: string;
 
-  constructor(code: CheckpointErrorCode, message: string, options: { path?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+  constructor(code: CheckpointErrorCode, message: string, options: { path?: string; cause?: unknown; hint?: string } = {}) {
+    super(code, message, options);
     if (options.path !== undefined) this.path = options.path;
   }
 }

@@ -97,10 +97,10 @@ export function parseMambaHybridConfig(json: unknown, source = 'mamba_config.jso
   if (dInner % dState !== 0) r.fail('d_inner', `a multiple of ssm_cfg.d_state (${dState})`);
   if (variant === 'mamba2') {
     if (ssm.headdim * ngroups !== dInner) {
-      throw new CheckpointError('INVALID_CONFIG', `${source}: ssm_cfg.ngroups (${ngroups}) × head dim (${ssm.headdim}) must equal d_inner (${dInner}) for the Mamba-2 mixer`, { path: source });
+      throw new CheckpointError('BAD_CONFIG', `${source}: ssm_cfg.ngroups (${ngroups}) × head dim (${ssm.headdim}) must equal d_inner (${dInner}) for the Mamba-2 mixer`, { path: source });
     }
     if (ngroups % (dXb / dState) !== 0) {
-      throw new CheckpointError('INVALID_CONFIG', `${source}: ssm_cfg.ngroups (${ngroups}) must be a multiple of d_xb / d_state (${dXb / dState} KV heads)`, { path: source });
+      throw new CheckpointError('BAD_CONFIG', `${source}: ssm_cfg.ngroups (${ngroups}) must be a multiple of d_xb / d_state (${dXb / dState} KV heads)`, { path: source });
     }
   }
   return {
@@ -160,7 +160,7 @@ export function hybridConfigToJson(cfg: HybridConfig): Record<string, unknown> {
 
 /**
  * Checks that a hybrid config fits the teacher it was distilled from (same width, depth, vocabulary and
- * MLP, and x/B/C sized like V/K/Q so the attention weights can initialise them). Throws INVALID_CONFIG.
+ * MLP, and x/B/C sized like V/K/Q so the attention weights can initialise them). Throws BAD_CONFIG.
  *
  * @example checkHybridMatchesTeacher(parseMambaHybridConfig(m), parseLlamaConfig(c));
  */
@@ -172,8 +172,9 @@ export function checkHybridMatchesTeacher(hybrid: HybridConfig, teacher: LlamaCo
     ['intermediate_size', hybrid.intermediateSize, 'intermediate_size', teacher.intermediateSize],
     ['d_inner', hybrid.dInner, 'num_attention_heads × head_dim', teacher.numAttentionHeads * teacher.headDim],
     ['d_xb', hybrid.dXb, 'num_key_value_heads × head_dim', teacher.numKeyValueHeads * teacher.headDim],
+    ['rms_norm_eps', hybrid.rmsNormEps, 'rms_norm_eps', teacher.rmsNormEps],
   ];
   for (const [hk, hv, tk, tv] of pairs) {
-    if (hv !== tv) throw new CheckpointError('INVALID_CONFIG', `${source}: ${hk} = ${hv} but the teacher config has ${tk} = ${tv}; they must match`, { path: source });
+    if (hv !== tv) throw new CheckpointError('BAD_CONFIG', `${source}: ${hk} = ${hv} but the teacher config has ${tk} = ${tv}; they must match`, { path: source });
   }
 }

@@ -78,16 +78,16 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, source: s
   try {
     text = decoder.decode(headerBytes);
   } catch (e) {
-    return fail('INVALID_HEADER', 'header is not valid UTF-8', e);
+    return fail('BAD_HEADER', 'header is not valid UTF-8', e);
   }
-  if (!text.startsWith('{')) fail('INVALID_HEADER', `header must start with '{', found ${JSON.stringify(text.slice(0, 16))}`);
+  if (!text.startsWith('{')) fail('BAD_HEADER', `header must start with '{', found ${JSON.stringify(text.slice(0, 16))}`);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return fail('INVALID_HEADER', `header is not valid JSON (${(e as Error).message})`, e);
+    return fail('BAD_HEADER', `header is not valid JSON (${(e as Error).message})`, e);
   }
-  if (!isPlainObject(json)) return fail('INVALID_HEADER', 'header JSON must be an object');
+  if (!isPlainObject(json)) return fail('BAD_HEADER', 'header JSON must be an object');
   const dup = findDuplicateTopLevelKey(text);
   if (dup !== undefined) fail('DUPLICATE_TENSOR', `tensor ${JSON.stringify(dup)} appears twice in the header`);
 
@@ -97,28 +97,28 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, source: s
     const value = json[name];
     if (name === '__metadata__') {
       if (value === null) continue;
-      if (!isPlainObject(value)) return fail('INVALID_METADATA', '__metadata__ must be an object of string values');
+      if (!isPlainObject(value)) return fail('BAD_METADATA', '__metadata__ must be an object of string values');
       metadata = {};
       for (const [k, v] of Object.entries(value)) {
-        if (typeof v !== 'string') fail('INVALID_METADATA', `__metadata__.${k} must be a string, found ${typeof v}`);
+        if (typeof v !== 'string') fail('BAD_METADATA', `__metadata__.${k} must be a string, found ${typeof v}`);
         metadata[k] = v as string;
       }
       continue;
     }
     const t = JSON.stringify(name);
-    if (!isPlainObject(value)) return fail('INVALID_TENSOR_INFO', `tensor ${t} must be an object {dtype, shape, data_offsets}`);
+    if (!isPlainObject(value)) return fail('BAD_TENSOR_INFO', `tensor ${t} must be an object {dtype, shape, data_offsets}`);
     const { dtype, shape, data_offsets: offsets } = value;
-    if (typeof dtype !== 'string') return fail('INVALID_TENSOR_INFO', `tensor ${t} has no string "dtype"`);
+    if (typeof dtype !== 'string') return fail('BAD_TENSOR_INFO', `tensor ${t} has no string "dtype"`);
     if (!isStDtype(dtype)) {
       const why = KNOWN_UNSUPPORTED.has(dtype) ? 'is a safetensors dtype this package does not support' : 'is not a safetensors dtype';
       return fail('UNKNOWN_DTYPE', `tensor ${t} has dtype ${JSON.stringify(dtype)}, which ${why}; expected one of F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL`);
     }
-    if (!Array.isArray(shape) || !shape.every(isCount)) return fail('INVALID_TENSOR_INFO', `tensor ${t}: "shape" must be an array of non-negative integers`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) return fail('BAD_TENSOR_INFO', `tensor ${t}: "shape" must be an array of non-negative integers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-      return fail('INVALID_TENSOR_INFO', `tensor ${t}: "data_offsets" must be [begin, end] with non-negative integers`);
+      return fail('BAD_TENSOR_INFO', `tensor ${t}: "data_offsets" must be [begin, end] with non-negative integers`);
     }
     const [begin, end] = offsets as [number, number];
-    if (end < begin) fail('INVALID_OFFSETS', `tensor ${t}: data_offsets [${begin}, ${end}] end before they begin`);
+    if (end < begin) fail('BAD_OFFSETS', `tensor ${t}: data_offsets [${begin}, ${end}] end before they begin`);
     let elements = 1;
     for (const d of shape as number[]) elements *= d;
     const expected = elements * dtypeByteSize(dtype);

@@ -35,10 +35,10 @@ export function layOut<T extends { name: string; dtype: StDtype; byteLength: num
 export function checkMetadata(metadata: unknown, target: string): Record<string, string> | undefined {
   if (metadata === undefined || metadata === null) return undefined;
   if (typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new CheckpointError('INVALID_METADATA', `writing ${target}: metadata must be an object of strings`, { path: target });
+    throw new CheckpointError('BAD_METADATA', `writing ${target}: metadata must be an object of strings`, { path: target });
   }
   for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== 'string') throw new CheckpointError('INVALID_METADATA', `writing ${target}: metadata.${k} must be a string, found ${typeof v}`, { path: target });
+    if (typeof v !== 'string') throw new CheckpointError('BAD_METADATA', `writing ${target}: metadata.${k} must be a string, found ${typeof v}`, { path: target });
   }
   return metadata as Record<string, string>;
 }

@@ -94,7 +94,7 @@ export async function writeSafetensors(path: string, tensors: TensorsToWrite, op
   const planned = planTensors(tensors, path);
   const metadata = checkMetadata(opts.metadata, path);
   const max = opts.maxShardBytes ?? Infinity;
-  if (!(max > 0)) throw new CheckpointError('INVALID_OPTION', `writing ${path}: maxShardBytes must be a positive number, got ${opts.maxShardBytes}`, { path });
+  if (!(max > 0)) throw new CheckpointError('BAD_OPTION', `writing ${path}: maxShardBytes must be a positive number, got ${opts.maxShardBytes}`, { path });
   const totalBytes = planned.reduce((s, t) => s + t.byteLength, 0);
   const shards = planShards(planned, max);
   const progress = { done: 0, total: totalBytes };
@@ -148,7 +148,7 @@ export function serializeSafetensors(tensors: TensorsToWrite, opts: { metadata?:
   out.set(header);
   for (const { item, begin } of order) {
     if (typeof item.data === 'function') {
-      throw new CheckpointError('INVALID_TENSOR', `serializeSafetensors: tensor ${JSON.stringify(item.name)} has lazy data; use writeSafetensors`);
+      throw new CheckpointError('BAD_TENSOR', `serializeSafetensors: tensor ${JSON.stringify(item.name)} has lazy data; use writeSafetensors`);
     }
     out.set(checkData(item.name, item.dtype, item.shape, item.byteLength, item.data, target), header.length + begin);
   }

@@ -37,7 +37,7 @@ export function planTensors(tensors: TensorsToWrite, target: string): PlannedTen
   for (const [name, t] of pairs) {
     const q = JSON.stringify(name);
     const bad = (msg: string): never => {
-      throw new CheckpointError('INVALID_TENSOR', `writing ${target}: tensor ${q}: ${msg}`, { path: target });
+      throw new CheckpointError('BAD_TENSOR', `writing ${target}: tensor ${q}: ${msg}`, { path: target });
     };
     if (typeof name !== 'string') bad('tensor names must be strings');
     if (name === '__metadata__') bad('"__metadata__" is reserved for the metadata block');
@@ -62,7 +62,7 @@ export function planTensors(tensors: TensorsToWrite, target: string): PlannedTen
 /** The bytes to store for `data`, after the Float32Array → BF16/F16 conversion where it applies. */
 export function checkData(name: string, dtype: StDtype, shape: readonly number[], byteLength: number, data: ArrayBufferView, target: string): Uint8Array {
   if (!ArrayBuffer.isView(data)) {
-    throw new CheckpointError('INVALID_TENSOR', `writing ${target}: tensor ${JSON.stringify(name)}: data must be a typed array or DataView`, { path: target });
+    throw new CheckpointError('BAD_TENSOR', `writing ${target}: tensor ${JSON.stringify(name)}: data must be a typed array or DataView`, { path: target });
   }
   let bytes: Uint8Array;
   if ((dtype === 'BF16' || dtype === 'F16') && data instanceof Float32Array) {

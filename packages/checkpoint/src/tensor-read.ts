@@ -114,7 +114,7 @@ function outputArray(as: ReadAs, dtype: StDtype, n: number, out: RawTypedArray |
     return rawView(dtype, new ArrayBuffer(n * dtypeByteSize(dtype)), 0, n);
   }
   if (out.constructor.name !== type || out.length < n) {
-    throw new CheckpointError('INVALID_OPTION', `${where}: out must be a ${type} of at least ${n} elements, got ${out.constructor.name}(${out.length})`);
+    throw new CheckpointError('BAD_OPTION', `${where}: out must be a ${type} of at least ${n} elements, got ${out.constructor.name}(${out.length})`);
   }
   return out.length === n ? out : (out.subarray(0, n) as RawTypedArray);
 }

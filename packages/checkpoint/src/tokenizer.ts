@@ -65,13 +65,13 @@ export function createTokenizer(files: TokenizerFiles): LoadedTokenizer {
   const source = files.source ?? 'tokenizer';
   const config = files.config ?? {};
   if (typeof files.tokenizer !== 'object' || files.tokenizer === null || typeof files.tokenizer.model !== 'object') {
-    throw new CheckpointError('INVALID_TOKENIZER', `${source}: tokenizer.json must be an object with a "model" section`, { path: source });
+    throw new CheckpointError('BAD_TOKENIZER', `${source}: tokenizer.json must be an object with a "model" section`, { path: source });
   }
   let hf: Tokenizer;
   try {
     hf = new Tokenizer(files.tokenizer, config);
   } catch (e) {
-    throw new CheckpointError('INVALID_TOKENIZER', `${source}: @huggingface/tokenizers rejected tokenizer.json: ${(e as Error).message}`, { path: source, cause: e });
+    throw new CheckpointError('BAD_TOKENIZER', `${source}: @huggingface/tokenizers rejected tokenizer.json: ${(e as Error).message}`, { path: source, cause: e });
   }
   const templates = chatTemplatesFrom(config.chat_template, source);
   if (!templates.has('default') && files.chatTemplate !== undefined) templates.set('default', files.chatTemplate);
@@ -127,7 +127,7 @@ async function readJson(path: string, required: boolean): Promise<Record<string,
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new CheckpointError('INVALID_TOKENIZER', `${path}: not valid JSON (${(e as Error).message})`, { path, cause: e });
+    throw new CheckpointError('BAD_TOKENIZER', `${path}: not valid JSON (${(e as Error).message})`, { path, cause: e });
   }
 }
 

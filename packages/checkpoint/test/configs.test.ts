@@ -81,19 +81,19 @@ describe('Llama / Mistral config.json', () => {
 
   it('errors say which field and what is expected', async () => {
     const ok = fixture('llama-3-8b-instruct.json');
-    await expectCode(() => parseLlamaConfig({ ...ok, hidden_size: undefined }, 'x/config.json'), 'INVALID_CONFIG', /x\/config\.json: "hidden_size" must be an integer ≥ 1; it is missing/);
-    await expectCode(() => parseLlamaConfig({ ...ok, num_hidden_layers: '32' }), 'INVALID_CONFIG', /"num_hidden_layers".*found "32"/);
+    await expectCode(() => parseLlamaConfig({ ...ok, hidden_size: undefined }, 'x/config.json'), 'BAD_CONFIG', /x\/config\.json: "hidden_size" must be an integer ≥ 1; it is missing/);
+    await expectCode(() => parseLlamaConfig({ ...ok, num_hidden_layers: '32' }), 'BAD_CONFIG', /"num_hidden_layers".*found "32"/);
     await expectCode(() => parseLlamaConfig({ ...ok, model_type: 'gpt2' }), 'UNKNOWN_MODEL_TYPE', /"gpt2"; expected "llama" or "mistral"/);
     await expectCode(() => parseLlamaConfig({ ...ok, model_type: undefined, architectures: undefined }), 'UNKNOWN_MODEL_TYPE', /missing/);
-    await expectCode(() => parseLlamaConfig({ ...ok, num_key_value_heads: 5 }), 'INVALID_CONFIG', /divisor of num_attention_heads \(32\)/);
-    await expectCode(() => parseLlamaConfig({ ...ok, hidden_size: 4001 }), 'INVALID_CONFIG', /multiple of num_attention_heads/);
+    await expectCode(() => parseLlamaConfig({ ...ok, num_key_value_heads: 5 }), 'BAD_CONFIG', /divisor of num_attention_heads \(32\)/);
+    await expectCode(() => parseLlamaConfig({ ...ok, hidden_size: 4001 }), 'BAD_CONFIG', /multiple of num_attention_heads/);
     await expectCode(() => parseLlamaConfig({ ...ok, rope_scaling: { rope_type: 'yarn', factor: 4 } }), 'UNSUPPORTED_CONFIG', /"yarn".*"linear" or "llama3"/);
-    await expectCode(() => parseLlamaConfig({ ...ok, rope_scaling: { rope_type: 'llama3', factor: 8 } }), 'INVALID_CONFIG', /rope_scaling: "low_freq_factor"/);
+    await expectCode(() => parseLlamaConfig({ ...ok, rope_scaling: { rope_type: 'llama3', factor: 8 } }), 'BAD_CONFIG', /rope_scaling: "low_freq_factor"/);
     await expectCode(() => parseLlamaConfig({ ...ok, hidden_act: 'gelu' }), 'UNSUPPORTED_CONFIG', /"gelu".*"silu"/);
-    await expectCode(() => parseLlamaConfig({ ...ok, rms_norm_eps: 0 }), 'INVALID_CONFIG', /rms_norm_eps/);
-    await expectCode(() => parseLlamaConfig({ ...ok, eos_token_id: [1, 'x'] }), 'INVALID_CONFIG', /eos_token_id/);
-    await expectCode(() => parseLlamaConfig('{"model_type": '), 'INVALID_CONFIG', /not valid JSON/);
-    await expectCode(() => parseLlamaConfig([1]), 'INVALID_CONFIG', /JSON object/);
+    await expectCode(() => parseLlamaConfig({ ...ok, rms_norm_eps: 0 }), 'BAD_CONFIG', /rms_norm_eps/);
+    await expectCode(() => parseLlamaConfig({ ...ok, eos_token_id: [1, 'x'] }), 'BAD_CONFIG', /eos_token_id/);
+    await expectCode(() => parseLlamaConfig('{"model_type": '), 'BAD_CONFIG', /not valid JSON/);
+    await expectCode(() => parseLlamaConfig([1]), 'BAD_CONFIG', /JSON object/);
   });
 });
 
@@ -131,20 +131,20 @@ describe('hybrid mamba_config.json', () => {
   });
 
   it('errors say which field and what is expected', async () => {
-    await expectCode(() => parseMambaHybridConfig({ ...m1, attn_layers: [1, 32] }), 'INVALID_CONFIG', /"attn_layers" must be a list of layer indices in \[0, 32\)/);
-    await expectCode(() => parseMambaHybridConfig({ ...m1, attn_layers: [1, 1] }), 'INVALID_CONFIG', /distinct/);
-    await expectCode(() => parseMambaHybridConfig({ ...m1, d_xb: undefined }), 'INVALID_CONFIG', /"d_xb".*missing/);
-    await expectCode(() => parseMambaHybridConfig({ ...m1, d_xb: 1000 }), 'INVALID_CONFIG', /d_xb.*divisor of d_inner/);
-    await expectCode(() => parseMambaHybridConfig({ ...m2, ssm_cfg: { expand: 1, ngroups: 16, d_state: 128 } }), 'INVALID_CONFIG', /ngroups \(16\) × head dim \(128\) must equal d_inner \(4096\)/);
-    await expectCode(() => parseMambaHybridConfig({ ...m1, ssm_cfg: { layer: 'S4' } }), 'INVALID_CONFIG', /"Mamba1" or "Mamba2"/);
-    await expectCode(() => parseMambaHybridConfig('nope'), 'INVALID_CONFIG', /not valid JSON/);
+    await expectCode(() => parseMambaHybridConfig({ ...m1, attn_layers: [1, 32] }), 'BAD_CONFIG', /"attn_layers" must be a list of layer indices in \[0, 32\)/);
+    await expectCode(() => parseMambaHybridConfig({ ...m1, attn_layers: [1, 1] }), 'BAD_CONFIG', /distinct/);
+    await expectCode(() => parseMambaHybridConfig({ ...m1, d_xb: undefined }), 'BAD_CONFIG', /"d_xb".*missing/);
+    await expectCode(() => parseMambaHybridConfig({ ...m1, d_xb: 1000 }), 'BAD_CONFIG', /d_xb.*divisor of d_inner/);
+    await expectCode(() => parseMambaHybridConfig({ ...m2, ssm_cfg: { expand: 1, ngroups: 16, d_state: 128 } }), 'BAD_CONFIG', /ngroups \(16\) × head dim \(128\) must equal d_inner \(4096\)/);
+    await expectCode(() => parseMambaHybridConfig({ ...m1, ssm_cfg: { layer: 'S4' } }), 'BAD_CONFIG', /"Mamba1" or "Mamba2"/);
+    await expectCode(() => parseMambaHybridConfig('nope'), 'BAD_CONFIG', /not valid JSON/);
   });
 
   it('checks the hybrid against its teacher', async () => {
     const teacher = parseLlamaConfig(fixture('llama-3-8b-instruct.json'));
     checkHybridMatchesTeacher(parseMambaHybridConfig(m1), teacher);
     checkHybridMatchesTeacher(parseMambaHybridConfig(m2), teacher);
-    await expectCode(() => checkHybridMatchesTeacher(parseMambaHybridConfig({ ...m1, vocab_size: 32000 }), teacher), 'INVALID_CONFIG', /vocab_size = 32000 but the teacher config has vocab_size = 128256/);
-    await expectCode(() => checkHybridMatchesTeacher(parseMambaHybridConfig(m1), parseLlamaConfig(fixture('llama-2-7b.json'))), 'INVALID_CONFIG', /d_xb|intermediate_size|vocab_size/);
+    await expectCode(() => checkHybridMatchesTeacher(parseMambaHybridConfig({ ...m1, vocab_size: 32000 }), teacher), 'BAD_CONFIG', /vocab_size = 32000 but the teacher config has vocab_size = 128256/);
+    await expectCode(() => checkHybridMatchesTeacher(parseMambaHybridConfig(m1), parseLlamaConfig(fixture('llama-2-7b.json'))), 'BAD_CONFIG', /d_xb|intermediate_size|vocab_size/);
   });
 });

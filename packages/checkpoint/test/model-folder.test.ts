@@ -83,8 +83,8 @@ describe('model folders', () => {
       expect(m.tokenizer).toBeNull();
       await m.close();
       await writeFile(join(out, 'mamba_config.json'), JSON.stringify({ ...JSON.parse(await readFile(join(out, 'mamba_config.json'), 'utf8')), n_layer: 3 }));
-      await expectCode(loadModelFolder(out), 'INVALID_CONFIG', /n_layer = 3 but the teacher config has num_hidden_layers = 2/);
-      await expectCode(saveModelFolder(join(dir, 'bad'), { config, hybrid: { ...hybrid, vocabSize: 65 }, tensors: {} }), 'INVALID_CONFIG', /vocab_size/);
+      await expectCode(loadModelFolder(out), 'BAD_CONFIG', /n_layer = 3 but the teacher config has num_hidden_layers = 2/);
+      await expectCode(saveModelFolder(join(dir, 'bad'), { config, hybrid: { ...hybrid, vocabSize: 65 }, tensors: {} }), 'BAD_CONFIG', /vocab_size/);
     });
   });
 

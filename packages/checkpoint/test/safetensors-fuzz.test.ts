@@ -157,7 +157,7 @@ describe('fuzz: random mutations of valid files either load exactly as the oracl
     // the mutations reach many different rules, and many files still load (data-only changes)
     expect(loaded).toBeGreaterThan(1000);
     expect([...codes.keys()].sort()).toEqual(
-      expect.arrayContaining(['DATA_GAP', 'OVERLAPPING_RANGES', 'DUPLICATE_TENSOR', 'INVALID_TENSOR_INFO', 'HEADER_OUT_OF_BOUNDS', 'HEADER_TOO_LARGE', 'HEADER_TOO_SMALL', 'INVALID_HEADER', 'OFFSET_OUT_OF_BOUNDS', 'SIZE_MISMATCH', 'TRAILING_DATA', 'UNKNOWN_DTYPE']),
+      expect.arrayContaining(['DATA_GAP', 'OVERLAPPING_RANGES', 'DUPLICATE_TENSOR', 'BAD_TENSOR_INFO', 'HEADER_OUT_OF_BOUNDS', 'HEADER_TOO_LARGE', 'HEADER_TOO_SMALL', 'BAD_HEADER', 'OFFSET_OUT_OF_BOUNDS', 'SIZE_MISMATCH', 'TRAILING_DATA', 'UNKNOWN_DTYPE']),
     );
   });
 

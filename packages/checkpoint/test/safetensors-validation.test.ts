@@ -40,31 +40,31 @@ describe('header validation: each rule has its own code and a message naming the
     await expectCode(open_(bytes), 'HEADER_OUT_OF_BOUNDS', /1000 runs past the end of the 10-byte file/);
   });
 
-  it('INVALID_HEADER: bad JSON, not an object, no leading "{", invalid UTF-8', async () => {
-    await expectCode(open_(file('{"a": ', 0)), 'INVALID_HEADER', /not valid JSON/);
-    await expectCode(open_(file(' {}', 0)), 'INVALID_HEADER', /start with '\{'/);
-    await expectCode(open_(file('[1,2]', 0)), 'INVALID_HEADER', /start with/);
-    await expectCode(open_(file('{}{', 0)), 'INVALID_HEADER');
+  it('BAD_HEADER: bad JSON, not an object, no leading "{", invalid UTF-8', async () => {
+    await expectCode(open_(file('{"a": ', 0)), 'BAD_HEADER', /not valid JSON/);
+    await expectCode(open_(file(' {}', 0)), 'BAD_HEADER', /start with '\{'/);
+    await expectCode(open_(file('[1,2]', 0)), 'BAD_HEADER', /start with/);
+    await expectCode(open_(file('{}{', 0)), 'BAD_HEADER');
     const bad = file('{"\u00e9":1}', 0);
     bad[10] = 0xff; // break the UTF-8 sequence of é
-    await expectCode(open_(bad), 'INVALID_HEADER', /UTF-8/);
+    await expectCode(open_(bad), 'BAD_HEADER', /UTF-8/);
     const bom = file('\ufeff{}', 0);
-    await expectCode(open_(bom), 'INVALID_HEADER');
+    await expectCode(open_(bom), 'BAD_HEADER');
   });
 
-  it('INVALID_TENSOR_INFO: missing or malformed dtype / shape / data_offsets', async () => {
-    await expectCode(open_(file({ w: 3 })), 'INVALID_TENSOR_INFO', /"w"/);
-    await expectCode(open_(file({ w: { shape: [1], data_offsets: [0, 1] } }, 1)), 'INVALID_TENSOR_INFO', /dtype/);
-    await expectCode(open_(file({ w: { dtype: 'U8', data_offsets: [0, 1] } }, 1)), 'INVALID_TENSOR_INFO', /shape/);
-    await expectCode(open_(file({ w: t('U8', [-1], 0, 1) }, 1)), 'INVALID_TENSOR_INFO', /shape/);
-    await expectCode(open_(file({ w: t('U8', [1.5], 0, 1) }, 1)), 'INVALID_TENSOR_INFO');
-    await expectCode(open_(file({ w: { dtype: 'U8', shape: [1], data_offsets: [0] } }, 1)), 'INVALID_TENSOR_INFO', /data_offsets/);
-    await expectCode(open_(file({ w: { dtype: 'U8', shape: [1], data_offsets: [0, '1'] } }, 1)), 'INVALID_TENSOR_INFO');
+  it('BAD_TENSOR_INFO: missing or malformed dtype / shape / data_offsets', async () => {
+    await expectCode(open_(file({ w: 3 })), 'BAD_TENSOR_INFO', /"w"/);
+    await expectCode(open_(file({ w: { shape: [1], data_offsets: [0, 1] } }, 1)), 'BAD_TENSOR_INFO', /dtype/);
+    await expectCode(open_(file({ w: { dtype: 'U8', data_offsets: [0, 1] } }, 1)), 'BAD_TENSOR_INFO', /shape/);
+    await expectCode(open_(file({ w: t('U8', [-1], 0, 1) }, 1)), 'BAD_TENSOR_INFO', /shape/);
+    await expectCode(open_(file({ w: t('U8', [1.5], 0, 1) }, 1)), 'BAD_TENSOR_INFO');
+    await expectCode(open_(file({ w: { dtype: 'U8', shape: [1], data_offsets: [0] } }, 1)), 'BAD_TENSOR_INFO', /data_offsets/);
+    await expectCode(open_(file({ w: { dtype: 'U8', shape: [1], data_offsets: [0, '1'] } }, 1)), 'BAD_TENSOR_INFO');
   });
 
-  it('INVALID_METADATA: __metadata__ must map strings to strings', async () => {
-    await expectCode(open_(file({ __metadata__: { format: 1 } })), 'INVALID_METADATA', /format/);
-    await expectCode(open_(file({ __metadata__: [] })), 'INVALID_METADATA');
+  it('BAD_METADATA: __metadata__ must map strings to strings', async () => {
+    await expectCode(open_(file({ __metadata__: { format: 1 } })), 'BAD_METADATA', /format/);
+    await expectCode(open_(file({ __metadata__: [] })), 'BAD_METADATA');
     const ok = await open_(file({ __metadata__: null }));
     expect(ok.metadata).toEqual({});
   });
@@ -79,8 +79,8 @@ describe('header validation: each rule has its own code and a message naming the
     await expectCode(open_(file({ w: t('U8', [2 ** 30, 2 ** 30, 2 ** 30], 0, 8) }, 8)), 'SIZE_MISMATCH', /too large/);
   });
 
-  it('INVALID_OFFSETS: an end before the beginning', async () => {
-    await expectCode(open_(file({ w: t('U8', [0], 4, 0) }, 4)), 'INVALID_OFFSETS', /\[4, 0\]/);
+  it('BAD_OFFSETS: an end before the beginning', async () => {
+    await expectCode(open_(file({ w: t('U8', [0], 4, 0) }, 4)), 'BAD_OFFSETS', /\[4, 0\]/);
   });
 
   it('OFFSET_OUT_OF_BOUNDS: a range beyond the data section', async () => {
@@ -134,10 +134,10 @@ describe('reading', () => {
     await expectCode(f.read('w', { as: 'int8' as 'raw' }), 'UNSUPPORTED_CONVERSION', /'raw', 'float32' or 'float16'/);
   });
 
-  it('INVALID_OPTION for an output array of the wrong type or size', async () => {
+  it('BAD_OPTION for an output array of the wrong type or size', async () => {
     const f = await open_(bytes);
-    await expectCode(f.read('w', { as: 'float32', out: new Float32Array(2) }), 'INVALID_OPTION', /Float32Array of at least 3/);
-    await expectCode(f.read('w', { out: new Uint16Array(3) }), 'INVALID_OPTION');
+    await expectCode(f.read('w', { as: 'float32', out: new Float32Array(2) }), 'BAD_OPTION', /Float32Array of at least 3/);
+    await expectCode(f.read('w', { out: new Uint16Array(3) }), 'BAD_OPTION');
   });
 
   it('CLOSED after close()', async () => {
@@ -174,20 +174,20 @@ describe('sharded checkpoints', () => {
     await writeSafetensors(join(dir, 'model.safetensors'), { a: { dtype: 'U8', shape: [8], data: new Uint8Array(8) }, b: { dtype: 'U8', shape: [8], data: new Uint8Array(8).fill(1) } }, { maxShardBytes: 8 });
   }
 
-  it('INVALID_INDEX: bad JSON, no weight_map, paths leaving the folder', async () => {
+  it('BAD_INDEX: bad JSON, no weight_map, paths leaving the folder', async () => {
     await withTempDir(async (dir) => {
       await sharded(dir);
       const index = join(dir, 'model.safetensors.index.json');
       await writeFile(index, '{"weight_map": ');
-      await expectCode(openCheckpoint(dir), 'INVALID_INDEX', /not valid JSON/);
+      await expectCode(openCheckpoint(dir), 'BAD_INDEX', /not valid JSON/);
       await writeFile(index, '{"metadata": {}}');
-      await expectCode(openCheckpoint(index), 'INVALID_INDEX', /weight_map/);
+      await expectCode(openCheckpoint(index), 'BAD_INDEX', /weight_map/);
       await writeFile(index, JSON.stringify({ weight_map: { a: '../model-00001-of-00002.safetensors' } }));
-      await expectCode(openCheckpoint(dir), 'INVALID_INDEX', /not a file inside/);
+      await expectCode(openCheckpoint(dir), 'BAD_INDEX', /not a file inside/);
       await writeFile(index, JSON.stringify({ weight_map: { a: '/etc/passwd' } }));
-      await expectCode(openCheckpoint(dir), 'INVALID_INDEX');
+      await expectCode(openCheckpoint(dir), 'BAD_INDEX');
       await writeFile(index, JSON.stringify({ weight_map: { a: 7 } }));
-      await expectCode(openCheckpoint(dir), 'INVALID_INDEX');
+      await expectCode(openCheckpoint(dir), 'BAD_INDEX');
     });
   });
 
@@ -232,16 +232,16 @@ describe('sharded checkpoints', () => {
 });
 
 describe('writer validation', () => {
-  it('INVALID_TENSOR, UNKNOWN_DTYPE, SIZE_MISMATCH, INVALID_METADATA, INVALID_OPTION, DUPLICATE_TENSOR', async () => {
-    await expectCode(() => serializeSafetensors({ __metadata__: { dtype: 'U8', shape: [1], data: new Uint8Array(1) } }), 'INVALID_TENSOR', /reserved/);
-    await expectCode(() => serializeSafetensors({ a: { dtype: 'U8', shape: [-1], data: new Uint8Array(1) } }), 'INVALID_TENSOR', /shape/);
-    await expectCode(() => serializeSafetensors({ a: { dtype: 'U8', shape: [1], data: [1] as unknown as Uint8Array } }), 'INVALID_TENSOR', /typed array/);
-    await expectCode(() => serializeSafetensors({ a: { dtype: 'U8', shape: [1], data: () => new Uint8Array(1) } }), 'INVALID_TENSOR', /lazy/);
+  it('BAD_TENSOR, UNKNOWN_DTYPE, SIZE_MISMATCH, BAD_METADATA, BAD_OPTION, DUPLICATE_TENSOR', async () => {
+    await expectCode(() => serializeSafetensors({ __metadata__: { dtype: 'U8', shape: [1], data: new Uint8Array(1) } }), 'BAD_TENSOR', /reserved/);
+    await expectCode(() => serializeSafetensors({ a: { dtype: 'U8', shape: [-1], data: new Uint8Array(1) } }), 'BAD_TENSOR', /shape/);
+    await expectCode(() => serializeSafetensors({ a: { dtype: 'U8', shape: [1], data: [1] as unknown as Uint8Array } }), 'BAD_TENSOR', /typed array/);
+    await expectCode(() => serializeSafetensors({ a: { dtype: 'U8', shape: [1], data: () => new Uint8Array(1) } }), 'BAD_TENSOR', /lazy/);
     await expectCode(() => serializeSafetensors({ a: { dtype: 'F8' as 'F32', shape: [1], data: new Uint8Array(1) } }), 'UNKNOWN_DTYPE', /"F8"/);
     await expectCode(() => serializeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Float32Array(3) } }), 'SIZE_MISMATCH', /needs 8 bytes but data has 12/);
     await expectCode(() => serializeSafetensors({ a: { dtype: 'BF16', shape: [2], data: new Float32Array(1) } }), 'SIZE_MISMATCH', /Float32Array to convert/);
-    await expectCode(() => serializeSafetensors({}, { metadata: { n: 1 as unknown as string } }), 'INVALID_METADATA', /metadata\.n/);
-    await expectCode(writeSafetensors('/tmp/never-written.safetensors', {}, { maxShardBytes: 0 }), 'INVALID_OPTION', /maxShardBytes/);
+    await expectCode(() => serializeSafetensors({}, { metadata: { n: 1 as unknown as string } }), 'BAD_METADATA', /metadata\.n/);
+    await expectCode(writeSafetensors('/tmp/never-written.safetensors', {}, { maxShardBytes: 0 }), 'BAD_OPTION', /maxShardBytes/);
     const dup: [string, { dtype: 'U8'; shape: number[]; data: Uint8Array }][] = [
       ['a', { dtype: 'U8', shape: [1], data: new Uint8Array(1) }],
       ['a', { dtype: 'U8', shape: [1], data: new Uint8Array(1) }],

@@ -142,15 +142,15 @@ describe('chat templates', () => {
     expect(renderChatTemplate("{% for m in messages %}{{ bos_token + m['content'] }}{% endfor %}", [{ role: 'user', content: 'hi' }], { bos_token: '<s>' })).toBe('<s>hi');
   });
 
-  it('INVALID_TOKENIZER and NOT_FOUND for broken or missing files', async () => {
-    await expectCode(() => createTokenizer({ tokenizer: { version: '1.0' } }), 'INVALID_TOKENIZER', /"model"/);
-    await expectCode(() => createTokenizer({ ...llama2, config: { chat_template: 42 } }), 'INVALID_TOKENIZER', /chat_template/);
-    await expectCode(() => createTokenizer({ ...llama2, config: { chat_template: [{ name: 'a' }] } }), 'INVALID_TOKENIZER');
-    await expectCode(() => createTokenizer({ tokenizer: { model: { type: 'Nope' } } }), 'INVALID_TOKENIZER', /rejected/);
+  it('BAD_TOKENIZER and NOT_FOUND for broken or missing files', async () => {
+    await expectCode(() => createTokenizer({ tokenizer: { version: '1.0' } }), 'BAD_TOKENIZER', /"model"/);
+    await expectCode(() => createTokenizer({ ...llama2, config: { chat_template: 42 } }), 'BAD_TOKENIZER', /chat_template/);
+    await expectCode(() => createTokenizer({ ...llama2, config: { chat_template: [{ name: 'a' }] } }), 'BAD_TOKENIZER');
+    await expectCode(() => createTokenizer({ tokenizer: { model: { type: 'Nope' } } }), 'BAD_TOKENIZER', /rejected/);
     await withTempDir(async (dir) => {
       await expectCode(loadTokenizer(dir), 'NOT_FOUND', /tokenizer\.json/);
       await writeFile(join(dir, 'tokenizer.json'), '{');
-      await expectCode(loadTokenizer(dir), 'INVALID_TOKENIZER', /not valid JSON/);
+      await expectCode(loadTokenizer(dir), 'BAD_TOKENIZER', /not valid JSON/);
     });
   });
 });

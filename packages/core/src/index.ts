@@ -1,3 +1,3 @@
 export { MilError, isMilError } from './errors';
 export { EXECUTION_PROVIDERS, type ExecutionProvider, type RunOptions } from './run-options';
-export { createRng, Xoshiro128StarStar, type Rng } from './rng';
+export { createRng, Xoshiro128StarStar, mulberry32, randn, mixSeeds, type Rng } from './rng';

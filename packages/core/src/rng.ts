@@ -94,3 +94,63 @@ export function createRng(seed: number): Rng {
   const g = new Xoshiro128StarStar(seed);
   return () => g.nextFloat();
 }
+
+/**
+ * mulberry32: a tiny seeded 32-bit PRNG, uniform floats in [0, 1). Kept next to xoshiro128** because the trainer's
+ * data order (and so every figure of the main job) is defined by its stream; new code should use `createRng`.
+ *
+ * @example
+ * const rand = mulberry32(7);
+ * rand(); // the same value on every run with seed 7
+ */
+export function mulberry32(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `n` standard normal samples times `scale` from a seeded uniform source (Box–Muller, two samples per pair of draws).
+ *
+ * @example
+ * const w = randn(createRng(0), 16, 0.02); // Float32Array of 16 N(0, 0.02²) samples
+ */
+export function randn(rand: Rng, n: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(rand(), 1e-12);
+    const v = rand();
+    const r = Math.sqrt(-2 * Math.log(u)) * scale;
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+// MurmurHash3's 32-bit finaliser: good avalanche, cheap, integer-only.
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * Combines integers into one well-mixed 32-bit seed (e.g. run seed, epoch, step), so every random choice of a run is
+ * a pure function of its position and a resumed run needs no generator state.
+ *
+ * @example
+ * const epochSeed = mixSeeds(runSeed, epoch);
+ */
+export function mixSeeds(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) h = fmix32((h ^ fmix32((p >>> 0) + 0x7f4a7c15)) + 0x165667b1);
+  return h;
+}

@@ -1,10 +1,12 @@
 // Layer-wise alignment (a warm start before end-to-end distillation, in the spirit of MOHAWK's hidden-state
 // alignment): each Mamba mixer learns to reproduce, from the teacher's own normed layer input, the output of the
 // attention it replaces. Mixers train in parallel and the step needs no MLP, LM head or full-depth backward.
-import { type ExecutionProvider, Graph, Runner, type Tensor, add, div, mul, reduceMean, sub } from '@mil/graph';
-import type { HybridConfig } from '@mil/checkpoint';
-import { buildHybridMixerGraph, buildLlamaTrainGraph, resolveLlamaConfig, type LlamaOracleConfig } from '@mil/models';
+import type { RunOptions } from '@mil/core';
+import { Graph, Runner, type Tensor, add, div, mul, reduceMean, sub } from '@mil/graph';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
+import { buildHybridMixerGraph, buildLlamaTrainGraph } from '@mil/models';
 import { batchFeeds, compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
+import { DistillError } from './errors';
 
 export interface AlignStep {
   step: CompiledStep;
@@ -21,13 +23,13 @@ export interface AlignStep {
  * const { loss, grads } = await align.lossAndGrads(studentWeights, batch);
  */
 export async function compileAlignStep(
-  teacherConfig: LlamaOracleConfig,
+  teacherConfig: LlamaConfig,
   hybrid: HybridConfig,
   teacherWeights: ReadonlyMap<string, Float32Array>,
-  opts: { maxPositions: number; ep?: ExecutionProvider; threads?: number; spinning?: boolean },
+  opts: RunOptions & { maxPositions: number },
 ): Promise<AlignStep> {
-  const ssm = new Set(Array.from({ length: teacherConfig.num_hidden_layers }, (_, i) => i).filter((i) => !hybrid.attnLayers.includes(i)));
-  const d = resolveLlamaConfig(teacherConfig).hiddenSize;
+  const ssm = new Set(Array.from({ length: teacherConfig.numHiddenLayers }, (_, i) => i).filter((i) => !hybrid.attnLayers.includes(i)));
+  const d = teacherConfig.hiddenSize;
   const tg = new Graph('align_targets');
   const captured: Record<string, Tensor> = {};
   buildLlamaTrainGraph(tg, teacherConfig, {
@@ -53,7 +55,7 @@ export async function compileAlignStep(
           const li = div(reduceMean(mul(err, err)), reduceMean(mul(target, target)));
           loss = loss ? add(loss, li) : li;
         }
-        if (!loss) throw new Error('compileAlignStep: the hybrid has no Mamba layers');
+        if (!loss) throw new DistillError('BAD_OPTION', 'compileAlignStep: the hybrid has no Mamba layers');
         return { loss, params };
       },
     },

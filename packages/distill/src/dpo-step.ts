@@ -1,6 +1,7 @@
 // Distilled preference optimisation (stage 3): the policy is trained so that, relative to a frozen reference model,
 // it prefers the chosen completion (the teacher's sample) over the rejected one (the student's own sample).
-import { type ExecutionProvider, Graph, Runner, type Tensor, reshape, slice, squeeze } from '@mil/graph';
+import type { RunOptions } from '@mil/core';
+import { Graph, Runner, type Tensor, reshape, slice, squeeze } from '@mil/graph';
 import { batchFeeds, compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
 import { dpoLoss, sequenceLogProb } from './losses';
 
@@ -16,7 +17,7 @@ export type PairBatch = TokenBatch;
 export class ReferenceLogProbs {
   private constructor(private readonly runner: Runner) {}
 
-  static async create(build: (g: Graph) => Tensor, weights: ReadonlyMap<string, Float32Array>, opts: { ep?: ExecutionProvider; threads?: number } = {}): Promise<ReferenceLogProbs> {
+  static async create(build: (g: Graph) => Tensor, weights: ReadonlyMap<string, Float32Array>, opts: RunOptions = {}): Promise<ReferenceLogProbs> {
     const g = new Graph('reference_logps');
     const targets = g.input('targets', 'int64', ['batch', 'seq']);
     const logps = sequenceLogProb(build(g), targets);
@@ -42,7 +43,7 @@ export class ReferenceLogProbs {
 export async function compileDpoStep(
   buildPolicy: (g: Graph) => { logits: Tensor; params: Map<string, Tensor> },
   beta: number,
-  opts: { trainable?: (name: string) => boolean; ep?: ExecutionProvider; threads?: number } = {},
+  opts: RunOptions & { trainable?: (name: string) => boolean } = {},
 ): Promise<{ step: CompiledStep; lossAndGrads(w: Map<string, Float32Array>, b: PairBatch, refLogps: Float32Array): ReturnType<CompiledStep['lossAndGrads']>; release(): Promise<void> }> {
   const step = await compileTrainStep(
     {

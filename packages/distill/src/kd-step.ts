@@ -1,10 +1,12 @@
 // A knowledge-distillation training step: student graph + the reference's loss kl·KL(teacher‖student) + ce·CE,
 // with the teacher's logits fed in as an input.
-import { type ExecutionProvider, type Graph, type Tensor, add as addT, mul } from '@mil/graph';
+import type { RunOptions } from '@mil/core';
+import { type Graph, type Tensor, add as addT, mul } from '@mil/graph';
 import { compileTrainStep, type CompiledStep, type TokenBatch } from './train-step';
 import { crossEntropy, forwardKl } from './losses';
 import type { TeacherSignal } from './teacher-signal';
 import { topKKl } from './teacher-topk-cache';
+import { DistillError } from './errors';
 
 export interface KdLossOptions {
   /** Weight of KL(teacher‖student) (reference stage 1: 0.1). */
@@ -34,7 +36,7 @@ export async function compileKdStep(
   buildStudent: (g: Graph) => { logits: Tensor; params: Map<string, Tensor> },
   teacher: TeacherSignal,
   loss: KdLossOptions,
-  opts: { trainable?: (name: string) => boolean; ep?: ExecutionProvider; threads?: number; spinning?: boolean } = {},
+  opts: RunOptions & { trainable?: (name: string) => boolean } = {},
 ): Promise<KdStep> {
   const step = await compileTrainStep(
     {
@@ -47,7 +49,7 @@ export async function compileKdStep(
         if (loss.klWeight !== 0) parts.push(mulScalar(forwardKl(m.logits, t, { targets, temperature: loss.temperature, reduction: loss.klReduction }), loss.klWeight));
         if (loss.ceWeight !== 0) parts.push(mulScalar(crossEntropy(m.logits, targets), loss.ceWeight));
         for (const p of parts) total = total ? addT(total, p) : p;
-        if (!total) throw new Error('compileKdStep: klWeight and ceWeight are both 0');
+        if (!total) throw new DistillError('BAD_OPTION', 'compileKdStep: klWeight and ceWeight are both 0');
         return { loss: total, params: m.params };
       },
       trainable: opts.trainable,
@@ -77,7 +79,7 @@ const mulScalar = (t: Tensor, s: number): Tensor => (s === 1 ? t : mul(t, s));
 export async function compileTopKKdStep(
   buildStudent: (g: Graph) => { logits: Tensor; params: Map<string, Tensor> },
   loss: Pick<KdLossOptions, 'klWeight' | 'ceWeight'>,
-  opts: { trainable?: (name: string) => boolean; ep?: ExecutionProvider; threads?: number; spinning?: boolean } = {},
+  opts: RunOptions & { trainable?: (name: string) => boolean } = {},
 ): Promise<{ step: CompiledStep; lossAndGrads(p: Map<string, Float32Array>, b: TokenBatch, topk: { indices: BigInt64Array; logprobs: Float32Array; dims: number[] }): ReturnType<CompiledStep['lossAndGrads']>; release(): Promise<void> }> {
   const step = await compileTrainStep(
     {

@@ -1,5 +1,6 @@
 // The frozen teacher's logits for a batch, computed on the fly by its own compiled graph.
-import { type ExecutionProvider, Graph, Runner, type Tensor } from '@mil/graph';
+import type { RunOptions } from '@mil/core';
+import { Graph, Runner, type Tensor } from '@mil/graph';
 import { batchFeeds, type TokenBatch } from './train-step';
 
 /**
@@ -13,7 +14,7 @@ import { batchFeeds, type TokenBatch } from './train-step';
 export class TeacherSignal {
   private constructor(private readonly runner: Runner) {}
 
-  static async create(build: (g: Graph) => Tensor, weights: ReadonlyMap<string, Float32Array>, opts: { ep?: ExecutionProvider; threads?: number; spinning?: boolean } = {}): Promise<TeacherSignal> {
+  static async create(build: (g: Graph) => Tensor, weights: ReadonlyMap<string, Float32Array>, opts: RunOptions = {}): Promise<TeacherSignal> {
     const g = new Graph('teacher');
     const logits = build(g);
     const model = g.toModel({ outputs: { logits }, weights: 'initializers', weightData: (n) => weights.get(n) });

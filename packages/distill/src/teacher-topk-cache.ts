@@ -6,7 +6,7 @@ import { writeSafetensors, type SafetensorsFile } from '@mil/checkpoint';
 import type { TeacherSignal } from './teacher-signal';
 import type { TokenBatch } from './train-step';
 import { validMask } from './losses/token-logprobs';
-import { DistillError } from './trainer/distill-error';
+import { DistillError } from './errors';
 
 /** Top-k of one row of logits as (indices, log-probabilities under the full softmax). */
 function topKRow(logits: Float32Array, off: number, v: number, k: number, idx: Int32Array, lp: Float32Array, out: number): void {
@@ -36,12 +36,13 @@ function topKRow(logits: Float32Array, off: number, v: number, k: number, idx: I
 }
 
 /**
- * Runs the teacher over `batches` and writes its top-k per position to `path` (atomic).
+ * Runs the teacher over `batches` and writes its top-k per position to `path` (atomic). `metadata` adds string
+ * pairs to the file's header (e.g. which shard of a larger run it is).
  *
  * @example
  * await cacheTeacherTopK(teacher, batchesOfEpoch, 32, 'runs/x/teacher-top32.safetensors');
  */
-export async function cacheTeacherTopK(teacher: TeacherSignal, batches: Iterable<TokenBatch>, k: number, path: string): Promise<number> {
+export async function cacheTeacherTopK(teacher: TeacherSignal, batches: Iterable<TokenBatch>, k: number, path: string, metadata: Record<string, string> = {}): Promise<number> {
   const tensors: Record<string, { dtype: 'I32' | 'F32'; shape: number[]; data: Int32Array | Float32Array }> = {};
   let n = 0;
   for (const b of batches) {
@@ -56,7 +57,7 @@ export async function cacheTeacherTopK(teacher: TeacherSignal, batches: Iterable
     tensors[`batch.${n}.logprobs`] = { dtype: 'F32', shape: [b.batch, b.seq, k], data: lp };
     n++;
   }
-  await writeSafetensors(path, tensors, { metadata: { kind: 'teacher-topk', k: String(k), batches: String(n) } });
+  await writeSafetensors(path, tensors, { metadata: { ...metadata, kind: 'teacher-topk', k: String(k), batches: String(n) } });
   return n;
 }
 

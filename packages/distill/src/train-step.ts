@@ -1,6 +1,8 @@
 // Turns a model definition + loss into a compiled training step: feeds a batch and the current weights,
 // returns the loss and the gradients of the trainable parameters.
-import { type DType, type ExecutionProvider, Graph, Runner, type Tensor, gradients } from '@mil/graph';
+import type { RunOptions } from '@mil/core';
+import { type DType, Graph, Runner, type Tensor, gradients } from '@mil/graph';
+import { DistillError } from './errors';
 
 export interface TokenBatch {
   /** [batch, seq] token ids. */
@@ -58,7 +60,7 @@ export interface CompiledStep {
  *   return { loss: crossEntropy(m.logits, targets), params: m.params }; } }, { threads: 2 });
  * const { loss, grads } = await step.lossAndGrads(weights, batch);
  */
-export async function compileTrainStep(def: StepDefinition, opts: { ep?: ExecutionProvider; threads?: number; spinning?: boolean } = {}): Promise<CompiledStep> {
+export async function compileTrainStep(def: StepDefinition, opts: RunOptions = {}): Promise<CompiledStep> {
   const g = new Graph('train_step');
   const targets = g.input('targets', 'int64', ['batch', 'seq']);
   const { loss, params } = def.build(g, { targets });
@@ -80,7 +82,7 @@ export async function compileTrainStep(def: StepDefinition, opts: { ep?: Executi
         const feeds = new Map<string, { data: Float32Array; dims: number[] }>();
         for (const [n, shape] of shapes) {
           const w = weights.get(n);
-          if (!w) throw new Error(`compileTrainStep: no weights for parameter ${n}`);
+          if (!w) throw new DistillError('BAD_OPTION', `compileTrainStep: no weights for parameter ${n}`);
           feeds.set(n, { data: w, dims: shape });
         }
         runner.setPersistent(feeds);

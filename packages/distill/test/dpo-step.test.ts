@@ -1,13 +1,15 @@
 // DPO on a tiny Llama: the loss starts at log 2 (policy = reference) and a few AdamW steps raise the margin.
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, it, expect } from 'vitest';
 import { AdamW } from '@mil/graph';
-import { buildLlamaTrainGraph, randomLlamaWeights, type LlamaOracleConfig } from '@mil/models';
+import { buildLlamaTrainGraph, randomLlamaWeights } from '@mil/models';
 import { collatePairs, compileDpoStep, ReferenceLogProbs } from '../src/dpo-step';
 
-const cfg: LlamaOracleConfig = {
+const cfg = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 17, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1, num_attention_heads: 2,
   num_key_value_heads: 1, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 32,
-};
+});
 
 describe('DPO step', () => {
   it('starts at log 2 against itself and learns to prefer the chosen completion', async () => {

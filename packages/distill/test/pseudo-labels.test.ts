@@ -1,11 +1,13 @@
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, it, expect } from 'vitest';
-import { createOracleStepModel, randomLlamaWeights, type LlamaOracleConfig } from '@mil/models';
+import { createOracleStepModel, randomLlamaWeights } from '@mil/models';
 import { collatePseudoLabels, generatePseudoLabels } from '../src/pseudo-labels';
 
-const cfg: LlamaOracleConfig = {
+const cfg = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 19, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1, num_attention_heads: 2,
   num_key_value_heads: 1, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true, max_position_embeddings: 64,
-};
+});
 
 describe('pseudo-labels', () => {
   it('samples reproducibly with the reference settings and masks the prompt in the batch', async () => {

@@ -4,17 +4,19 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Graph, Runner, gradCheck, mulberry32, reshape } from '@mil/graph';
-import { openSafetensors } from '@mil/checkpoint';
-import { buildLlamaTrainGraph, randomLlamaWeights, type LlamaOracleConfig } from '@mil/models';
+import { Graph, Runner, gradCheck, reshape } from '@mil/graph';
+import { parseLlamaConfig, openSafetensors, type LlamaConfig } from '@mil/checkpoint';
+import { buildLlamaTrainGraph, randomLlamaWeights } from '@mil/models';
 import { TeacherSignal } from '../src/teacher-signal';
 import { cacheTeacherTopK, readTeacherTopK, topKKl } from '../src/teacher-topk-cache';
 import { forwardKl } from '../src/losses';
+import { mulberry32 } from '@mil/core';
 
-const cfg: LlamaOracleConfig = {
+const cfg = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 13, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1, num_attention_heads: 2,
   num_key_value_heads: 1, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true, max_position_embeddings: 16,
-};
+});
 
 describe('teacher top-k cache', () => {
   it('stores sorted top-k log-probs; with k = V the top-k KL equals the full KL', async () => {

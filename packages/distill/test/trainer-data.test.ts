@@ -1,6 +1,7 @@
 // Data sources: seeded order, resumable positions, epoch coverage.
 import { describe, expect, it } from 'vitest';
-import { arrayDataSource, mixSeeds, seededPermutation } from '../src/index';
+import { arrayDataSource, seededPermutation } from '../src/index';
+import { mixSeeds } from '@mil/core';
 
 describe('arrayDataSource', () => {
   const items = Array.from({ length: 23 }, (_, i) => i);

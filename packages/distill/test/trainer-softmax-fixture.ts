@@ -1,7 +1,7 @@
 // Test fixture for the trainer tests: a tiny two-layer linear softmax classifier on seeded synthetic data, with
 // analytic gradients and seeded dropout (so per-micro-batch randomness is exercised by resumption).
-import { mulberry32, randn } from '@mil/graph';
 import type { LossAndGrads, MicroBatchContext } from '../src/index';
+import { mulberry32, randn } from '@mil/core';
 
 export const D_IN = 6;
 export const D_HID = 5;

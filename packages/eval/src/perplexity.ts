@@ -1,5 +1,6 @@
 // Held-out perplexity of a causal LM over a token stream, in windows.
-import { type ExecutionProvider, Graph, Runner, type Tensor, reduceSum, targetLogProbs } from '@mil/graph';
+import type { RunOptions } from '@mil/core';
+import { Graph, Runner, type Tensor, reduceSum, targetLogProbs } from '@mil/graph';
 
 export interface PerplexityResult {
   /** exp(mean NLL per predicted token). */
@@ -9,15 +10,12 @@ export interface PerplexityResult {
   tokens: number;
 }
 
-export interface PerplexityOptions {
+/** Window size and `RunOptions` (provider, threads, spinning). */
+export interface PerplexityOptions extends RunOptions {
   /** Window length (tokens predicted per window); windows do not overlap. */
   seq: number;
   /** Windows per run. */
   batch?: number;
-  ep?: ExecutionProvider;
-  threads?: number;
-  /** ORT thread spinning (RunnerOptions.spinning). */
-  spinning?: boolean;
   /** Stop after this many tokens (default: the whole stream). */
   maxTokens?: number;
   onProgress?: (done: number, total: number) => void;

@@ -1,11 +1,13 @@
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, it, expect } from 'vitest';
-import { buildLlamaTrainGraph, llamaOracleForward, randomLlamaWeights, type LlamaOracleConfig } from '@mil/models';
+import { buildLlamaTrainGraph, llamaOracleForward, randomLlamaWeights } from '@mil/models';
 import { perplexity, lossCurveSvg } from '../src/index';
 
-const cfg: LlamaOracleConfig = {
+const cfg = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 23, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1, num_attention_heads: 2,
   num_key_value_heads: 1, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true, max_position_embeddings: 32,
-};
+});
 
 describe('perplexity', () => {
   it('equals exp(mean NLL) from the oracle over non-overlapping windows', async () => {

@@ -1,4 +1,5 @@
 import type { DType } from './onnx/model-spec';
+import { GraphError } from './errors';
 
 export type { DType };
 
@@ -78,7 +79,7 @@ export function typedArrayFrom(dtype: DType, values: ArrayLike<number> | ArrayLi
       return out;
     }
     default:
-      throw new Error(`typedArrayFrom: unsupported dtype ${dtype}`);
+      throw new GraphError('BAD_OPTION', `typedArrayFrom: unsupported dtype ${dtype}`);
   }
 }
 

@@ -45,7 +45,7 @@ function toAttr(v: AttrInput): AttributeValue {
     if (v.length > 0 && typeof v[0] === 'string') return { type: 'strings', value: v as string[] };
     return { type: 'ints', value: v as number[] };
   }
-  throw new GraphError('bad_argument', `unsupported attribute value ${String(v)}`);
+  throw new GraphError('BAD_OPTION', `unsupported attribute value ${String(v)}`);
 }
 
 /** Float attribute (an integer-valued number would otherwise be written as an int). */
@@ -86,7 +86,7 @@ export class Graph {
   }
 
   private register(t: Tensor): Tensor {
-    if (this.values.has(t.name)) throw new GraphError('bad_argument', `graph ${this.name}: value name "${t.name}" is already used`);
+    if (this.values.has(t.name)) throw new GraphError('BAD_OPTION', `graph ${this.name}: value name "${t.name}" is already used`);
     this.values.set(t.name, t);
     return t;
   }
@@ -104,7 +104,7 @@ export class Graph {
   /** Declares a trainable parameter (graph input in training models, initializer in inference models). */
   param(name: string, dtype: DType, shape: Dim[]): Tensor {
     for (const d of shape)
-      if (typeof d !== 'number') throw new GraphError('bad_argument', `param ${name}: shape ${formatShape(shape)} must be static`);
+      if (typeof d !== 'number') throw new GraphError('BAD_OPTION', `param ${name}: shape ${formatShape(shape)} must be static`);
     const t = this.register(new Tensor(this, name, dtype, shape));
     this.params.push(t);
     return t;
@@ -114,7 +114,7 @@ export class Graph {
   constant(values: ArrayLike<number> | ArrayLike<bigint> | AnyTypedArray, dtype: DType, shape: number[]): Tensor {
     const n = staticSize(shape)!;
     if (values.length !== n)
-      throw new GraphError('shape_mismatch', `constant: ${values.length} values given for shape ${formatShape(shape)}`);
+      throw new GraphError('SHAPE_MISMATCH', `constant: ${values.length} values given for shape ${formatShape(shape)}`);
     const data = ArrayBuffer.isView(values) && !(values instanceof DataView) && dtypeMatches(values, dtype)
       ? (values as AnyTypedArray)
       : typedArrayFrom(dtype, values as ArrayLike<number>);
@@ -152,7 +152,7 @@ export class Graph {
 
   tensor(name: string): Tensor {
     const t = this.values.get(name);
-    if (!t) throw new GraphError('unknown_tensor', `graph ${this.name}: no value named "${name}"`);
+    if (!t) throw new GraphError('UNKNOWN_TENSOR', `graph ${this.name}: no value named "${name}"`);
     return t;
   }
 
@@ -172,7 +172,7 @@ export class Graph {
     domain = '',
   ): Tensor[] {
     for (const t of inputs)
-      if (t && t.graph !== this) throw new GraphError('bad_argument', `${opType}: input ${t.name} belongs to another graph`);
+      if (t && t.graph !== this) throw new GraphError('BAD_OPTION', `${opType}: input ${t.name} belongs to another graph`);
     const base = this.uniqueName(opType);
     const outs = outputs.map((o, i) => this.register(new Tensor(this, outputs.length === 1 ? `${base}_out` : `${base}_out${i}`, o.dtype, o.shape)));
     const attributes: Record<string, AttributeValue> = {};
@@ -209,7 +209,7 @@ export class Graph {
       );
     } else {
       const src = this.dimSources.get(sym);
-      if (!src) throw new GraphError('unknown_tensor', `symbolic dim "${sym}" does not appear in any graph input`);
+      if (!src) throw new GraphError('UNKNOWN_TENSOR', `symbolic dim "${sym}" does not appear in any graph input`);
       const shp = this.addNode('Shape', [src.tensor], [{ dtype: 'int64', shape: [1] }], {
         start: src.axis,
         end: src.axis + 1,
@@ -265,7 +265,7 @@ export class Graph {
     for (const [name, t] of outEntries) {
       if (name !== t.name) {
         if (this.values.has(name) && this.values.get(name) !== t)
-          throw new GraphError('bad_argument', `toModel: output name "${name}" clashes with another value`);
+          throw new GraphError('BAD_OPTION', `toModel: output name "${name}" clashes with another value`);
         nodes.push({ opType: 'Identity', domain: '', name: `out_${name}`, inputs: [t.name], outputs: [name], attributes: {} });
       }
       outputs.push({ name, dtype: t.dtype, shape: [...t.shape] });
@@ -287,7 +287,7 @@ export class Graph {
         inputNames.push(t.name);
       } else {
         const data = opts.weightData?.(t.name);
-        if (!data) throw new GraphError('bad_argument', `toModel: no weight data for parameter ${t.name}`);
+        if (!data) throw new GraphError('BAD_OPTION', `toModel: no weight data for parameter ${t.name}`);
         initializers.push(tensorSpec(t.name, t.dtype, t.shape as number[], data));
       }
     }
@@ -333,9 +333,9 @@ function dtypeMatches(a: ArrayBufferView, dtype: DType): boolean {
 export function tensorSpec(name: string, dtype: DType, dims: number[], data: AnyTypedArray): TensorSpec {
   const n = staticSize(dims)!;
   if (data.length !== n)
-    throw new GraphError('shape_mismatch', `tensor ${name}: ${data.length} values for shape ${formatShape(dims)} (${n} expected)`);
+    throw new GraphError('SHAPE_MISMATCH', `tensor ${name}: ${data.length} values for shape ${formatShape(dims)} (${n} expected)`);
   if (!dtypeMatches(data, dtype))
-    throw new GraphError('dtype_mismatch', `tensor ${name}: ${data.constructor.name} does not hold ${dtype}`);
+    throw new GraphError('DTYPE_MISMATCH', `tensor ${name}: ${data.constructor.name} does not hold ${dtype}`);
   const bytes = new Uint8Array(data.buffer, data.byteOffset, n * BYTES_PER_ELEMENT[dtype]);
   return { name, dtype, dims, rawData: bytes };
 }

@@ -5,25 +5,42 @@ import { createRequire } from 'node:module';
 import type { BuiltModel } from './graph';
 import type { DType } from './onnx/model-spec';
 import type { AnyTypedArray } from './dtypes';
+import type { ExecutionProvider, RunOptions } from '@mil/core';
 import { GraphError } from './errors';
+import { diagnoseCuda } from './providers/cuda-provider';
 import { encodeModel } from './onnx/proto-encode';
 
-export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
-
-export interface RunnerOptions {
-  /** Execution provider (default 'cpu'). A missing provider raises GraphError 'provider_unavailable'. */
-  ep?: ExecutionProvider;
-  /** Intra-op threads (default: ORT's choice). */
-  threads?: number;
+/**
+ * `RunOptions` (execution provider, threads, spinning) plus what only a bare Runner needs. A missing provider raises
+ * GraphError 'PROVIDER_UNAVAILABLE' with a hint on how to get it. Spinning off helps on busy machines with few
+ * cores: measured 435 vs 587 ms per training step on the loaded 2-core dev box (benchmarks/README.md).
+ */
+export interface RunnerOptions extends RunOptions {
   /** ORT graph optimisation level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Keep these outputs on the GPU (webgpu only). Reading them back aborts onnxruntime-node 1.29 (tools/device/README.md). */
   gpuOutputs?: string[];
-  /**
-   * Let idle intra-op threads spin (ORT default true). Off helps on busy machines with few cores: measured 435 vs
-   * 587 ms per training step on the loaded 2-core dev box (benchmarks/README.md).
-   */
-  spinning?: boolean;
+}
+
+/** How to get a provider that is missing here (the `hint` of a PROVIDER_UNAVAILABLE error). */
+export function providerHint(ep: ExecutionProvider): string {
+  if (ep === 'cuda')
+    return (
+      `the cuda provider is an opt-in install: run \`mil install-provider cuda\` (pinned, checksummed, from the npm ` +
+      `registry); it also needs an NVIDIA GPU with driver ≥ 580 and the CUDA 13 runtime. What this machine lacks: ` +
+      `${diagnoseCuda().missing.join('; ') || 'nothing known'}; or run with --ep cpu`
+    );
+  if (ep === 'webgpu')
+    return (
+      `webgpu (bundled with onnxruntime-node on Linux/Windows x64) needs a working Vulkan driver: an NVIDIA/AMD/Intel ` +
+      `GPU driver with the Vulkan loader (libvulkan.so.1), or Mesa's software rasteriser lavapipe (Mesa 25 or newer) ` +
+      `for a machine without a GPU; or run with --ep cpu`
+    );
+  return 'the cpu provider is always available';
+}
+
+function unavailable(ep: ExecutionProvider, why: string, cause?: unknown): GraphError {
+  return new GraphError('PROVIDER_UNAVAILABLE', `execution provider '${ep}' is unavailable: ${why}`, { hint: providerHint(ep), cause });
 }
 
 /** A host tensor: typed-array data with its dims (float16 as Uint16Array bits). */
@@ -101,11 +118,11 @@ export class Runner {
   static async create(model: BuiltModel | Uint8Array | string, opts: RunnerOptions = {}): Promise<Runner> {
     const ep = opts.ep ?? 'cpu';
     if (!providerAvailable(ep))
-      throw new GraphError(
-        'provider_unavailable',
+      throw unavailable(
+        ep,
         ep === 'cuda'
-          ? `execution provider 'cuda' is unavailable: libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so (ORT 1.29.0, CUDA 13) must be copied into ${ortLibraryDir()}`
-          : `execution provider '${ep}' is not supported by this onnxruntime-node build on ${process.platform}/${process.arch}`,
+          ? `libonnxruntime_providers_cuda.so is not in ${ortLibraryDir()}`
+          : `this onnxruntime-node build has no '${ep}' backend on ${process.platform}/${process.arch}`,
       );
     const bytes = typeof model === 'string' ? model : model instanceof Uint8Array ? model : encodeModel(model.spec);
     const so: ort.InferenceSession.SessionOptions = {
@@ -119,7 +136,10 @@ export class Runner {
     try {
       session = typeof bytes === 'string' ? await ort.InferenceSession.create(bytes, so) : await ort.InferenceSession.create(bytes, so);
     } catch (e) {
-      throw new GraphError('run_failed', `onnxruntime could not load the model on '${ep}': ${(e as Error).message}`, { cause: e });
+      const msg = (e as Error).message;
+      // A provider that is built in but finds no device (webgpu without a Vulkan adapter, cuda without a GPU).
+      if (ep !== 'cpu' && /adapter|vulkan|cuda|libcu|device/i.test(msg)) throw unavailable(ep, `onnxruntime found no usable device (${/Failed[^\n]*/.exec(msg)?.[0] ?? msg.split('\n')[0].slice(-160)})`, e);
+      throw new GraphError('RUN_FAILED', `onnxruntime could not load the model on '${ep}': ${msg}`, { cause: e });
     }
     const types = new Map<string, DType>();
     if (typeof model === 'object' && !(model instanceof Uint8Array))
@@ -142,17 +162,17 @@ export class Runner {
     for (const name of this.inputNames) {
       const f = feeds[name];
       const t = f ? toOrt(f, this.inputTypes.get(name)) : this.persistent.get(name);
-      if (!t) throw new GraphError('bad_feed', `missing feed "${name}" (model inputs: ${this.inputNames.join(', ')})`);
+      if (!t) throw new GraphError('BAD_FEED', `missing feed "${name}" (model inputs: ${this.inputNames.join(', ')})`);
       all[name] = t;
     }
     for (const name of Object.keys(feeds))
-      if (!this.inputNames.includes(name)) throw new GraphError('bad_feed', `unknown feed "${name}" (model inputs: ${this.inputNames.join(', ')})`);
+      if (!this.inputNames.includes(name)) throw new GraphError('BAD_FEED', `unknown feed "${name}" (model inputs: ${this.inputNames.join(', ')})`);
     const t0 = performance.now();
     let out: ort.InferenceSession.ReturnType;
     try {
       out = fetches ? await this.session.run(all, fetches) : await this.session.run(all);
     } catch (e) {
-      throw new GraphError('run_failed', `onnxruntime run failed: ${(e as Error).message}`, { cause: e });
+      throw new GraphError('RUN_FAILED', `onnxruntime run failed: ${(e as Error).message}`, { cause: e });
     }
     this.lastRunMs = performance.now() - t0;
     const res: Record<string, HostTensor & { tensor: ort.Tensor }> = {};

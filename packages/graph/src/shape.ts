@@ -17,7 +17,7 @@ export function broadcastShapes(a: readonly Dim[], b: readonly Dim[], where: str
     else if (db === 1) out.push(da);
     else if (typeof da === 'number' && typeof db === 'number')
       throw new GraphError(
-        'shape_mismatch',
+        'SHAPE_MISMATCH',
         `${where}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast (axis ${i}: ${da} vs ${db})`,
       );
     else out.push(typeof da === 'number' ? da : db);
@@ -27,7 +27,7 @@ export function broadcastShapes(a: readonly Dim[], b: readonly Dim[], where: str
 
 export function normAxis(axis: number, rank: number, where: string): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) throw new GraphError('bad_argument', `${where}: axis ${axis} out of range for rank ${rank}`);
+  if (a < 0 || a >= rank) throw new GraphError('BAD_OPTION', `${where}: axis ${axis} out of range for rank ${rank}`);
   return a;
 }
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { groupQueryAttention, type GroupQueryAttentionArgs } from '../src/contrib/oracles';
 import { expectClose, randomFloats, runSingleNode, type Feed } from './contrib-oracles-harness';
-import { mulberry32 } from '../src/testing/rng';
+import { mulberry32 } from '@mil/core';
 
 const N = 4;
 const NKV = 2;

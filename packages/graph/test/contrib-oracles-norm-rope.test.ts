@@ -5,7 +5,7 @@ import {
   skipSimplifiedLayerNormalization,
 } from '../src/contrib/oracles';
 import { expectClose, randomFloats, runSingleNode, type Feed } from './contrib-oracles-harness';
-import { mulberry32 } from '../src/testing/rng';
+import { mulberry32 } from '@mil/core';
 
 const f32 = (name: string, dims: number[], data: Float32Array): Feed => ({ name, dtype: 'float32', dims, data });
 

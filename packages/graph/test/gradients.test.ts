@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import * as G from '../src/index';
 import { gradCheck, type GradCheckInput } from '../src/index';
 import type { Tensor } from '../src/index';
+import { mulberry32 } from '@mil/core';
 
 const TOL = 1e-6; // float64: central differences with eps 1e-6 agree to ~1e-8 on smooth ops
 
@@ -111,7 +112,7 @@ describe('Conv weight gradient with a symbolic sequence length', () => {
         const grads = G.gradients(G.reduceSum(G.mul(y, r)), [w]);
         return g.toModel({ outputs: { gw: grads.get(w)! } });
       };
-      const rand = G.mulberry32(5);
+      const rand = mulberry32(5);
       const xs = Float32Array.from({ length: 2 * 3 * 6 }, () => rand() - 0.5);
       const ws = Float32Array.from({ length: wShape[0] * wShape[1] * wShape[2] }, () => rand() - 0.5);
       const rs = Float32Array.from({ length: 2 * wShape[0] * 6 }, () => rand() - 0.5);

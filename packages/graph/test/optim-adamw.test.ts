@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../src/errors';
 import { AdamW, type NamedParam } from '../src/optim/index';
-import { mulberry32 } from '../src/testing/rng';
+import { mulberry32 } from '@mil/core';
 
 // --- seeded test data -------------------------------------------------------------------------------------
 function normal(rand: () => number): number {
@@ -177,7 +177,7 @@ describe('AdamW', () => {
     try {
       opt.step({ [params[0].name]: new Float32Array(2) });
     } catch (e) {
-      expect((e as GraphError).code).toBe('shape_mismatch');
+      expect((e as GraphError).code).toBe('SHAPE_MISMATCH');
     }
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../src/errors';
 import { clipGradNorm, globalGradNorm, lrSchedule, scheduleFactor, validateSchedule } from '../src/optim/index';
-import { mulberry32 } from '../src/testing/rng';
+import { mulberry32 } from '@mil/core';
 
 function randomGrads(seed: number, scale: number): Map<string, Float32Array> {
   const rand = mulberry32(seed);

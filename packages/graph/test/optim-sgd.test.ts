@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../src/errors';
 import { SGD, type NamedParam, type SgdOptions } from '../src/optim/index';
-import { mulberry32 } from '../src/testing/rng';
+import { mulberry32 } from '@mil/core';
 
 const normal = (rand: () => number) => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 function randomArray(rand: () => number, n: number): Float32Array {

@@ -9,7 +9,7 @@ import { externalizeInitializers, saveModel } from '../src/onnx/external-data';
 import type { GraphSpec, ModelSpec, NodeSpec, TensorSpec } from '../src/onnx/model-spec';
 import { GraphError } from '../src/errors';
 import { randomFloats } from './contrib-oracles-harness';
-import { mulberry32 } from '../src/testing/rng';
+import { mulberry32 } from '@mil/core';
 
 const bytesOf = (a: Float32Array | BigInt64Array | Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const f32Tensor = (name: string, dims: number[], data: Float32Array): TensorSpec => ({ name, dtype: 'float32', dims, rawData: bytesOf(data) });

@@ -20,7 +20,7 @@ describe('Runner', () => {
     if (providerAvailable('cuda')) return; // a machine with the CUDA provider installed has nothing to refuse
     const e = await Runner.create(tiny(), { ep: 'cuda' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(GraphError);
-    expect((e as GraphError).code).toBe('provider_unavailable');
+    expect((e as GraphError).code).toBe('PROVIDER_UNAVAILABLE');
     expect((e as Error).message).toMatch(/libonnxruntime_providers_cuda\.so/);
   });
 

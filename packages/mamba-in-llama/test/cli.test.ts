@@ -24,11 +24,39 @@ describe('mil', () => {
 
   it('names the bad option', () => {
     const r = mil('distill', '--variant', 'mamba3');
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('--variant must be mamba1 or mamba2, got mamba3');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('mil: [BAD_OPTION] --variant must be mamba1 or mamba2, got mamba3');
     const s = mil('distill', '--stage1-steps', '2.5');
     expect(s.stderr).toContain('--stage1-steps must be a non-negative integer');
   });
+
+  it('validates --ep and --threads on every command: a coded line, exit 2, no stack trace', () => {
+    for (const cmd of ['distill', 'generate', 'export']) {
+      const extra = cmd === 'export' ? ['--model', 'models/sotu-tiny', '--out', join(tmpdir(), 'mil-never')] : [];
+      const e = mil(cmd, ...extra, '--ep', 'tpu');
+      expect(e.status, cmd).toBe(2);
+      expect(e.stderr, cmd).toContain('mil: [BAD_OPTION] --ep must be one of cpu, webgpu, cuda, got tpu');
+      expect(e.stderr, cmd).not.toMatch(/^\s+at /m);
+      const t = mil(cmd, ...extra, '--threads', '0');
+      expect(t.status, cmd).toBe(2);
+      expect(t.stderr, cmd).toContain('mil: [BAD_OPTION] --threads must be a positive integer, got 0');
+    }
+    const u = mil('generate', '--bogus');
+    expect(u.status).toBe(2);
+    expect(u.stderr).toMatch(/^mil: \[BAD_OPTION\] Unknown option '--bogus'/);
+  });
+
+  it('generate on --ep webgpu either runs or names the provider and how to get it', () => {
+    const r = mil('generate', '--model', 'models/sotu-tiny', '--prompt', 'The', '--max-new-tokens', '3', '--ep', 'webgpu', '--greedy');
+    if (r.status === 0) expect(r.stdout.startsWith('The')).toBe(true);
+    else {
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("mil: [PROVIDER_UNAVAILABLE] execution provider 'webgpu' is unavailable");
+      expect(r.stderr).toContain('mil: hint: webgpu');
+      expect(r.stderr).toContain('Vulkan');
+      expect(r.stderr).not.toMatch(/^\s+at .*\.(ts|js)/m);
+    }
+  }, 60_000);
 
   it('runs a tiny main job and writes the student in the reference layout', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mil-run-')), 'run');
@@ -46,6 +74,13 @@ describe('mil', () => {
     for (const f of ['config.json', 'mamba_config.json', 'model.safetensors', 'tokenizer.json']) expect(existsSync(join(out, 'student', f))).toBe(true);
     const cfg = JSON.parse(readFileSync(join(out, 'student', 'mamba_config.json'), 'utf8'));
     expect(cfg.attn_layers).toEqual([1, 3, 5, 7]);
+    // mil generate loads the hybrid student folder as it loads a teacher folder; greedy decoding is deterministic.
+    const g = (model: string) => mil('generate', '--model', model, '--prompt', 'The', '--max-new-tokens', '5', '--greedy');
+    const a = g(join(out, 'student'));
+    expect(a.status, a.stderr).toBe(0);
+    expect(a.stdout.startsWith('The')).toBe(true);
+    expect(a.stdout.trim().length).toBeGreaterThan('The'.length);
+    expect(g(join(out, 'student')).stdout).toBe(a.stdout);
     return loadHybrid(join(out, 'student')).then((h) => expect(h.weights.has('model.layers.0.mamba.in_proj.weight')).toBe(true));
   }, 300_000);
 });

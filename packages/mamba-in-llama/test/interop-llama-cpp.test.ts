@@ -50,7 +50,7 @@ async function reference(session: LlamaSession | HybridSession): Promise<Referen
   for (const p of PROMPTS) {
     const ids = teacher.tokenizer!.encode(p);
     session.reset();
-    const probs = softmax((await session.forward(ids)).slice(-teacher.config.vocab_size));
+    const probs = softmax((await session.forward(ids)).slice(-teacher.config.vocabSize));
     session.reset();
     const tokens: number[] = [];
     for await (const s of generate(session, ids, { maxNewTokens: NEW, doSample: false, eosTokenId: teacher.tokenizer!.eosId ?? undefined })) tokens.push(s.token);
@@ -97,10 +97,10 @@ describe('llama.cpp interop (GGUF)', () => {
     const info = await readGgufFileInfo(join(out, 'sotu-tiny.q8_0.gguf'));
     const md = info.metadata as unknown as Record<string, Record<string, unknown>>;
     expect(md.general.architecture).toBe('llama');
-    expect(md.llama.block_count).toBe(teacher.config.num_hidden_layers);
+    expect(md.llama.block_count).toBe(teacher.config.numHiddenLayers);
     const tok = md.tokenizer.ggml as Record<string, unknown>;
     expect(tok.model).toBe('llama');
-    expect((tok.tokens as string[]).length).toBe(teacher.config.vocab_size);
+    expect((tok.tokens as string[]).length).toBe(teacher.config.vocabSize);
     expect(tok.bos_token_id).toBe(teacher.tokenizer!.bosId);
     expect(tok.eos_token_id).toBe(teacher.tokenizer!.eosId);
     const names = info.tensorInfo!.map((t) => t.name);

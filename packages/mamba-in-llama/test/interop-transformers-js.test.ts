@@ -57,7 +57,7 @@ describe('transformers.js interop', () => {
     const refLogits = [];
     for (const r of ref) {
       session.reset();
-      refLogits.push(Array.from((await session.forward(r.ids)).slice(-teacher.config.vocab_size)));
+      refLogits.push(Array.from((await session.forward(r.ids)).slice(-teacher.config.vocabSize)));
     }
     await session.release();
     const f32 = runTransformersJs(out, 'fp32');

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { mulberry32 } from '@mil/graph';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSplits, type CorpusSplits } from '../src/data/splits';
 import { charsPerToken } from '../src/tokenizer/compression';
@@ -13,6 +12,7 @@ import { stringifyTokenizerJson } from '../src/tokenizer/save-tokenizer';
 import { llamaTokenizerConfig } from '../src/tokenizer/tokenizer-config';
 import type { LlamaBpeTokenizerJson } from '../src/tokenizer/tokenizer-json';
 import { trainBpe, type TrainedBpe } from '../src/tokenizer/train-bpe';
+import { mulberry32 } from '@mil/core';
 
 const require = createRequire(import.meta.url);
 const committedDir = new URL('../../../models/sotu-tiny/', import.meta.url);

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { mulberry32 } from '@mil/graph';
 import { describe, expect, it } from 'vitest';
-import { ModelsError } from '../src/oracle/models-error';
+import { ModelsError } from '../src/errors';
 import { ReferenceBpeEncoder } from '../src/tokenizer/reference-encoder';
 import { stringifyTokenizerJson } from '../src/tokenizer/save-tokenizer';
 import { bytePiece, llamaBpeTokenizerJson, type LlamaBpeTokenizerJson } from '../src/tokenizer/tokenizer-json';
 import { trainBpe } from '../src/tokenizer/train-bpe';
 import { countTrainingWords, normalizeForBpe, splitTrainingWords } from '../src/tokenizer/training-words';
+import { mulberry32 } from '@mil/core';
 
 const require = createRequire(import.meta.url);
 

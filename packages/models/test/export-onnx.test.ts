@@ -1,15 +1,17 @@
 // Exported ONNX files run in plain onnxruntime-node (no @mil/* code) and give the session's logits.
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { exportOnnx, LlamaSession, HybridSession, randomLlamaWeights, hybridConfigForTeacher, randomHybridWeights, type LlamaOracleConfig } from '../src/index';
+import { exportOnnx, LlamaSession, HybridSession, randomLlamaWeights, hybridConfigForTeacher, randomHybridWeights } from '../src/index';
 
-const teacher: LlamaOracleConfig = {
+const teacher = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 41, hidden_size: 64, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4,
   num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 64,
-};
+});
 const ids = [5, 9, 2, 33, 17];
 
 async function runExported(dir: string): Promise<Float32Array> {

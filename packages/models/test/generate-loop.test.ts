@@ -1,3 +1,4 @@
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, expect, it } from 'vitest';
 import {
   argmax,
@@ -9,15 +10,10 @@ import {
   type GeneratedToken,
   type StepModel,
 } from '../src/generate/index';
-import {
-  createOracleStepModel,
-  llamaOracleForward,
-  ModelsError,
-  randomLlamaWeights,
-  type LlamaOracleConfig,
-} from '../src/oracle/index';
+import { createOracleStepModel, llamaOracleForward, ModelsError, randomLlamaWeights } from '../src/oracle/index';
 
-const cfg: LlamaOracleConfig = {
+const cfg = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 29,
   hidden_size: 16,
   intermediate_size: 24,
@@ -29,13 +25,13 @@ const cfg: LlamaOracleConfig = {
   tie_word_embeddings: true,
   sliding_window: 6,
   max_position_embeddings: 64,
-};
+});
 const weights = randomLlamaWeights(cfg, 99);
 const source = (n: string) => weights.get(n);
 
 function lastLogits(ids: number[]): Float64Array {
   const out = llamaOracleForward(cfg, source, [ids]);
-  return out.logits.slice(out.logits.length - cfg.vocab_size);
+  return out.logits.slice(out.logits.length - cfg.vocabSize);
 }
 
 /** A model that emits `script` greedily (one-hot-ish logits) and records its calls. */

@@ -9,12 +9,13 @@ import { hybridConfigForTeacher } from '../src/hybrid/hybrid-dims';
 import { loadHybrid, saveHybrid } from '../src/hybrid/hybrid-io';
 import { hybridOracleForward } from '../src/hybrid/hybrid-oracle';
 import { randomHybridWeights } from '../src/hybrid/hybrid-weights';
-import type { LlamaOracleConfig } from '../src/oracle';
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 
-const teacher: LlamaOracleConfig = {
+const teacher = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 41, hidden_size: 64, intermediate_size: 48, num_hidden_layers: 4, num_attention_heads: 4,
   num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 64,
-};
+});
 const dirs: string[] = [];
 async function tmp(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'mil-hybrid-'));

@@ -8,12 +8,14 @@ import { hybridOracleForward } from '../src/hybrid/hybrid-oracle';
 import { mamba1RepeatSource, mamba2Expand, mamba2Project, readMambaWeights } from '../src/hybrid/oracle-mixers';
 import { hybridParamCount, randomHybridWeights } from '../src/hybrid/hybrid-weights';
 import { createRng } from '@mil/core';
-import { randomLlamaWeights, type LlamaOracleConfig } from '../src/oracle';
+import { randomLlamaWeights } from '../src/oracle';
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 
-const teacher: LlamaOracleConfig = {
+const teacher = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 41, hidden_size: 64, intermediate_size: 48, num_hidden_layers: 4, num_attention_heads: 4,
   num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 64,
-};
+});
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let w = 0;
@@ -32,7 +34,7 @@ describe('hybrid oracle', () => {
       const a = hybridOracleForward(teacher, hybrid, src, ids.map((r) => r.slice(0, 4)));
       const b = hybridOracleForward(teacher, hybrid, src, ids.map((r) => r.slice(4, 6)), { state: a.state });
       const c = hybridOracleForward(teacher, hybrid, src, ids.map((r) => [r[6]]), { state: b.state });
-      const V = teacher.vocab_size;
+      const V = teacher.vocabSize;
       for (let bi = 0; bi < 2; bi++) {
         expect(maxAbs(a.logits.subarray(bi * 4 * V, (bi + 1) * 4 * V), full.logits.subarray(bi * 7 * V, (bi * 7 + 4) * V))).toBeLessThan(1e-12);
         expect(maxAbs(b.logits.subarray(bi * 2 * V, (bi + 1) * 2 * V), full.logits.subarray((bi * 7 + 4) * V, (bi * 7 + 6) * V))).toBeLessThan(1e-12);
@@ -56,7 +58,7 @@ describe('hybrid oracle', () => {
   });
 
   it('the embedded teacher (models/sotu-tiny) gets the documented student sizes', () => {
-    const cfg = JSON.parse(readFileSync(new URL('../../../models/sotu-tiny/config.json', import.meta.url), 'utf8')) as LlamaOracleConfig;
+    const cfg = parseLlamaConfig(JSON.parse(readFileSync(new URL('../../../models/sotu-tiny/config.json', import.meta.url), 'utf8')));
     const odd = [1, 3, 5, 7];
     const m2 = resolveHybridDims(cfg, hybridConfigForTeacher(cfg, 'mamba2', odd));
     expect({ dInner: m2.dInner, dXb: m2.dXb, nGroups: m2.nGroups, nHeads: m2.nHeads, dState: m2.dState, headDim: m2.headDim }).toEqual({

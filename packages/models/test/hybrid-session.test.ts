@@ -1,17 +1,18 @@
 // The cached inference graph of both students (GroupQueryAttention + CausalConvWithState + LinearAttention) equals
 // the hybrid oracle for prefill, decode, multi-token verify, lazy rollback and snapshots.
 import { describe, it, expect } from 'vitest';
-import type { HybridConfig } from '@mil/checkpoint';
+import { parseLlamaConfig, type HybridConfig } from '@mil/checkpoint';
 import { HybridSession } from '../src/hybrid/hybrid-session';
 import { hybridConfigForTeacher } from '../src/hybrid/hybrid-dims';
 import { hybridOracleForward } from '../src/hybrid/hybrid-oracle';
 import { randomHybridWeights } from '../src/hybrid/hybrid-weights';
-import type { LlamaOracleConfig } from '../src/oracle';
+import type { LlamaConfig } from '@mil/checkpoint';
 
-const teacher: LlamaOracleConfig = {
+const teacher = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 41, hidden_size: 64, intermediate_size: 48, num_hidden_layers: 4, num_attention_heads: 4,
   num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 64,
-};
+});
 
 function maxRel(got: Float32Array, ref: Float64Array, offset = 0): number {
   let w = 0;
@@ -23,7 +24,7 @@ async function check(hybrid: HybridConfig, tol = 1e-4) {
   const w = randomHybridWeights(teacher, hybrid, 5);
   const s = await HybridSession.create(teacher, hybrid, w, { threads: 1 });
   const ids = [5, 9, 2, 33, 17, 8, 1, 40, 12, 3];
-  const V = teacher.vocab_size;
+  const V = teacher.vocabSize;
   const ref = hybridOracleForward(teacher, hybrid, (n) => w.get(n), [ids]).logits;
   const a = await s.forward(ids.slice(0, 4));
   const worst: number[] = [maxRel(a, ref, 0)];
@@ -98,7 +99,7 @@ describe('hybrid inference graph: state tensors equal the oracle state (layouts)
       }
       // ORT's GroupQueryAttention takes several new tokens after a past only at batch 1: continue by decode steps.
       const full = hybridOracleForward(teacher, hybrid, (n) => w.get(n), ids).logits;
-      const V = teacher.vocab_size;
+      const V = teacher.vocabSize;
       let past = first;
       for (let t = 4; t < 7; t++) {
         past = await run.run(feed(ids.map((r) => [r[t]]), t + 1, past as never));
@@ -113,14 +114,14 @@ describe('hybrid inference graph: state tensors equal the oracle state (layouts)
 
 describe('hybrid session: layer patterns, Δ bias, rollback limits', () => {
   it('Mamba-2, 0% attention (no KV cache at all), tied embeddings', async () => {
-    const tied = { ...teacher, tie_word_embeddings: true };
+    const tied = parseLlamaConfig({ ...teacher.raw, tie_word_embeddings: true });
     const hybrid = hybridConfigForTeacher(tied, 'mamba2', []);
     const w = randomHybridWeights(tied, hybrid, 2);
     const s = await HybridSession.create(tied, hybrid, w, { threads: 1 });
     const ids = [7, 7, 3, 19, 2, 28];
     const ref = hybridOracleForward(tied, hybrid, (n) => w.get(n), [ids]).logits;
     expect(maxRel(await s.forward(ids.slice(0, 3)), ref, 0)).toBeLessThan(1e-4);
-    expect(maxRel(await s.forward(ids.slice(3)), ref, 3 * tied.vocab_size)).toBeLessThan(1e-4);
+    expect(maxRel(await s.forward(ids.slice(3)), ref, 3 * tied.vocabSize)).toBeLessThan(1e-4);
     await s.release();
   });
   it('Mamba-1 single Δ bias: session equals the single-bias oracle, not the double one', async () => {
@@ -140,7 +141,7 @@ describe('hybrid session: layer patterns, Δ bias, rollback limits', () => {
     const w = randomHybridWeights(teacher, hybrid, 7);
     const s = await HybridSession.create(teacher, hybrid, w, { threads: 1 });
     const ids = [5, 9, 2, 33, 17, 8, 1, 40];
-    const V = teacher.vocab_size;
+    const V = teacher.vocabSize;
     const ref = hybridOracleForward(teacher, hybrid, (n) => w.get(n), [ids]).logits;
     await s.prefill(ids.slice(0, 3));
     await s.forward([ids[3], 0, 0, 0]); // one good token, three rejected drafts

@@ -2,24 +2,25 @@
 // their gradients equal finite differences of that oracle.
 import { describe, it, expect } from 'vitest';
 import { Graph, Runner, gradients, mul, reduceSum, type Tensor } from '@mil/graph';
-import type { HybridConfig } from '@mil/checkpoint';
+import { parseLlamaConfig, type HybridConfig } from '@mil/checkpoint';
 import { buildHybridTrainGraph } from '../src/hybrid/hybrid-graphs';
 import { hybridConfigForTeacher, type Mamba1DtBias } from '../src/hybrid/hybrid-dims';
 import { hybridOracleForward } from '../src/hybrid/hybrid-oracle';
 import { randomHybridWeights, type Mamba1Layout } from '../src/hybrid/hybrid-weights';
 import { createRng } from '@mil/core';
-import type { LlamaOracleConfig } from '../src/oracle';
+import type { LlamaConfig } from '@mil/checkpoint';
 
-const teacher: LlamaOracleConfig = {
+const teacher = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 41, hidden_size: 64, intermediate_size: 48, num_hidden_layers: 4, num_attention_heads: 4,
   num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 64,
-};
+});
 const twoRows = [[1, 5, 9, 2, 30, 11, 7], [4, 4, 8, 36, 0, 7, 2]];
 
 interface Opts { chunkSize?: number; mamba1DtBias?: Mamba1DtBias; mamba1Layout?: Mamba1Layout }
 
 /** Logits of the training graph on `weights`. */
-async function graphLogits(cfg: LlamaOracleConfig, hybrid: HybridConfig, weights: Map<string, Float32Array>, ids: number[][], dtype: 'float32' | 'float64', opts: Opts): Promise<Float32Array | Float64Array> {
+async function graphLogits(cfg: LlamaConfig, hybrid: HybridConfig, weights: Map<string, Float32Array>, ids: number[][], dtype: 'float32' | 'float64', opts: Opts): Promise<Float32Array | Float64Array> {
   const g = new Graph();
   const { logits } = buildHybridTrainGraph(g, cfg, hybrid, { dtype, ...opts });
   const model = g.toModel({ outputs: { logits } });
@@ -64,11 +65,11 @@ describe('hybrid training graph vs oracle', () => {
   it('Mamba-1 float32 (default chunk), fused in_proj names', () =>
     compare(hybridConfigForTeacher(teacher, 'mamba1', [2]), [[3, 1, 4, 1, 5, 9, 2, 6, 5, 3]], 'float32', 1e-4, { mamba1Layout: 'fused' }));
   it('Mamba-2 float32, 0% attention, tied embeddings', () => {
-    const tied = { ...teacher, tie_word_embeddings: true };
+    const tied = parseLlamaConfig({ ...teacher.raw, tie_word_embeddings: true });
     return compare(hybridConfigForTeacher(tied, 'mamba2', []), [[3, 1, 4, 1, 5, 9, 2, 6, 5, 3]], 'float32', 1e-4, {}, tied);
   });
   it('Mamba-2 with 4 groups over 1 KV head (repeat 4) and a Mistral sliding window on the attention layer', () => {
-    const mqa = { ...teacher, num_key_value_heads: 1, sliding_window: 3 };
+    const mqa = parseLlamaConfig({ ...teacher.raw, num_key_value_heads: 1, sliding_window: 3 });
     return compare(hybridConfigForTeacher(mqa, 'mamba2', [3]), twoRows, 'float64', 1e-9, { chunkSize: 4 }, mqa);
   });
   it('Mamba-1 double vs single Δ bias: both match their oracle, and they differ', async () => {
@@ -80,10 +81,11 @@ describe('hybrid training graph vs oracle', () => {
 });
 
 describe('hybrid training graph gradients vs finite differences of the oracle', () => {
-  const small: LlamaOracleConfig = {
+  const small = parseLlamaConfig({
+  model_type: 'llama',
     vocab_size: 13, hidden_size: 32, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 2,
     num_key_value_heads: 1, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 16,
-  };
+  });
   const ids = [[1, 7, 3, 12, 5, 0]];
   for (const variant of ['mamba1', 'mamba2'] as const) {
     it(`${variant}: every mamba.* parameter (2 random elements each)`, async () => {
@@ -92,9 +94,9 @@ describe('hybrid training graph gradients vs finite differences of the oracle', 
       const g = new Graph();
       const { logits, params } = buildHybridTrainGraph(g, small, hybrid, { dtype: 'float64', chunkSize: 4 });
       const rng = createRng(17);
-      const n = ids[0].length * small.vocab_size;
+      const n = ids[0].length * small.vocabSize;
       const R = Float64Array.from({ length: n }, () => 2 * rng() - 1);
-      const loss = reduceSum(mul(logits, g.constant(R, 'float64', [1, ids[0].length, small.vocab_size])));
+      const loss = reduceSum(mul(logits, g.constant(R, 'float64', [1, ids[0].length, small.vocabSize])));
       const mamba = [...params.entries()].filter(([k]) => k.includes('.mamba.'));
       const grads = gradients(loss, mamba.map(([, t]) => t));
       const outputs: Record<string, Tensor> = { loss };

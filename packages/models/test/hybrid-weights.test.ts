@@ -3,13 +3,15 @@ import { describe, it, expect } from 'vitest';
 import { hybridConfigForTeacher, resolveHybridDims } from '../src/hybrid/hybrid-dims';
 import { hybridParamCount, hybridWeightSpecs, randomHybridWeights, toMamba1Layout } from '../src/hybrid/hybrid-weights';
 import { hybridOracleForward } from '../src/hybrid/hybrid-oracle';
-import { llamaWeightSpecs, type LlamaOracleConfig } from '../src/oracle';
-import { ModelsError } from '../src/oracle/models-error';
+import { llamaWeightSpecs } from '../src/oracle';
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
+import { ModelsError } from '../src/errors';
 
-const llama3_8b: LlamaOracleConfig = {
+const llama3_8b = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 128256, hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32,
   num_key_value_heads: 8, rms_norm_eps: 1e-5, rope_theta: 500000, tie_word_embeddings: false, max_position_embeddings: 8192,
-};
+});
 const odd = Array.from({ length: 16 }, (_, k) => 2 * k + 1);
 
 describe('parameter counts from the Llama-3-8B config (no allocation)', () => {
@@ -54,16 +56,17 @@ describe('parameter counts from the Llama-3-8B config (no allocation)', () => {
   });
   it('refuses a hybrid config that does not fit the teacher', () => {
     const h = hybridConfigForTeacher(llama3_8b, 'mamba1', odd);
-    expect(() => resolveHybridDims({ ...llama3_8b, intermediate_size: 1000 }, h)).toThrow(ModelsError);
+    expect(() => resolveHybridDims(parseLlamaConfig({ ...llama3_8b.raw, intermediate_size: 1000 }), h)).toThrow(/intermediate_size = 14336 but the teacher config has intermediate_size = 1000; they must match/);
     expect(() => hybridConfigForTeacher(llama3_8b, 'mamba2', [40])).toThrow(/attn_layers/);
   });
 });
 
 describe('Mamba-1 layouts', () => {
-  const teacher: LlamaOracleConfig = {
+  const teacher = parseLlamaConfig({
+  model_type: 'llama',
     vocab_size: 23, hidden_size: 32, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 2,
     num_key_value_heads: 1, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true, max_position_embeddings: 32,
-  };
+  });
   const hybrid = hybridConfigForTeacher(teacher, 'mamba1', [1]);
   it('fused rows are [z, x, B, C, dt_down] and convert back exactly', () => {
     const w = randomHybridWeights(teacher, hybrid, 2);

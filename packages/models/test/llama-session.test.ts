@@ -2,12 +2,14 @@
 // decode, multi-token verify and rollback.
 import { describe, it, expect } from 'vitest';
 import { LlamaSession } from '../src/llama/session';
-import { llamaOracleForward, randomLlamaWeights, type LlamaOracleConfig } from '../src/oracle';
+import { llamaOracleForward, randomLlamaWeights } from '../src/oracle';
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 
-const base: LlamaOracleConfig = {
+const base = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 41, hidden_size: 64, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4,
   num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 64,
-};
+});
 
 function maxRel(got: Float32Array, ref: Float64Array, offset = 0): number {
   let w = 0;
@@ -15,11 +17,11 @@ function maxRel(got: Float32Array, ref: Float64Array, offset = 0): number {
   return w;
 }
 
-async function check(config: LlamaOracleConfig) {
+async function check(config: LlamaConfig) {
   const w = randomLlamaWeights(config, 3);
   const s = await LlamaSession.create(config, w, { threads: 1 });
   const ids = [5, 9, 2, 33, 17, 8, 1, 40, 12];
-  const V = config.vocab_size;
+  const V = config.vocabSize;
   const ref = llamaOracleForward(config, (n) => w.get(n), [ids]).logits;
   // prefill 4 tokens, decode 2, verify 3 at once
   const a = await s.forward(ids.slice(0, 4));
@@ -37,6 +39,6 @@ async function check(config: LlamaOracleConfig) {
 
 describe('Llama inference session vs oracle', () => {
   it('GQA, untied', () => check(base));
-  it('tied, Mistral sliding window 3', () => check({ ...base, tie_word_embeddings: true, sliding_window: 3 }));
-  it('llama3 rope scaling', () => check({ ...base, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 } }));
+  it('tied, Mistral sliding window 3', () => check(parseLlamaConfig({ ...base.raw, tie_word_embeddings: true, sliding_window: 3 })));
+  it('llama3 rope scaling', () => check(parseLlamaConfig({ ...base.raw, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 } })));
 });

@@ -2,14 +2,16 @@
 import { describe, it, expect } from 'vitest';
 import { Graph, Runner } from '@mil/graph';
 import { buildLlamaTrainGraph } from '../src/llama/train-graph';
-import { llamaOracleForward, randomLlamaWeights, type LlamaOracleConfig } from '../src/oracle';
+import { llamaOracleForward, randomLlamaWeights } from '../src/oracle';
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 
-const base: LlamaOracleConfig = {
+const base = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 37, hidden_size: 24, intermediate_size: 40, num_hidden_layers: 2, num_attention_heads: 4,
   num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 64,
-};
+});
 
-async function compare(config: LlamaOracleConfig, ids: number[][], dtype: 'float32' | 'float64', tol: number) {
+async function compare(config: LlamaConfig, ids: number[][], dtype: 'float32' | 'float64', tol: number) {
   const weights = randomLlamaWeights(config, 7);
   const g = new Graph();
   const { logits } = buildLlamaTrainGraph(g, config, { dtype });
@@ -38,7 +40,7 @@ describe('Llama training graph vs oracle', () => {
   it('GQA, untied, float64', () => compare(base, [[1, 5, 9, 2, 30, 11], [4, 4, 8, 36, 0, 7]], 'float64', 1e-9));
   it('GQA, untied, float32', () => compare(base, [[3, 1, 4, 1, 5, 9, 2, 6]], 'float32', 1e-4));
   it('tied embeddings, MHA, llama3 rope scaling', () =>
-    compare({ ...base, num_key_value_heads: 4, tie_word_embeddings: true, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 } }, [[2, 7, 1, 8, 2, 8, 1, 8, 2, 8]], 'float64', 1e-9));
-  it('Mistral sliding window', () => compare({ ...base, sliding_window: 3 }, [[9, 8, 7, 6, 5, 4, 3, 2]], 'float64', 1e-9));
-  it('head_dim different from hidden/heads', () => compare({ ...base, head_dim: 8 }, [[1, 2, 3, 4, 5]], 'float64', 1e-9));
+    compare(parseLlamaConfig({ ...base.raw, num_key_value_heads: 4, tie_word_embeddings: true, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 } }), [[2, 7, 1, 8, 2, 8, 1, 8, 2, 8]], 'float64', 1e-9));
+  it('Mistral sliding window', () => compare(parseLlamaConfig({ ...base.raw, sliding_window: 3 }), [[9, 8, 7, 6, 5, 4, 3, 2]], 'float64', 1e-9));
+  it('head_dim different from hidden/heads', () => compare(parseLlamaConfig({ ...base.raw, head_dim: 8 }), [[1, 2, 3, 4, 5]], 'float64', 1e-9));
 });

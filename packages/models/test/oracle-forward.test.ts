@@ -1,17 +1,10 @@
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, expect, it } from 'vitest';
-import {
-  llamaOracleForward,
-  llamaWeightSpecs,
-  createOracleStepModel,
-  ModelsError,
-  randomLlamaWeights,
-  ropeInvFreq,
-  truncateKvCache,
-  type LlamaOracleConfig,
-} from '../src/oracle/index';
+import { llamaOracleForward, llamaWeightSpecs, createOracleStepModel, ModelsError, randomLlamaWeights, ropeInvFreq, truncateKvCache } from '../src/oracle/index';
 import { createRng } from '../src/generate/index';
 
-const base: LlamaOracleConfig = {
+const base = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 37,
   hidden_size: 24,
   intermediate_size: 40,
@@ -23,7 +16,7 @@ const base: LlamaOracleConfig = {
   rope_theta: 10000,
   tie_word_embeddings: false,
   max_position_embeddings: 128,
-};
+});
 
 const llama3Scaling = {
   rope_type: 'llama3',
@@ -58,11 +51,11 @@ function row(out: { logits: Float64Array; dims: number[] }, b: number, t: number
  * (number[] vectors, explicit repeat_kv, an additive -inf mask matrix, per-head softmax).
  * Shares only ropeInvFreq with the oracle, which is hand-checked on its own.
  */
-function naiveHfForward(cfg: LlamaOracleConfig, w: Map<string, Float32Array>, ids: number[]): number[][] {
-  const d = cfg.hidden_size;
-  const nH = cfg.num_attention_heads;
-  const nKv = cfg.num_key_value_heads ?? nH;
-  const hd = cfg.head_dim ?? d / nH;
+function naiveHfForward(cfg: LlamaConfig, w: Map<string, Float32Array>, ids: number[]): number[][] {
+  const d = cfg.hiddenSize;
+  const nH = cfg.numAttentionHeads;
+  const nKv = cfg.numKeyValueHeads ?? nH;
+  const hd = cfg.headDim ?? d / nH;
   const get = (n: string) => {
     const t = w.get(n);
     if (!t) throw new Error(`missing ${n}`);
@@ -76,10 +69,10 @@ function naiveHfForward(cfg: LlamaOracleConfig, w: Map<string, Float32Array>, id
   };
   const rms = (x: number[], name: string) => {
     const wt = get(name);
-    const inv = 1 / Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length + cfg.rms_norm_eps);
+    const inv = 1 / Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length + cfg.rmsNormEps);
     return x.map((v, i) => v * inv * wt[i]);
   };
-  const invFreq = ropeInvFreq(hd, cfg.rope_theta, cfg.rope_scaling);
+  const invFreq = ropeInvFreq(hd, cfg.ropeTheta, cfg.ropeScaling);
   const rope = (v: number[], pos: number) => {
     const half = hd / 2;
     const cos = Array.from({ length: hd }, (_, i) => Math.cos(pos * invFreq[i % half]));
@@ -91,9 +84,9 @@ function naiveHfForward(cfg: LlamaOracleConfig, w: Map<string, Float32Array>, id
   const L = ids.length;
   const emb = get('model.embed_tokens.weight');
   let hs = ids.map((id) => Array.from(emb.subarray(id * d, (id + 1) * d)));
-  const ab = cfg.attention_bias === true;
-  const mb = cfg.mlp_bias === true;
-  for (let l = 0; l < cfg.num_hidden_layers; l++) {
+  const ab = cfg.attentionBias === true;
+  const mb = cfg.mlpBias === true;
+  for (let l = 0; l < cfg.numHiddenLayers; l++) {
     const p = `model.layers.${l}`;
     const x = hs.map((h) => rms(h, `${p}.input_layernorm.weight`));
     const q = x.map((xi, t) => split(linear(`${p}.self_attn.q_proj`, xi, ab), nH).map((v) => rope(v, t)));
@@ -102,7 +95,7 @@ function naiveHfForward(cfg: LlamaOracleConfig, w: Map<string, Float32Array>, id
     const nRep = nH / nKv;
     const kRep = k.map((heads) => Array.from({ length: nH }, (_, h) => heads[Math.floor(h / nRep)]));
     const vRep = v.map((heads) => Array.from({ length: nH }, (_, h) => heads[Math.floor(h / nRep)]));
-    const sw = cfg.sliding_window ?? null;
+    const sw = cfg.slidingWindow ?? null;
     const mask = (i: number, j: number) => (j > i || (sw !== null && i - j >= sw) ? -Infinity : 0);
     const attnOut = q.map((qi, i) => {
       const heads = qi.map((qh, h) => {
@@ -123,22 +116,22 @@ function naiveHfForward(cfg: LlamaOracleConfig, w: Map<string, Float32Array>, id
     });
     hs = hs.map((h, t) => h.map((e, i) => e + y[t][i]));
   }
-  const head = cfg.tie_word_embeddings ? 'model.embed_tokens' : 'lm_head';
+  const head = cfg.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
   return hs.map((h) => linear(head, rms(h, 'model.norm.weight'), false));
 }
 
 describe('llamaOracleForward against a naive HF transcription', () => {
-  const cases: [string, LlamaOracleConfig][] = [
+  const cases: [string, LlamaConfig][] = [
     ['GQA, head_dim != hidden/heads', base],
-    ['llama3 rope scaling, biases, tied embeddings', { ...base, rope_scaling: llama3Scaling, attention_bias: true, mlp_bias: true, tie_word_embeddings: true }],
-    ['Mistral sliding window 3, MHA, 3 layers', { ...base, num_key_value_heads: 4, num_hidden_layers: 3, sliding_window: 3, head_dim: null }],
+    ['llama3 rope scaling, biases, tied embeddings', parseLlamaConfig({ ...base.raw, rope_scaling: llama3Scaling, attention_bias: true, mlp_bias: true, tie_word_embeddings: true })],
+    ['Mistral sliding window 3, MHA, 3 layers', parseLlamaConfig({ ...base.raw, num_key_value_heads: 4, num_hidden_layers: 3, sliding_window: 3, head_dim: null })],
   ];
   for (const [name, cfg] of cases) {
     it(name, () => {
       const w = randomLlamaWeights(cfg, 11);
-      const ids = [randomIds(9, cfg.vocab_size, 1), randomIds(9, cfg.vocab_size, 2)];
+      const ids = [randomIds(9, cfg.vocabSize, 1), randomIds(9, cfg.vocabSize, 2)];
       const out = llamaOracleForward(cfg, src(w), ids);
-      expect(out.dims).toEqual([2, 9, cfg.vocab_size]);
+      expect(out.dims).toEqual([2, 9, cfg.vocabSize]);
       for (let b = 0; b < 2; b++) {
         const ref = naiveHfForward(cfg, w, ids[b]);
         for (let t = 0; t < 9; t++) expect(maxAbsDiff(row(out, b, t), ref[t])).toBeLessThan(1e-10);
@@ -150,15 +143,15 @@ describe('llamaOracleForward against a naive HF transcription', () => {
 });
 
 describe('KV cache', () => {
-  const cfgs: [string, LlamaOracleConfig][] = [
+  const cfgs: [string, LlamaConfig][] = [
     ['plain', base],
-    ['llama3 scaling', { ...base, rope_scaling: llama3Scaling }],
-    ['sliding window 4', { ...base, sliding_window: 4 }],
+    ['llama3 scaling', parseLlamaConfig({ ...base.raw, rope_scaling: llama3Scaling })],
+    ['sliding window 4', parseLlamaConfig({ ...base.raw, sliding_window: 4 })],
   ];
   for (const [name, cfg] of cfgs) {
     it(`decode one token at a time equals the full forward at every position (${name})`, () => {
       const w = randomLlamaWeights(cfg, 5);
-      const ids = [randomIds(12, cfg.vocab_size, 3), randomIds(12, cfg.vocab_size, 4)];
+      const ids = [randomIds(12, cfg.vocabSize, 3), randomIds(12, cfg.vocabSize, 4)];
       const full = llamaOracleForward(cfg, src(w), ids);
       let step = llamaOracleForward(cfg, src(w), ids.map((r) => r.slice(0, 1)));
       for (let t = 0; ; t++) {
@@ -167,7 +160,7 @@ describe('KV cache', () => {
         step = llamaOracleForward(cfg, src(w), ids.map((r) => [r[t + 1]]), { cache: step.cache });
       }
       expect(step.cache.length).toBe(12);
-      for (let l = 0; l < cfg.num_hidden_layers; l++) {
+      for (let l = 0; l < cfg.numHiddenLayers; l++) {
         expect(maxAbsDiff(step.cache.layers[l].key, full.cache.layers[l].key)).toBeLessThan(1e-12);
         expect(maxAbsDiff(step.cache.layers[l].value, full.cache.layers[l].value)).toBeLessThan(1e-12);
       }
@@ -176,7 +169,7 @@ describe('KV cache', () => {
 
   it('multi-token chunks (prefill 5, verify 4, verify 3) equal the full forward', () => {
     const w = randomLlamaWeights(base, 6);
-    const ids = [randomIds(12, base.vocab_size, 8)];
+    const ids = [randomIds(12, base.vocabSize, 8)];
     const full = llamaOracleForward(base, src(w), ids);
     const a = llamaOracleForward(base, src(w), [ids[0].slice(0, 5)]);
     const b = llamaOracleForward(base, src(w), [ids[0].slice(5, 9)], { cache: a.cache });
@@ -189,7 +182,7 @@ describe('KV cache', () => {
 
   it('leaves the input cache untouched; truncateKvCache rolls back', () => {
     const w = randomLlamaWeights(base, 7);
-    const ids = randomIds(8, base.vocab_size, 9);
+    const ids = randomIds(8, base.vocabSize, 9);
     const a = llamaOracleForward(base, src(w), [ids.slice(0, 6)]);
     const keyBefore = Float64Array.from(a.cache.layers[1].key);
     llamaOracleForward(base, src(w), [[1, 2]], { cache: a.cache });
@@ -207,7 +200,7 @@ describe('KV cache', () => {
 describe('createOracleStepModel', () => {
   it('prefill/decode give the last-position logits of the full forward; setCache rolls back', async () => {
     const w = randomLlamaWeights(base, 61);
-    const ids = randomIds(7, base.vocab_size, 62);
+    const ids = randomIds(7, base.vocabSize, 62);
     const full = llamaOracleForward(base, src(w), [ids]);
     const model = createOracleStepModel(base, src(w));
     await expect(model.decode(1)).rejects.toThrow(ModelsError);
@@ -223,7 +216,7 @@ describe('createOracleStepModel', () => {
 describe('positions', () => {
   it('shifting every RoPE position by a constant leaves logits unchanged (RoPE is relative)', () => {
     const w = randomLlamaWeights(base, 12);
-    const ids = [randomIds(7, base.vocab_size, 13)];
+    const ids = [randomIds(7, base.vocabSize, 13)];
     const a = llamaOracleForward(base, src(w), ids);
     const b = llamaOracleForward(base, src(w), ids, { positions: [ids[0].map((_, t) => t + 17)] });
     expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-10);
@@ -234,30 +227,30 @@ describe('positions', () => {
 });
 
 describe('sliding window', () => {
-  function changedPositions(cfg: LlamaOracleConfig): number[] {
+  function changedPositions(cfg: LlamaConfig): number[] {
     const w = randomLlamaWeights(cfg, 21);
-    const ids = randomIds(10, cfg.vocab_size, 22);
+    const ids = randomIds(10, cfg.vocabSize, 22);
     const other = [...ids];
-    other[0] = (ids[0] + 1) % cfg.vocab_size;
+    other[0] = (ids[0] + 1) % cfg.vocabSize;
     const a = llamaOracleForward(cfg, src(w), [ids]);
     const b = llamaOracleForward(cfg, src(w), [other]);
     return ids.map((_, t) => t).filter((t) => maxAbsDiff(row(a, 0, t), row(b, 0, t)) > 0);
   }
 
   it('one layer, window 3: token 0 reaches positions 0..2 only (i - j < window)', () => {
-    expect(changedPositions({ ...base, num_hidden_layers: 1, sliding_window: 3 })).toEqual([0, 1, 2]);
+    expect(changedPositions(parseLlamaConfig({ ...base.raw, num_hidden_layers: 1, sliding_window: 3 }))).toEqual([0, 1, 2]);
   });
 
   it('two layers, window 3: token 0 reaches positions 0..4 (two hops of 2)', () => {
-    expect(changedPositions({ ...base, num_hidden_layers: 2, sliding_window: 3 })).toEqual([0, 1, 2, 3, 4]);
+    expect(changedPositions(parseLlamaConfig({ ...base.raw, num_hidden_layers: 2, sliding_window: 3 }))).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('without a window token 0 reaches every position; a window >= length changes nothing', () => {
-    expect(changedPositions({ ...base, num_hidden_layers: 1 })).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(changedPositions(parseLlamaConfig({ ...base.raw, num_hidden_layers: 1 }))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const w = randomLlamaWeights(base, 23);
-    const ids = [randomIds(10, base.vocab_size, 24)];
+    const ids = [randomIds(10, base.vocabSize, 24)];
     const a = llamaOracleForward(base, src(w), ids);
-    const b = llamaOracleForward({ ...base, sliding_window: 10 }, src(w), ids);
+    const b = llamaOracleForward(parseLlamaConfig({ ...base.raw, sliding_window: 10 }), src(w), ids);
     expect(Array.from(b.logits)).toEqual(Array.from(a.logits));
   });
 });
@@ -265,12 +258,12 @@ describe('sliding window', () => {
 describe('GQA and tied embeddings', () => {
   it('GQA equals MHA whose K/V projections repeat each kv head n_rep times', () => {
     const gqa = base; // 4 query heads, 2 kv heads → n_rep 2
-    const mha: LlamaOracleConfig = { ...base, num_key_value_heads: 4 };
+    const mha = parseLlamaConfig({ ...base.raw, num_key_value_heads: 4 });
     const w = randomLlamaWeights(gqa, 31);
     const wm = new Map(w);
     const hd = 8;
-    const d = base.hidden_size;
-    for (let l = 0; l < base.num_hidden_layers; l++) {
+    const d = base.hiddenSize;
+    for (let l = 0; l < base.numHiddenLayers; l++) {
       for (const n of ['k_proj', 'v_proj']) {
         const name = `model.layers.${l}.self_attn.${n}.weight`;
         const src2 = w.get(name)!; // [2*hd, d]
@@ -279,7 +272,7 @@ describe('GQA and tied embeddings', () => {
         wm.set(name, rep);
       }
     }
-    const ids = [randomIds(9, base.vocab_size, 32)];
+    const ids = [randomIds(9, base.vocabSize, 32)];
     const a = llamaOracleForward(gqa, src(w), ids);
     const b = llamaOracleForward(mha, src(wm), ids);
     expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-11);
@@ -287,11 +280,11 @@ describe('GQA and tied embeddings', () => {
   });
 
   it('tied embeddings use embed_tokens as the head and never ask for lm_head.weight', () => {
-    const tied: LlamaOracleConfig = { ...base, tie_word_embeddings: true };
+    const tied = parseLlamaConfig({ ...base.raw, tie_word_embeddings: true });
     expect(llamaWeightSpecs(tied).some((s) => s.name === 'lm_head.weight')).toBe(false);
     const w = randomLlamaWeights(tied, 41);
     const asked: string[] = [];
-    const ids = [randomIds(6, base.vocab_size, 42)];
+    const ids = [randomIds(6, base.vocabSize, 42)];
     const a = llamaOracleForward(tied, (n) => (asked.push(n), w.get(n)), ids);
     expect(asked).not.toContain('lm_head.weight');
     const untied = new Map(w);
@@ -318,7 +311,7 @@ describe('errors', () => {
     expect(() => llamaOracleForward(base, src(w), [[1, 2], [3]])).toThrow(ModelsError);
     const c = llamaOracleForward(base, src(w), [[1, 2]]).cache;
     expect(() => llamaOracleForward(base, src(w), [[1], [2]], { cache: c })).toThrow(/cache: expected batch 2/);
-    expect(() => llamaOracleForward({ ...base, num_key_value_heads: 3 }, src(w), [[1]])).toThrow(/multiple/);
-    expect(() => llamaOracleForward({ ...base, hidden_act: 'gelu' }, src(w), [[1]])).toThrow(/silu/);
+    expect(() => llamaOracleForward(parseLlamaConfig({ ...base.raw, num_key_value_heads: 3 }), src(w), [[1]])).toThrow(/multiple/);
+    expect(() => llamaOracleForward(parseLlamaConfig({ ...base.raw, hidden_act: 'gelu' }), src(w), [[1]])).toThrow(/silu/);
   });
 });

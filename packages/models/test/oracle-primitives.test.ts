@@ -23,7 +23,7 @@ describe('ropeInvFreq', () => {
   it('default: 1 / theta^(2i/d)', () => {
     const f = ropeInvFreq(8, 10000);
     [1, 0.1, 0.01, 0.001].forEach((e, i) => expect(f[i]).toBeCloseTo(e, 15));
-    expect(Array.from(ropeInvFreq(8, 10000, { rope_type: 'default' }))).toEqual(Array.from(f));
+    expect(Array.from(ropeInvFreq(8, 10000, null))).toEqual(Array.from(f));
   });
 
   it('linear: divided by factor', () => {
@@ -39,13 +39,7 @@ describe('ropeInvFreq', () => {
     //  f=0.001:   wavelen 6283 > 1000 → 0.001 / 8 = 0.000125.
     //  f=0.01:    medium; smooth = (1000 / (2π/0.01) − 1) / (4 − 1) = (10/(2π) − 1)/3 = 0.19718314363965117
     //             → (1 − s)·0.01/8 + s·0.01 = 0.00125 + 0.00875·s = 0.0029753525068469477
-    const f = ropeInvFreq(8, 10000, {
-      rope_type: 'llama3',
-      factor: 8,
-      low_freq_factor: 1,
-      high_freq_factor: 4,
-      original_max_position_embeddings: 1000,
-    });
+    const f = ropeInvFreq(8, 10000, { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 1000 });
     expect(f[0]).toBeCloseTo(1, 15);
     expect(f[1]).toBeCloseTo(0.1, 15);
     expect(f[2]).toBeCloseTo(0.0029753525068469477, 15);
@@ -55,13 +49,7 @@ describe('ropeInvFreq', () => {
   it('llama3 with Llama-3.1 settings: indices 0..28 kept, 35..63 divided by 8, 29..34 strictly between', () => {
     // f_i = 500000^(-i/64); kept while 2π/f_i < 8192/4 (i ≤ 28), divided while 2π/f_i > 8192 (i ≥ 35).
     const base = ropeInvFreq(128, 500000);
-    const f = ropeInvFreq(128, 500000, {
-      rope_type: 'llama3',
-      factor: 8,
-      low_freq_factor: 1,
-      high_freq_factor: 4,
-      original_max_position_embeddings: 8192,
-    });
+    const f = ropeInvFreq(128, 500000, { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 });
     expect(f.length).toBe(64);
     for (let i = 0; i < 64; i++) {
       if (i <= 28) expect(f[i]).toBe(base[i]);
@@ -73,9 +61,9 @@ describe('ropeInvFreq', () => {
     }
   });
 
-  it('refuses scaling types it does not implement, and bad llama3 parameters', () => {
-    expect(() => ropeInvFreq(8, 1e4, { rope_type: 'yarn', factor: 2 })).toThrow(ModelsError);
-    expect(() => ropeInvFreq(8, 1e4, { rope_type: 'llama3', factor: 8 })).toThrow(/low_freq_factor/);
+  it('refuses an odd head_dim and llama3 parameters that divide by zero', () => {
+    expect(() => ropeInvFreq(7, 1e4)).toThrow(ModelsError);
+    expect(() => ropeInvFreq(8, 1e4, { type: 'llama3', factor: 8, lowFreqFactor: 2, highFreqFactor: 2, originalMaxPositionEmbeddings: 64 })).toThrow(/low_freq_factor/);
   });
 });
 

@@ -5,13 +5,15 @@ import { LlamaSession } from '../src/llama/session';
 import { HybridSession } from '../src/hybrid/hybrid-session';
 import { hybridConfigForTeacher } from '../src/hybrid/hybrid-dims';
 import { randomHybridWeights } from '../src/hybrid/hybrid-weights';
-import { randomLlamaWeights, type LlamaOracleConfig } from '../src/oracle';
+import { randomLlamaWeights } from '../src/oracle';
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 
 // 4 layers, 4 query / 2 KV heads of 64 / 4 = 16.
-const teacher: LlamaOracleConfig = {
+const teacher = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 41, hidden_size: 64, intermediate_size: 48, num_hidden_layers: 4, num_attention_heads: 4,
   num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 64,
-};
+});
 const ids = [5, 9, 2, 33, 17, 8, 1, 40, 12, 3];
 
 describe('LlamaSession.cacheBytes', () => {

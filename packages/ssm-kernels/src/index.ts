@@ -8,7 +8,7 @@
  */
 
 // ---- oracles -------------------------------------------------------------------------------------------------
-export { SsmKernelError, type SsmKernelErrorCode } from './oracle/errors';
+export { SsmKernelError, type SsmKernelErrorCode } from './errors';
 export type { FloatArray, IndexArray } from './oracle/common';
 export { softplus, silu, SOFTPLUS_THRESHOLD } from './oracle/activations';
 export {

@@ -37,18 +37,18 @@ describe('graph forms: build-time validation', () => {
   it('mamba2ScanGraph: chunk size, dtSoftplus, head / group mismatch, dtype, foreign graph', () => {
     const g = new Graph();
     const t = mamba2Inputs(g);
-    expectCode(() => mamba2ScanGraph(g, t, { chunkSize: 0, dtSoftplus: true }), 'INVALID_OPTION', /option 'chunkSize' must be an integer >= 1/);
-    expectCode(() => mamba2ScanGraph(g, t, { chunkSize: 4 } as never), 'INVALID_OPTION', /dtSoftplus/);
+    expectCode(() => mamba2ScanGraph(g, t, { chunkSize: 0, dtSoftplus: true }), 'BAD_OPTION', /option 'chunkSize' must be an integer >= 1/);
+    expectCode(() => mamba2ScanGraph(g, t, { chunkSize: 4 } as never), 'BAD_OPTION', /dtSoftplus/);
     const badC = g.input('C3', 'float32', ['batch', 'seq', 3, 5]);
-    expectCode(() => mamba2ScanGraph(g, { ...t, C: badC }, { chunkSize: 4, dtSoftplus: true }), 'INVALID_SHAPE', /tensor 'C'.*axis 2/);
+    expectCode(() => mamba2ScanGraph(g, { ...t, C: badC }, { chunkSize: 4, dtSoftplus: true }), 'BAD_SHAPE', /tensor 'C'.*axis 2/);
     const B3 = g.input('B3', 'float32', ['batch', 'seq', 3, 5]);
-    expectCode(() => mamba2ScanGraph(g, { ...t, B: B3, C: B3 }, { chunkSize: 4, dtSoftplus: true }), 'INVALID_SHAPE', /groups g \(3.*must divide heads h \(4\)/);
+    expectCode(() => mamba2ScanGraph(g, { ...t, B: B3, C: B3 }, { chunkSize: 4, dtSoftplus: true }), 'BAD_SHAPE', /groups g \(3.*must divide heads h \(4\)/);
     const A64 = g.input('A64', 'float64', [4]);
-    expectCode(() => mamba2ScanGraph(g, { ...t, A: A64 }, { chunkSize: 4, dtSoftplus: true }), 'INVALID_DTYPE', /tensor 'A'.*float32/);
+    expectCode(() => mamba2ScanGraph(g, { ...t, A: A64 }, { chunkSize: 4, dtSoftplus: true }), 'BAD_DTYPE', /tensor 'A'.*float32/);
     const other = new Graph();
-    expectCode(() => mamba2ScanGraph(other, t, { chunkSize: 4, dtSoftplus: true }), 'INVALID_OPTION', /belongs to another graph/);
+    expectCode(() => mamba2ScanGraph(other, t, { chunkSize: 4, dtSoftplus: true }), 'BAD_OPTION', /belongs to another graph/);
     const h0 = g.input('h0', 'float32', ['batch', 4, 5, 3]); // (b, h, n, p) given where (b, h, p, n) is expected
-    expectCode(() => mamba2ScanGraph(g, { ...t, initialState: h0 }, { chunkSize: 4, dtSoftplus: true }), 'INVALID_SHAPE', /initialState/);
+    expectCode(() => mamba2ScanGraph(g, { ...t, initialState: h0 }, { chunkSize: 4, dtSoftplus: true }), 'BAD_SHAPE', /initialState/);
   });
 
   it('mamba1ScanGraph: symbolic channels are refused (they size parameters)', () => {
@@ -56,20 +56,20 @@ describe('graph forms: build-time validation', () => {
     const u = g.input('u', 'float32', ['batch', 'seq', 'dim']);
     expectCode(
       () => mamba1ScanGraph(g, { u, delta: u, A: g.input('A', 'float32', [8, 4]), B: g.input('B', 'float32', ['batch', 'seq', 2, 4]), C: g.input('C', 'float32', ['batch', 'seq', 2, 4]) }, { chunkSize: 4, deltaSoftplus: true }),
-      'INVALID_SHAPE', /axis 2 \(channels d\) of tensor 'u'.*must be static/,
+      'BAD_SHAPE', /axis 2 \(channels d\) of tensor 'u'.*must be static/,
     );
   });
 
   it('inference forms: state layout option and state shape', () => {
     const g = new Graph();
     const t = mamba2Inputs(g, 1);
-    expectCode(() => mamba2PrefillGraph(g, t, { dtSoftplus: true, stateLayout: 'phn' as never }), 'INVALID_OPTION', /stateLayout/);
+    expectCode(() => mamba2PrefillGraph(g, t, { dtSoftplus: true, stateLayout: 'phn' as never }), 'BAD_OPTION', /stateLayout/);
     const s = g.input('s', 'float32', ['batch', 4, 3, 5]);
-    expectCode(() => mamba2PrefillGraph(g, { ...t, initialState: s }, { dtSoftplus: true, stateLayout: 'hnp' }), 'INVALID_SHAPE', /initialState/);
+    expectCode(() => mamba2PrefillGraph(g, { ...t, initialState: s }, { dtSoftplus: true, stateLayout: 'hnp' }), 'BAD_SHAPE', /initialState/);
     const x = g.input('x1', 'float32', [1, 4, 3]);
     expectCode(
       () => mamba2DecodeStepGraph(g, { x, dt: g.input('dt1', 'float32', [1, 4]), B: g.input('B1', 'float32', [1, 2, 5]), C: g.input('C1', 'float32', [1, 2, 5]), A: t.A, state: g.input('s1', 'float32', [1, 4, 3, 6]) }, { dtSoftplus: true }),
-      'INVALID_SHAPE', /tensor 'state'/,
+      'BAD_SHAPE', /tensor 'state'/,
     );
   });
 
@@ -79,20 +79,20 @@ describe('graph forms: build-time validation', () => {
     const snapshot = g.input('snap', 'float32', [1, 4, 3, 5]);
     const cache = { x: g.input('cx', 'float32', [1, 3, 4, 3]), dt: g.input('cdt', 'float32', [1, 3, 4]), B: g.input('cB', 'float32', [1, 3, 2, 5]) };
     const r = g.input('r', 'int32', [1]);
-    expectCode(() => mamba2MultiStepVerifyGraph(g, { ...t, snapshot, cache, recomputeSteps: r }, { dtSoftplus: true }), 'INVALID_OPTION', /either 'state' with 'recomputeSteps'/);
+    expectCode(() => mamba2MultiStepVerifyGraph(g, { ...t, snapshot, cache, recomputeSteps: r }, { dtSoftplus: true }), 'BAD_OPTION', /either 'state' with 'recomputeSteps'/);
     const rf = g.input('rf', 'float32', [1]);
-    expectCode(() => mamba2MultiStepVerifyGraph(g, { ...t, snapshot, cache, replaySteps: rf }, { dtSoftplus: true }), 'INVALID_DTYPE', /replaySteps.*int32 or int64/);
+    expectCode(() => mamba2MultiStepVerifyGraph(g, { ...t, snapshot, cache, replaySteps: rf }, { dtSoftplus: true }), 'BAD_DTYPE', /replaySteps.*int32 or int64/);
   });
 
   it('conv forms: width, activation, ring length', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', [1, 5, 3]);
-    expectCode(() => causalConv1dGraph(g, { x, weight: g.input('w1', 'float32', [3, 1]) }, { activation: 'silu' }), 'INVALID_OPTION', /width.*>= 2/);
+    expectCode(() => causalConv1dGraph(g, { x, weight: g.input('w1', 'float32', [3, 1]) }, { activation: 'silu' }), 'BAD_OPTION', /width.*>= 2/);
     const weight = g.input('w', 'float32', [3, 4]);
-    expectCode(() => causalConv1dGraph(g, { x, weight }, { activation: 'gelu' as never }), 'INVALID_OPTION', /activation/);
+    expectCode(() => causalConv1dGraph(g, { x, weight }, { activation: 'gelu' as never }), 'BAD_OPTION', /activation/);
     expectCode(
       () => causalConv1dRingGraph(g, { x, weight, state: g.input('s', 'float32', [1, 3, 4]), cacheSeqlens: g.input('c', 'int32', [1]) }, { activation: 'silu' }),
-      'INVALID_OPTION', /must not exceed the ring length 4/,
+      'BAD_OPTION', /must not exceed the ring length 4/,
     );
   });
 });

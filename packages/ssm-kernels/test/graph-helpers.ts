@@ -1,7 +1,8 @@
 // Test-only helpers for the graph-form tests: build a graph, run it on onnxruntime (CPU), read results back.
-import { concat, Graph, mulberry32, reshape, Runner, type Dim, type Tensor, type HostTensor } from '@mil/graph';
+import { concat, Graph, reshape, Runner, type Dim, type Tensor, type HostTensor } from '@mil/graph';
 import type { FloatArray, Mamba1ScanInput } from '../src/index';
 import { uniform, type Ctor } from './oracle-helpers';
+import { mulberry32 } from '@mil/core';
 
 /** A graph input to declare and feed: name, dims (symbolic allowed), fed data and its run-time dims. */
 export interface Feed {

@@ -17,9 +17,9 @@ import {
   type Mamba2StateLayout,
   type FloatArray,
 } from '../src/index';
-import { mulberry32 } from '@mil/graph';
 import { expectClose, mamba2Problem, sliceTime, uniform } from './oracle-helpers';
 import { mamba1Problem, runGraph, swapLast2, type Feed } from './graph-helpers';
+import { mulberry32 } from '@mil/core';
 
 const TOL = { atol: 2e-4, rtol: 2e-4 };
 const f64 = (a?: Float32Array | Float64Array) => (a ? Float64Array.from(Float32Array.from(a)) : undefined);

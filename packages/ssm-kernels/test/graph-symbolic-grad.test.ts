@@ -2,9 +2,10 @@
 // Split-based slicing, run-time masks) must give the same gradients as the static-shape graphs that
 // gradCheck verified against finite differences.
 import { describe, it } from 'vitest';
-import { exp, gradients, Graph, mul, mulberry32, neg, reduceSum, Runner, type Dim, type Tensor } from '@mil/graph';
+import { exp, gradients, Graph, mul, neg, reduceSum, Runner, type Dim, type Tensor } from '@mil/graph';
 import { causalConv1dGraph, mamba1ScanGraph, mamba2ScanGraph } from '../src/index';
 import { expectClose, uniform } from './oracle-helpers';
+import { mulberry32 } from '@mil/core';
 
 interface In {
   name: string;

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { causalConv1d, causalConv1dUpdate, causalConv1dRing, SsmKernelError, type CausalConv1dParams } from '../src/index';
-import { mulberry32 } from '@mil/graph';
 import { uniform, expectClose, expectSame, sliceTime, concatTime, type Ctor } from './oracle-helpers';
+import { mulberry32 } from '@mil/core';
 
 function params(seed: number, b: number, d: number, w: number, ctor: Ctor): CausalConv1dParams {
   const r = mulberry32(seed);

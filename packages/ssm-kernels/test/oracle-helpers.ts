@@ -1,7 +1,7 @@
 // Test-only helpers for the oracle tests: seeded inputs (from @mil/graph's mulberry32) and array comparisons.
 import { expect } from 'vitest';
-import { mulberry32 } from '@mil/graph';
 import type { Mamba2ScanInput } from '../src/index';
+import { mulberry32 } from '@mil/core';
 
 export type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 

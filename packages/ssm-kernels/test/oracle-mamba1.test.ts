@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { mamba1Scan, mamba1Step, SsmKernelError, softplus, silu, type Mamba1ScanInput } from '../src/index';
-import { mulberry32 } from '@mil/graph';
 import { uniform, expectClose, expectSame, sliceTime, type Ctor } from './oracle-helpers';
+import { mulberry32 } from '@mil/core';
 
 /** Random Mamba-1 problem with every optional part present (non-zero everywhere). */
 function problem(seed: number, b: number, L: number, d: number, n: number, g: number, ctor: Ctor): Mamba1ScanInput {
@@ -223,7 +223,7 @@ describe('mamba1Scan / mamba1Step oracle', () => {
       bad({ A: new Float32Array(3) })();
       expect.fail('no throw');
     } catch (e) {
-      expect((e as SsmKernelError).code).toBe('INVALID_SHAPE');
+      expect((e as SsmKernelError).code).toBe('BAD_SHAPE');
     }
   });
 });

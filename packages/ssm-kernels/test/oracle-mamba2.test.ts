@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { mamba1Scan, mamba2Scan, mamba2Step, SsmKernelError, softplus, type Mamba2ScanInput } from '../src/index';
-import { mulberry32 } from '@mil/graph';
 import { uniform, expectClose, expectSame, sliceTime, mamba2Problem, handMamba2Case } from './oracle-helpers';
+import { mulberry32 } from '@mil/core';
 
 /** The same problem as a Mamba-1 scan: channel c = hh·p + i, A / δ / bias / D broadcast from the head. */
 function asMamba1(q: Mamba2ScanInput) {

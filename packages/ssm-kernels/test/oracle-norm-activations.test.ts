@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { gatedRmsNorm, softplus, silu, SOFTPLUS_THRESHOLD, SsmKernelError } from '../src/index';
-import { mulberry32 } from '@mil/graph';
 import { uniform, expectClose } from './oracle-helpers';
+import { mulberry32 } from '@mil/core';
 
 describe('softplus / silu', () => {
   it('softplus: log(1 + e^v), identity above 20, no overflow or negative values', () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { mamba2Scan, ssdChunked, SsmKernelError } from '../src/index';
-import { mulberry32 } from '@mil/graph';
 import { uniform, expectClose, expectSame, mamba2Problem, handMamba2Case } from './oracle-helpers';
+import { mulberry32 } from '@mil/core';
 
 describe('ssdChunked oracle (chunked SSD)', () => {
   it('matches a hand-computed case (1 head, p = 2, n = 2, 2 steps) for chunk sizes 1, 2, 3', () => {

@@ -12,8 +12,8 @@ import {
   type Mamba1Params,
   type Mamba2Params,
 } from '../src/index';
-import { mulberry32 } from '@mil/graph';
 import { uniform, expectClose, expectSame, sliceTime, concatTime } from './oracle-helpers';
+import { mulberry32 } from '@mil/core';
 
 const F32 = Float32Array;
 

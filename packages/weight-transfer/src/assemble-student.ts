@@ -1,7 +1,7 @@
 // The loop shared by a fresh init and a progressive re-init: walk the student's parameter list, copying
 // what is kept from a source checkpoint and building each Mamba mixer from the source's attention or from scratch.
-import type { HybridConfig } from '@mil/checkpoint';
-import type { HybridDims, LlamaOracleConfig } from '@mil/models';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
+import type { HybridDims } from '@mil/models';
 import { WeightTransferError } from './errors';
 import { initMambaMixer, type AttentionWeights } from './mamba-init';
 import type { DtBiasMode } from './seeded-init';
@@ -13,7 +13,7 @@ export type MixerSource = 'copy' | 'attention' | 'random';
 
 /** @internal */
 export interface AssembleOptions {
-  teacherConfig: LlamaOracleConfig;
+  teacherConfig: LlamaConfig;
   hybrid: HybridConfig;
   source: WeightMap;
   /** How errors name the source: "teacher", "previous hybrid". */

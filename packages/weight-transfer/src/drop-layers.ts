@@ -1,12 +1,12 @@
 // Ablation baseline: the teacher with the layers a hybrid would replace simply removed.
-import { llamaWeightSpecs, type LlamaOracleConfig } from '@mil/models';
+import type { LlamaConfig } from '@mil/checkpoint';
+import { llamaWeightSpecs } from '@mil/models';
 import { WeightTransferError } from './errors';
-import { resolveTeacher } from './teacher-config';
 import { copyOrShare, requireTensor, type WeightMap } from './tensor-source';
 
 /** A smaller Llama: its config, weights (layers renumbered 0 … n−1) and which teacher layer each new layer was. */
 export interface DroppedModel {
-  config: LlamaOracleConfig;
+  config: LlamaConfig;
   weights: Map<string, Float32Array>;
   /** keptLayers[j] = the teacher layer that became layer j. */
   keptLayers: number[];
@@ -15,28 +15,28 @@ export interface DroppedModel {
 /**
  * The teacher with the decoder layers `dropped` removed and the others renumbered in order — the
  * "replaced layers dropped" baseline (e.g. `dropLayers(w, cfg, hybrid.ssmLayers)`). The config is the teacher's with
- * `num_hidden_layers` reduced; embeddings, final norm and LM head are copied.
+ * `numHiddenLayers` reduced; embeddings, final norm and LM head are copied.
  *
  * @example
  * const { config, weights, keptLayers } = dropLayers(teacherWeights, cfg, [0, 2]);
- * // config.num_hidden_layers === cfg.num_hidden_layers - 2; keptLayers = [1, 3, 4, …]
+ * // config.numHiddenLayers === cfg.numHiddenLayers - 2; keptLayers = [1, 3, 4, …]
  */
 export function dropLayers(
   teacherWeights: WeightMap,
-  teacherConfig: LlamaOracleConfig,
+  teacherConfig: LlamaConfig,
   dropped: readonly number[],
   options: { shareCopied?: boolean } = {},
 ): DroppedModel {
-  const t = resolveTeacher(teacherConfig);
+  const t = teacherConfig;
   for (const i of dropped) {
-    if (!Number.isSafeInteger(i) || i < 0 || i >= t.numLayers) {
-      throw new WeightTransferError('BAD_OPTION', `dropped: ${i} is not a layer index in [0, ${t.numLayers})`);
+    if (!Number.isSafeInteger(i) || i < 0 || i >= t.numHiddenLayers) {
+      throw new WeightTransferError('BAD_OPTION', `dropped: ${i} is not a layer index in [0, ${t.numHiddenLayers})`);
     }
   }
   const drop = new Set(dropped);
   if (drop.size !== dropped.length) throw new WeightTransferError('BAD_OPTION', `dropped: indices must be distinct, got [${dropped.join(', ')}]`);
-  if (drop.size === t.numLayers) throw new WeightTransferError('BAD_OPTION', `dropped: cannot drop all ${t.numLayers} layers`);
-  const keptLayers = Array.from({ length: t.numLayers }, (_, i) => i).filter((i) => !drop.has(i));
+  if (drop.size === t.numHiddenLayers) throw new WeightTransferError('BAD_OPTION', `dropped: cannot drop all ${t.numHiddenLayers} layers`);
+  const keptLayers = Array.from({ length: t.numHiddenLayers }, (_, i) => i).filter((i) => !drop.has(i));
   const newIndex = new Map(keptLayers.map((old, j) => [old, j]));
   const share = options.shareCopied === true;
   const weights = new Map<string, Float32Array>();
@@ -50,5 +50,5 @@ export function dropLayers(
     if (j === undefined) continue;
     weights.set(`model.layers.${j}.${m[2]}`, copyOrShare(requireTensor(teacherWeights, name, shape, 'teacher'), share));
   }
-  return { config: { ...teacherConfig, num_hidden_layers: keptLayers.length }, weights, keptLayers };
+  return { config: { ...teacherConfig, numHiddenLayers: keptLayers.length }, weights, keptLayers };
 }

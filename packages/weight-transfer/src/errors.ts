@@ -1,3 +1,5 @@
+import { MilError } from '@mil/core';
+
 /** Every way this package can fail, as a stable string a caller can switch on. */
 export type WeightTransferErrorCode =
   /** A layer schedule that cannot be built (bad fraction, index out of range, duplicates…). */
@@ -20,14 +22,11 @@ export type WeightTransferErrorCode =
  * try { initStudentFromTeacher(w, cfg, hybrid, { seed: 0 }); }
  * catch (e) { if (e instanceof WeightTransferError && e.code === 'MISSING_TENSOR') console.error(e.tensor); }
  */
-export class WeightTransferError extends Error {
-  override readonly name = 'WeightTransferError';
-  readonly code: WeightTransferErrorCode;
+export class WeightTransferError extends MilError<WeightTransferErrorCode> {
   readonly tensor?: string;
 
-  constructor(code: WeightTransferErrorCode, message: string, options: { tensor?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+  constructor(code: WeightTransferErrorCode, message: string, options: { tensor?: string; cause?: unknown; hint?: string } = {}) {
+    super(code, message, options);
     if (options.tensor !== undefined) this.tensor = options.tensor;
   }
 }

@@ -1,7 +1,6 @@
 // A hybrid student initialised from its teacher (dossier §2): V→x, K→B, Q→C, O→out, everything else copied,
 // new Mamba parameters initialised as the reference does.
-import type { HybridConfig } from '@mil/checkpoint';
-import type { LlamaOracleConfig } from '@mil/models';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
 import { assembleStudent } from './assemble-student';
 import { WeightTransferError } from './errors';
 import { checkSeed, type DtBiasMode } from './seeded-init';
@@ -49,7 +48,7 @@ export function resolveInitOptions(opts: { seed: number; dtBiasMode?: DtBiasMode
  */
 export function initStudentFromTeacher(
   teacherWeights: WeightMap,
-  teacherConfig: LlamaOracleConfig,
+  teacherConfig: LlamaConfig,
   hybridConfig: HybridConfig,
   options: StudentInitOptions,
 ): Map<string, Float32Array> {

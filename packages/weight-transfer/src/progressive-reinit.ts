@@ -1,14 +1,12 @@
 // Progressive re-initialisation (dossier §2): a student with more Mamba layers made from the previous hybrid
 // checkpoint, whose fine-tuned attention initialises the newly replaced layers.
-import type { HybridConfig } from '@mil/checkpoint';
-import type { LlamaOracleConfig } from '@mil/models';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
 import { assembleStudent } from './assemble-student';
 import { WeightTransferError } from './errors';
 import { resolveInitOptions } from './init-student';
 import type { DtBiasMode } from './seeded-init';
 import { studentDims } from './student-specs';
 import type { WeightMap } from './tensor-source';
-import { resolveTeacher } from './teacher-config';
 
 /** The sizes that must agree for the previous hybrid's mixers to be loaded as they are. */
 const MIXER_SIZES = ['dModel', 'dInner', 'dXb', 'dState', 'dConv', 'dtRank', 'nHeads'] as const;
@@ -39,11 +37,11 @@ export function progressiveReinit(
   prevHybridWeights: WeightMap,
   prevHybridConfig: HybridConfig,
   newHybridConfig: HybridConfig,
-  teacherConfig: LlamaOracleConfig,
+  teacherConfig: LlamaConfig,
   options: ProgressiveReinitOptions,
 ): Map<string, Float32Array> {
   const o = resolveInitOptions(options);
-  const t = resolveTeacher(teacherConfig);
+  const t = teacherConfig;
   if (prevHybridConfig.variant !== newHybridConfig.variant) {
     throw new WeightTransferError('BAD_CONFIG', `the previous hybrid is ${prevHybridConfig.variant} but the new one is ${newHybridConfig.variant}; progressive re-initialisation keeps the variant`);
   }
@@ -56,7 +54,7 @@ export function progressiveReinit(
   }
   const prevAttn = new Set(prevHybridConfig.attnLayers);
   const newAttn = new Set(newHybridConfig.attnLayers);
-  for (let i = 0; i < t.numLayers; i++) {
+  for (let i = 0; i < t.numHiddenLayers; i++) {
     if (!prevAttn.has(i) && newAttn.has(i)) {
       throw new WeightTransferError(
         'UNSUPPORTED',

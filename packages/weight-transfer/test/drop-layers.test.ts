@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { llamaOracleForward, llamaWeightSpecs, randomLlamaWeights, resolveLlamaConfig } from '@mil/models';
+import { parseLlamaConfig } from '@mil/checkpoint';
+import { llamaOracleForward, llamaWeightSpecs, randomLlamaWeights } from '@mil/models';
 import { dropLayers, layerSchedule, makeHybridConfig, WeightTransferError } from '@mil/weight-transfer';
 import { sameBits, tinyTeacher } from './fixtures';
 
@@ -10,9 +11,9 @@ describe('dropLayers', () => {
   it('removes the layers, renumbers the rest, and gives a consistent config', () => {
     const { config, weights, keptLayers } = dropLayers(teacher, cfg, [0, 2]);
     expect(keptLayers).toEqual([1, 3]);
-    expect(config.num_hidden_layers).toBe(2);
-    expect({ ...config, num_hidden_layers: 4 }).toEqual(cfg);
-    expect(resolveLlamaConfig(config).numLayers).toBe(2);
+    expect(config.numHiddenLayers).toBe(2);
+    expect({ ...config, numHiddenLayers: 4 }).toEqual(cfg);
+    expect(config.numHiddenLayers).toBe(2);
     expect([...weights.keys()]).toEqual(llamaWeightSpecs(config).map((s) => s.name));
     for (const [newI, oldI] of keptLayers.entries()) {
       for (const { name } of llamaWeightSpecs(cfg).filter((s) => s.name.startsWith(`model.layers.${oldI}.`))) {
@@ -45,10 +46,10 @@ describe('dropLayers', () => {
   });
 
   it('works for tied embeddings, dropping nothing copies everything', () => {
-    const tied = { ...cfg, tie_word_embeddings: true };
+    const tied = parseLlamaConfig({ ...cfg.raw, tie_word_embeddings: true });
     const w = randomLlamaWeights(tied, 5);
     const { weights, config } = dropLayers(w, tied, []);
-    expect(config.num_hidden_layers).toBe(4);
+    expect(config.numHiddenLayers).toBe(4);
     expect(weights.has('lm_head.weight')).toBe(false);
     for (const [n, v] of w) expect(sameBits(weights.get(n)!, v)).toBe(true);
   });

@@ -1,9 +1,9 @@
 // Shared test fixtures: small teacher configs (d_inner ≠ d_model on purpose, so a swapped dimension shows) and
 // an independent restatement of the parameter naming/shape contract.
-import type { LlamaOracleConfig } from '@mil/models';
 
 /** A 4-layer GQA teacher: D = 48, 4 heads × 16 (d_inner 64), 2 KV heads (d_xb 32), dt_rank ceil(48/16) = 3. */
-export const tinyTeacher: LlamaOracleConfig = {
+export const tinyTeacher = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 50,
   hidden_size: 48,
   intermediate_size: 80,
@@ -15,10 +15,11 @@ export const tinyTeacher: LlamaOracleConfig = {
   rope_theta: 10000,
   tie_word_embeddings: false,
   max_position_embeddings: 64,
-};
+});
 
 /** Llama-3-8B's config.json sizes. */
-export const llama3_8b: LlamaOracleConfig = {
+export const llama3_8b = parseLlamaConfig({
+  model_type: 'llama',
   vocab_size: 128256,
   hidden_size: 4096,
   intermediate_size: 14336,
@@ -29,11 +30,10 @@ export const llama3_8b: LlamaOracleConfig = {
   rope_theta: 500000,
   tie_word_embeddings: false,
   max_position_embeddings: 8192,
-};
+});
 
 /** Llama-3.2-3B's sizes (28 layers, tied embeddings). */
-export const llama32_3b: LlamaOracleConfig = {
-  ...llama3_8b,
+export const llama32_3b = parseLlamaConfig({ ...llama3_8b.raw,
   hidden_size: 3072,
   intermediate_size: 8192,
   num_hidden_layers: 28,
@@ -41,14 +41,14 @@ export const llama32_3b: LlamaOracleConfig = {
   num_key_value_heads: 8,
   head_dim: 128,
   tie_word_embeddings: true,
-};
+});
 
 /** The contract's Mamba mixer shapes, restated from the brief (not from src). */
-export function contractMixerShapes(variant: 'mamba1' | 'mamba2', cfg: LlamaOracleConfig): Record<string, number[]> {
-  const D = cfg.hidden_size;
-  const P = cfg.head_dim ?? D / cfg.num_attention_heads;
-  const dInner = cfg.num_attention_heads * P;
-  const dXb = (cfg.num_key_value_heads ?? cfg.num_attention_heads) * P;
+export function contractMixerShapes(variant: 'mamba1' | 'mamba2', cfg: LlamaConfig): Record<string, number[]> {
+  const D = cfg.hiddenSize;
+  const P = cfg.headDim ?? D / cfg.numAttentionHeads;
+  const dInner = cfg.numAttentionHeads * P;
+  const dXb = (cfg.numKeyValueHeads ?? cfg.numAttentionHeads) * P;
   const w = 4;
   if (variant === 'mamba1') {
     const N = 16;
@@ -68,7 +68,7 @@ export function contractMixerShapes(variant: 'mamba1' | 'mamba2', cfg: LlamaOrac
       D: [dInner],
     };
   }
-  const H = cfg.num_attention_heads;
+  const H = cfg.numAttentionHeads;
   return {
     'in_proj.weight': [dInner + dXb + dXb + dInner + H, D],
     'conv1d.weight': [2 * dXb + dInner, 1, w],
@@ -106,4 +106,5 @@ export function ksDistance(samples: number[], cdf: (x: number) => number): numbe
     d = Math.max(d, Math.abs(f - i / s.length), Math.abs(f - (i + 1) / s.length));
   }
   return d;
-}
+}import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
+

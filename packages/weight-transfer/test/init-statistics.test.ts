@@ -1,10 +1,11 @@
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, it, expect } from 'vitest';
-import { randomLlamaWeights, type LlamaOracleConfig } from '@mil/models';
+import { randomLlamaWeights } from '@mil/models';
 import { initStudentFromTeacher, makeHybridConfig, softplus, inverseSoftplus } from '@mil/weight-transfer';
 import { ksDistance, tinyTeacher } from './fixtures';
 
 // 64 Mamba layers of the tiny teacher: 64 × 64 = 4096 Mamba-1 Δ biases, 64 × 4 = 256 Mamba-2 heads.
-const cfg: LlamaOracleConfig = { ...tinyTeacher, num_hidden_layers: 64 };
+const cfg = parseLlamaConfig({ ...tinyTeacher.raw, num_hidden_layers: 64 });
 const D = 48;
 const teacher = randomLlamaWeights(cfg, 2);
 const m1 = initStudentFromTeacher(teacher, cfg, makeHybridConfig(cfg, 'mamba1', []), { seed: 9 });

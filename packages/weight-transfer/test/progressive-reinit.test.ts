@@ -1,10 +1,11 @@
+import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, it, expect } from 'vitest';
-import { createRng, randomLlamaWeights, type LlamaOracleConfig } from '@mil/models';
+import { createRng, randomLlamaWeights } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig, progressiveReinit, studentWeightSpecs, WeightTransferError } from '@mil/weight-transfer';
 import { rows, sameBits, tinyTeacher } from './fixtures';
 
 // 8 layers so that 50% → 25% → 12.5% → 0% are all distinct steps.
-const cfg: LlamaOracleConfig = { ...tinyTeacher, num_hidden_layers: 8 };
+const cfg = parseLlamaConfig({ ...tinyTeacher.raw, num_hidden_layers: 8 });
 const D = 48;
 const dInner = 64;
 const dXb = 32;

@@ -3,8 +3,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hybridConfigToJson, openSafetensors, parseMambaHybridConfig, writeFileAtomic, writeSafetensors } from '@mil/checkpoint';
-import { randomLlamaWeights, type LlamaOracleConfig } from '@mil/models';
+import { parseLlamaConfig, hybridConfigToJson, openSafetensors, parseMambaHybridConfig, writeFileAtomic, writeSafetensors, type LlamaConfig } from '@mil/checkpoint';
+import { randomLlamaWeights } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig, progressiveReinit, studentWeightSpecs } from '@mil/weight-transfer';
 import { sameBits } from './fixtures';
 
@@ -12,13 +12,14 @@ describe('README example', () => {
   it('initialises, saves, reloads and re-initialises progressively', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mil-wt-'));
     try {
-      const teacherConfig: LlamaOracleConfig = {
+      const teacherConfig = parseLlamaConfig({
+  model_type: 'llama',
         vocab_size: 50, hidden_size: 48, intermediate_size: 80, num_hidden_layers: 8, num_attention_heads: 4,
         num_key_value_heads: 2, head_dim: 16, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false,
         max_position_embeddings: 64,
-      };
+      });
       const teacher = randomLlamaWeights(teacherConfig, 0);
-      const { attnLayers } = layerSchedule(teacherConfig.num_hidden_layers, { attentionFraction: 0.5 });
+      const { attnLayers } = layerSchedule(teacherConfig.numHiddenLayers, { attentionFraction: 0.5 });
       const hybrid = makeHybridConfig(teacherConfig, 'mamba2', attnLayers);
       const student = initStudentFromTeacher(teacher, teacherConfig, hybrid, { seed: 0 });
       const tensors = studentWeightSpecs(teacherConfig, hybrid).map(({ name, shape }) =>

@@ -2,7 +2,8 @@
 // the teacher's tokenizer, only as far as needed (the JS tokenizer is the slow part of start-up).
 import type { LoadedTokenizer } from '@mil/checkpoint';
 import { loadSplits, type CorpusDocument } from '@mil/models';
-import { mixSeeds, seededPermutation } from '../trainer/seeds';
+import { mixSeeds } from '@mil/core';
+import { seededPermutation } from '../trainer/seeds';
 
 /** <s> doc </s> for documents in order until `maxTokens` tokens are collected. */
 export function tokenizeDocuments(tok: LoadedTokenizer, docs: readonly CorpusDocument[], maxTokens: number): Int32Array {

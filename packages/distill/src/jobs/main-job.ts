@@ -3,18 +3,20 @@
 // and write a run folder (student in the reference layout, metrics.json, loss-curve.svg).
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, saveHybrid, type LlamaOracleConfig } from '@mil/models';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, saveHybrid } from '@mil/models';
 import { dropLayers, layerSchedule } from '@mil/weight-transfer';
 import { lossCurveSvg, perplexity } from '@mil/eval';
-import { writeFileAtomic } from '@mil/checkpoint';
+import { writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
 import { defaultRecipe, type StageSpec } from '../pipeline/stages';
 import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hybrid';
 import type { ProgressEvent } from '../trainer';
-import { DistillError } from '../trainer/distill-error';
+import { DistillError } from '../errors';
 import { loadMainJobData } from './main-job-data';
 
-export interface MainJobOptions {
+/** The main job's recipe; `RunOptions` say where it runs (spinning defaults to off). */
+export interface MainJobOptions extends RunOptions {
   teacher: string;
   variant: 'mamba1' | 'mamba2';
   attentionFraction: 0.5 | 0.25 | 0.125;
@@ -87,7 +89,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const log = ev.log ?? (() => undefined);
   const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(o.teacher);
   if (!tokenizer) throw new DistillError('BAD_OPTION', `${o.teacher}: the teacher folder has no tokenizer.json`);
-  const layers = teacherConfig.num_hidden_layers;
+  const layers = teacherConfig.numHiddenLayers;
   const target = layerSchedule(layers, { attentionFraction: o.attentionFraction });
   const first = layerSchedule(layers, { attentionFraction: 0.75 });
   const stages = defaultRecipe({
@@ -100,7 +102,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
 
   const runStudent = (init: 'attention' | 'random') =>
     distillHybrid({
-      teacherConfig, teacherWeights, variant: o.variant, stages, init, seed: o.seed, tokens: data.train, seq: o.seq, batch: o.batch, threads: o.threads,
+      teacherConfig, teacherWeights, variant: o.variant, stages, init, seed: o.seed, tokens: data.train, seq: o.seq, batch: o.batch, ep: o.ep, threads: o.threads, spinning: o.spinning,
       onStageStart: (s, i) => ev.onStageStart?.(init, s, i, stages.length),
       onProgress: (s, e) => ev.onProgress?.(init, s, e),
     });
@@ -111,7 +113,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const evalOne = async (name: string, build: (g: Graph) => Tensor, weights: Map<string, Float32Array>) => {
     const r: Record<string, number> = {};
     for (const [set, tokens] of Object.entries(data.heldOut))
-      r[set] = (await perplexity(build, weights, tokens, { seq: o.seq, batch: 8, threads: o.threads, spinning: false, onProgress: (d, t) => ev.onEval?.(name, set, d, t) })).perplexity;
+      r[set] = (await perplexity(build, weights, tokens, { seq: o.seq, batch: 8, ep: o.ep, threads: o.threads, spinning: o.spinning ?? false, onProgress: (d, t) => ev.onEval?.(name, set, d, t) })).perplexity;
     return r as { sotu: number; brown: number };
   };
   const hybridLogits = (cfg: DistillHybridResult['hybridConfig']) => (g: Graph) => buildHybridTrainGraph(g, teacherConfig, cfg, { maxPositions: o.seq }).logits;
@@ -126,7 +128,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
     rows.push({
       model: `ablation: teacher minus layers [${target.ssmLayers}]`,
       params: count(dropped.weights),
-      ...(await evalOne('dropped', (g) => buildLlamaTrainGraph(g, dropped.config as LlamaOracleConfig, { maxPositions: o.seq }).logits, dropped.weights)),
+      ...(await evalOne('dropped', (g) => buildLlamaTrainGraph(g, dropped.config, { maxPositions: o.seq }).logits, dropped.weights)),
     });
   const stageSummary = (r: DistillHybridResult) =>
     r.stages.map((s) => ({ name: s.name, steps: s.history.length, seconds: s.seconds, tokens: s.tokens, tokensPerSec: s.tokens / s.seconds, finalLoss: s.history.at(-1)?.loss }));
@@ -147,7 +149,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
 }
 
 async function writeRunFolder(
-  out: string, teacherDir: string, teacherConfig: LlamaOracleConfig, student: DistillHybridResult, random: DistillHybridResult | null,
+  out: string, teacherDir: string, teacherConfig: LlamaConfig, student: DistillHybridResult, random: DistillHybridResult | null,
   stages: StageSpec[], metrics: Record<string, unknown>,
 ): Promise<void> {
   await mkdir(out, { recursive: true });

@@ -1,14 +1,15 @@
 // Pretraining a Llama from scratch on a token stream with the resumable trainer: the recipe of the embedded
 // default teacher.
-import { type ExecutionProvider } from '@mil/graph';
-import { buildLlamaTrainGraph, initLlamaWeights, llamaWeightSpecs, type LlamaOracleConfig } from '@mil/models';
+import type { LlamaConfig } from '@mil/checkpoint';
+import type { RunOptions } from '@mil/core';
+import { buildLlamaTrainGraph, initLlamaWeights, llamaWeightSpecs } from '@mil/models';
 import { compileTrainStep, type TokenBatch } from '../train-step';
 import { crossEntropy } from '../losses';
 import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-windows';
 import { arrayDataSource, train, type ProgressEvent, type TrainResult } from '../trainer';
 
-export interface PretrainOptions {
-  config: LlamaOracleConfig;
+export interface PretrainOptions extends RunOptions {
+  config: LlamaConfig;
   /** Training token stream. */
   tokens: Int32Array;
   seq: number;
@@ -19,8 +20,6 @@ export interface PretrainOptions {
   weightDecay?: number;
   maxGradNorm?: number;
   seed?: number;
-  ep?: ExecutionProvider;
-  threads?: number;
   /** Checkpoint directory (resumable); none = no checkpoints. */
   checkpointDir?: string;
   checkpointEvery?: number;
@@ -48,7 +47,7 @@ export async function pretrainLlama(o: PretrainOptions): Promise<{ weights: Map<
         return { loss: crossEntropy(m.logits, targets), params: m.params };
       },
     },
-    { ep: o.ep, threads: o.threads },
+    { ep: o.ep, threads: o.threads, spinning: o.spinning },
   );
   const windows = tokenWindows(o.tokens.length, o.seq);
   const data = arrayDataSource<TokenWindow, TokenBatch>(windows, { batchSize: o.batch, dropLast: true, collate: collateWindows(o.tokens, o.seq) });

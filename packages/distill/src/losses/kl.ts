@@ -1,5 +1,6 @@
 import { type Tensor, add, cast, div, exp, logSoftmax, maximum, mul, reduceSum, sub } from '@mil/graph';
 import { validMask } from './token-logprobs';
+import { DistillError } from '../errors';
 
 export interface KlOptions {
   /** Softmax temperature applied to both sides (default 1). The loss is multiplied by T² (Hinton et al.). */
@@ -22,7 +23,7 @@ function reduceKl(perPos: Tensor, opts: KlOptions, studentLogits: Tensor): Tenso
     const batch = g.addNode('Shape', [studentLogits], [{ dtype: 'int64', shape: [1] }], { start: 0, end: 1 })[0];
     return div(reduceSum(scaled), reduceSum(cast(batch, studentLogits.dtype)));
   }
-  if (!opts.targets) throw new Error("kl: reduction 'masked-mean' needs opts.targets");
+  if (!opts.targets) throw new DistillError('BAD_OPTION', "kl: reduction 'masked-mean' needs opts.targets");
   const mask = validMask(opts.targets, studentLogits.dtype);
   return div(reduceSum(mul(scaled, mask)), maximum(reduceSum(mask), 1));
 }

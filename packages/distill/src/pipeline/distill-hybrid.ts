@@ -1,8 +1,8 @@
 // Runs a list of distillation stages: builds the student of each stage (from the teacher, or by progressive
 // re-initialisation from the previous stage), compiles its KD step against the frozen teacher and trains it.
-import type { ExecutionProvider } from '@mil/graph';
-import type { HybridConfig } from '@mil/checkpoint';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, type LlamaOracleConfig } from '@mil/models';
+import type { RunOptions } from '@mil/core';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
+import { buildHybridTrainGraph, buildLlamaTrainGraph } from '@mil/models';
 import { initStudentFromTeacher, makeHybridConfig, progressiveReinit } from '@mil/weight-transfer';
 import { TeacherSignal } from '../teacher-signal';
 import { compileKdStep } from '../kd-step';
@@ -12,8 +12,9 @@ import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-wi
 import type { TokenBatch } from '../train-step';
 import { isTrainable, type StageSpec } from './stages';
 
-export interface DistillHybridOptions {
-  teacherConfig: LlamaOracleConfig;
+/** The stages to run and on what; `RunOptions` say where (spinning defaults to off here: the optimizer runs in JS between steps and spinning threads slow it). */
+export interface DistillHybridOptions extends RunOptions {
+  teacherConfig: LlamaConfig;
   teacherWeights: ReadonlyMap<string, Float32Array>;
   variant: 'mamba1' | 'mamba2';
   stages: StageSpec[];
@@ -24,10 +25,6 @@ export interface DistillHybridOptions {
   tokens: Int32Array;
   seq: number;
   batch: number;
-  ep?: ExecutionProvider;
-  threads?: number;
-  /** ORT thread spinning (default off: the optimizer runs in JS between steps and spinning threads slow it). */
-  spinning?: boolean;
   /** Per-stage checkpoint folders go under this directory (resumable); none = no checkpoints. */
   checkpointDir?: string;
   onProgress?: (stage: StageSpec, event: ProgressEvent) => void;

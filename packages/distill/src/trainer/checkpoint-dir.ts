@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openSafetensors, writeSafetensors, type SafetensorsFile } from '@mil/checkpoint';
-import { DistillError } from './distill-error';
+import { DistillError } from '../errors';
 import { parseTrainerState, type FileDigest, type TrainerStateJson } from './trainer-state';
 
 export const MODEL_FILE = 'model.safetensors';

@@ -1,5 +1,5 @@
 // Reproducible, resumable sources of micro-batches.
-import { DistillError } from './distill-error';
+import { DistillError } from '../errors';
 import { seededPermutation } from './seeds';
 
 /**

@@ -13,6 +13,6 @@ export type {
 } from './trainer-options';
 export type { StepRecord, EvalRecord, TrainerStateJson, FileDigest } from './trainer-state';
 export { arrayDataSource, type DataSource, type ArrayDataSourceOptions } from './data-source';
-export { mixSeeds, seededPermutation } from './seeds';
+export { seededPermutation } from './seeds';
 export { listCheckpoints, checkpointDirName } from './checkpoint-dir';
-export { DistillError, type DistillErrorCode } from './distill-error';
+export { DistillError, type DistillErrorCode } from '../errors';

@@ -22,8 +22,8 @@ import {
   type OpenedCheckpoint,
   type StoredTensor,
 } from './checkpoint-dir';
-import { DistillError } from './distill-error';
-import { mixSeeds } from './seeds';
+import { DistillError } from '../errors';
+import { mixSeeds } from '@mil/core';
 import type { CheckpointOptions, ProgressEvent, TrainerOptions, TrainResult } from './trainer-options';
 import { TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, type EvalRecord, type StepRecord, type TrainerStateJson } from './trainer-state';
 

@@ -39,7 +39,7 @@ export function gradients(loss: Tensor, wrt: Tensor[], seed?: Tensor): Map<Tenso
     const rule = RULES[node.opType];
     if (!rule)
       throw new GraphError(
-        'no_gradient',
+        'NO_GRADIENT',
         `no gradient rule for ${node.domain ? node.domain + '.' : ''}${node.opType} (node ${node.name}); training graphs must use standard ops`,
       );
     const inputs = node.inputs.map((n) => (n ? g.tensor(n) : null));

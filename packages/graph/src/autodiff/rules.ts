@@ -27,7 +27,7 @@ const ints = (v: unknown): number[] => (v as (number | bigint)[]).map(Number);
 function constInts(t: Tensor | null): number[] {
   if (!t) return [];
   const v = t.graph.constantValue(t);
-  if (!v) throw new GraphError('no_gradient', `gradient needs the constant value of ${t.name}`);
+  if (!v) throw new GraphError('NO_GRADIENT', `gradient needs the constant value of ${t.name}`);
   return Array.from(v as ArrayLike<number | bigint>, Number);
 }
 
@@ -201,14 +201,14 @@ export const RULES: Record<string, GradRule> = {
     const ends = constInts(en);
     const axes = ax ? constInts(ax) : starts.map((_, i) => i);
     const steps = sp ? constInts(sp) : starts.map(() => 1);
-    if (steps.some((s) => s !== 1)) throw new GraphError('no_gradient', `Slice gradient supports step 1 only (${x!.name})`);
+    if (steps.some((s) => s !== 1)) throw new GraphError('NO_GRADIENT', `Slice gradient supports step 1 only (${x!.name})`);
     const pads = new Array(2 * x!.rank).fill(0);
     axes.forEach((a0, i) => {
       const a = a0 < 0 ? a0 + x!.rank : a0;
       const d = x!.shape[a];
       const big = ends[i] >= Number.MAX_SAFE_INTEGER;
       if (typeof d !== 'number') {
-        if (starts[i] < 0 || !big) throw new GraphError('no_gradient', `Slice gradient on symbolic axis ${a} of ${x!.name} needs start ≥ 0 and end = END`);
+        if (starts[i] < 0 || !big) throw new GraphError('NO_GRADIENT', `Slice gradient on symbolic axis ${a} of ${x!.name} needs start ≥ 0 and end = END`);
         pads[a] = starts[i];
         return;
       }
@@ -223,14 +223,14 @@ export const RULES: Record<string, GradRule> = {
   Pad: ({ inputs: [x, p], grads: [g] }) => {
     const pads = constInts(p);
     const r = x!.rank;
-    if (pads.some((v) => v < 0)) throw new GraphError('no_gradient', `Pad gradient needs non-negative pads (${x!.name})`);
+    if (pads.some((v) => v < 0)) throw new GraphError('NO_GRADIENT', `Pad gradient needs non-negative pads (${x!.name})`);
     const starts = pads.slice(0, r);
     const ends = x!.shape.map((d, i) => (pads[i + r] === 0 ? END : -pads[i + r]));
     return [slice(g!, starts, ends), null, null];
   },
   Trilu: ({ node, inputs: [, k], grads: [g] }) => [trilu(g!, Number(node.raw.upper ?? 1) === 1, k ? constInts(k)[0] : 0), null],
   Gather: ({ node, inputs: [data, idx], grads: [g] }) => {
-    if (Number(node.raw.axis ?? 0) !== 0) throw new GraphError('no_gradient', `Gather gradient supports axis 0 only (${data!.name})`);
+    if (Number(node.raw.axis ?? 0) !== 0) throw new GraphError('NO_GRADIENT', `Gather gradient supports axis 0 only (${data!.name})`);
     const ix = cast(unsqueeze(idx!, [-1]), 'int64');
     return [scatterNDAdd(zerosLike(data!), ix, g!), null];
   },
@@ -246,7 +246,7 @@ export const RULES: Record<string, GradRule> = {
       const cout = w!.shape[0] as number;
       const k = w!.shape[2] as number;
       const depthwise = w!.shape[1] === 1 && group === cin && cout === cin;
-      if (group !== 1 && !depthwise) throw new GraphError('no_gradient', `Conv weight gradient supports group 1 or depthwise only (${w!.name}, group ${group})`);
+      if (group !== 1 && !depthwise) throw new GraphError('NO_GRADIENT', `Conv weight gradient supports group 1 or depthwise only (${w!.name}, group ${group})`);
       if (typeof g!.shape[2] === 'number') {
         // Static length: the weight gradient is itself a convolution of the input by the output gradient.
         if (group === 1) res[1] = transpose(conv1d(transpose(xp, [1, 0, 2]), transpose(g!, [1, 0, 2])), [1, 0, 2]);

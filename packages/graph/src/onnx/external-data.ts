@@ -36,7 +36,7 @@ export interface ExternalizedModel {
 export function externalizeInitializers(spec: ModelSpec, options: ExternalizeOptions): ExternalizedModel {
   const minBytes = options.minBytes ?? 1024;
   const align = options.align ?? 64;
-  if (!Number.isInteger(align) || align < 1) throw new GraphError('bad_argument', `externalizeInitializers: align must be a positive integer, got ${align}`);
+  if (!Number.isInteger(align) || align < 1) throw new GraphError('BAD_OPTION', `externalizeInitializers: align must be a positive integer, got ${align}`);
   const pieces: { offset: number; data: Uint8Array }[] = [];
   let end = 0;
 
@@ -118,6 +118,6 @@ export async function saveModel(spec: ModelSpec, modelPath: string, options: Sav
     await writeAtomically(modelPath, (fh) => writeAll(fh, bytes, 0));
   } catch (e) {
     if (e instanceof GraphError) throw e;
-    throw new GraphError('serialize_failed', `saveModel: could not write '${modelPath}': ${(e as Error).message}`, { cause: e });
+    throw new GraphError('SERIALIZE_FAILED', `saveModel: could not write '${modelPath}': ${(e as Error).message}`, { cause: e });
   }
 }

@@ -33,7 +33,7 @@ const DIM = { value: 1, param: 2 } as const;
 const MAX_PROTO_BYTES = 2 ** 31 - 1;
 
 function fail(message: string): never {
-  throw new GraphError('serialize_failed', message);
+  throw new GraphError('SERIALIZE_FAILED', message);
 }
 
 function elementCount(t: TensorSpec): number {
@@ -151,7 +151,7 @@ function nodeProto(n: NodeSpec): ProtoWriter {
     try {
       w.message(NODE.attribute, attributeProto(name, value));
     } catch (e) {
-      if (e instanceof GraphError) throw new GraphError('serialize_failed', `node '${n.name}' (${n.opType}): ${e.message}`, { cause: e });
+      if (e instanceof GraphError) throw new GraphError('SERIALIZE_FAILED', `node '${n.name}' (${n.opType}): ${e.message}`, { cause: e });
       throw e;
     }
   }

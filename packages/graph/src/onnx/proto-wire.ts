@@ -41,11 +41,11 @@ export function varintSize(v: number | bigint): number {
 /** An int64 (number or bigint, possibly negative) as the unsigned 64-bit value protobuf writes (two's complement). */
 export function toUint64(v: number | bigint): bigint {
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw new GraphError('serialize_failed', `proto-encode: ${v} is not an integer; int64 fields need integers`);
+    if (!Number.isInteger(v)) throw new GraphError('SERIALIZE_FAILED', `proto-encode: ${v} is not an integer; int64 fields need integers`);
     v = BigInt(v);
   }
   if (v < -(1n << 63n) || v >= TWO_POW_64) {
-    throw new GraphError('serialize_failed', `proto-encode: ${v} does not fit in 64 bits`);
+    throw new GraphError('SERIALIZE_FAILED', `proto-encode: ${v} does not fit in 64 bits`);
   }
   return v < 0n ? v + TWO_POW_64 : v;
 }
@@ -92,7 +92,7 @@ export class ProtoWriter {
   rawVarint(v: number | bigint): void {
     this.ensure(10);
     if (typeof v === 'number' && v >= 0 && v < 2 ** 53) {
-      if (!Number.isInteger(v)) throw new GraphError('serialize_failed', `proto-encode: ${v} is not an integer`);
+      if (!Number.isInteger(v)) throw new GraphError('SERIALIZE_FAILED', `proto-encode: ${v} is not an integer`);
       while (v >= 128) {
         this.scratch[this.pos++] = (v % 128) | 0x80;
         v = Math.floor(v / 128);
@@ -195,7 +195,7 @@ export class ProtoWriter {
   finish(): Uint8Array {
     const out = new Uint8Array(this.size);
     const end = this.writeTo(out, 0);
-    if (end !== out.length) throw new GraphError('serialize_failed', `proto-encode: internal size mismatch (${end} != ${out.length})`);
+    if (end !== out.length) throw new GraphError('SERIALIZE_FAILED', `proto-encode: internal size mismatch (${end} != ${out.length})`);
     return out;
   }
 }

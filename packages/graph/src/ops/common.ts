@@ -10,20 +10,20 @@ export function lift(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor]
   if (a instanceof Tensor && b instanceof Tensor) return [a, b];
   if (a instanceof Tensor) return [a, a.graph.scalar(b as number, a.dtype)];
   if (b instanceof Tensor) return [b.graph.scalar(a as number, b.dtype), b];
-  throw new GraphError('bad_argument', `${op}: at least one operand must be a tensor`);
+  throw new GraphError('BAD_OPTION', `${op}: at least one operand must be a tensor`);
 }
 
 export function sameDtype(op: string, ...ts: Tensor[]): DType {
   const d = ts[0].dtype;
   for (const t of ts)
     if (t.dtype !== d)
-      throw new GraphError('dtype_mismatch', `${op}: dtypes differ (${ts.map((x) => `${x.name}: ${x.dtype}`).join(', ')})`);
+      throw new GraphError('DTYPE_MISMATCH', `${op}: dtypes differ (${ts.map((x) => `${x.name}: ${x.dtype}`).join(', ')})`);
   return d;
 }
 
 export function requireRank(op: string, t: Tensor, min: number, max = Infinity): void {
   if (t.rank < min || t.rank > max)
-    throw new GraphError('shape_mismatch', `${op}: ${t.name} has shape ${formatShape(t.shape)}; rank ${min}${max === Infinity ? '+' : max === min ? '' : `..${max}`} expected`);
+    throw new GraphError('SHAPE_MISMATCH', `${op}: ${t.name} has shape ${formatShape(t.shape)}; rank ${min}${max === Infinity ? '+' : max === min ? '' : `..${max}`} expected`);
 }
 
 export function binaryNode(op: string, a: TensorLike, b: TensorLike, outDtype?: DType): Tensor {

@@ -70,11 +70,11 @@ export function groupQueryAttention(
 ): [Tensor, Tensor, Tensor] {
   sameDtype('GroupQueryAttention', q, k, v);
   if (seqlensK.dtype !== 'int32' || totalSeqLen.dtype !== 'int32')
-    throw new GraphError('dtype_mismatch', `GroupQueryAttention: seqlens_k and total_sequence_length must be int32`);
+    throw new GraphError('DTYPE_MISMATCH', `GroupQueryAttention: seqlens_k and total_sequence_length must be int32`);
   const hd = (k.shape[2] as number) / opts.kvNumHeads;
-  if (!Number.isInteger(hd)) throw new GraphError('shape_mismatch', `GroupQueryAttention: key width ${k.shape[2]} is not kvNumHeads ${opts.kvNumHeads} × head size`);
+  if (!Number.isInteger(hd)) throw new GraphError('SHAPE_MISMATCH', `GroupQueryAttention: key width ${k.shape[2]} is not kvNumHeads ${opts.kvNumHeads} × head size`);
   // onnxruntime's kernels reject other head sizes at run time; say so when the graph is built.
-  if (hd % 16 !== 0) throw new GraphError('shape_mismatch', `GroupQueryAttention: head size ${hd} must be a multiple of 16 (onnxruntime requirement)`);
+  if (hd % 16 !== 0) throw new GraphError('SHAPE_MISMATCH', `GroupQueryAttention: head size ${hd} must be a multiple of 16 (onnxruntime requirement)`);
   const total: Dim = pastKey ? (typeof pastKey.shape[2] === 'number' && typeof q.shape[1] === 'number' ? (pastKey.shape[2] as number) + (q.shape[1] as number) : `${pastKey.shape[2]}+${q.shape[1]}`) : q.shape[1];
   const kvShape: Dim[] = [q.shape[0], opts.kvNumHeads, total, hd];
   return q.graph.addNode(
@@ -110,7 +110,7 @@ export function linearAttention(q: Tensor, k: Tensor, v: Tensor, pastState: Tens
   const dk = (q.shape[2] as number) / opts.qNumHeads;
   const dv = (v.shape[2] as number) / opts.kvNumHeads;
   if (!Number.isInteger(dk) || !Number.isInteger(dv))
-    throw new GraphError('shape_mismatch', `LinearAttention: query width ${q.shape[2]} / value width ${v.shape[2]} not divisible by head counts`);
+    throw new GraphError('SHAPE_MISMATCH', `LinearAttention: query width ${q.shape[2]} / value width ${v.shape[2]} not divisible by head counts`);
   const heads = Math.max(opts.qNumHeads, opts.kvNumHeads);
   return q.graph.addNode(
     'LinearAttention',

@@ -49,7 +49,7 @@ export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x));
 
 /** where(cond, a, b) with broadcasting over all three. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  if (cond.dtype !== 'bool') throw new GraphError('dtype_mismatch', `Where: condition ${cond.name} must be bool, got ${cond.dtype}`);
+  if (cond.dtype !== 'bool') throw new GraphError('DTYPE_MISMATCH', `Where: condition ${cond.name} must be bool, got ${cond.dtype}`);
   const [x, y] = lift(a, b, 'Where');
   const dtype = sameDtype('Where', x, y);
   const shape = broadcastShapes(broadcastShapes(cond.shape, x.shape, 'Where'), y.shape, 'Where');
@@ -60,6 +60,6 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 export function cast(x: Tensor, to: DType): Tensor {
   if (x.dtype === to) return x;
   const code = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 }[to as string];
-  if (code === undefined) throw new GraphError('bad_argument', `Cast: unsupported target dtype ${to}`);
+  if (code === undefined) throw new GraphError('BAD_OPTION', `Cast: unsupported target dtype ${to}`);
   return x.graph.addNode('Cast', [x], [{ dtype: to, shape: [...x.shape] }], { to: code })[0];
 }

@@ -16,7 +16,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const k1 = a.shape[a.rank - 1];
   const k2 = b.shape[b.rank - 2];
   if (!dimsAgree(k1, k2))
-    throw new GraphError('shape_mismatch', `MatMul(${a.name}, ${b.name}): inner dims differ, ${formatShape(a.shape)} × ${formatShape(b.shape)}`);
+    throw new GraphError('SHAPE_MISMATCH', `MatMul(${a.name}, ${b.name}): inner dims differ, ${formatShape(a.shape)} × ${formatShape(b.shape)}`);
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), `MatMul(${a.name}, ${b.name})`);
   return a.graph.addNode('MatMul', [a, b], [{ dtype, shape: [...batch, a.shape[a.rank - 2], b.shape[b.rank - 1]] }])[0];
 }
@@ -36,7 +36,7 @@ export function gemm(a: Tensor, b: Tensor, c: Tensor | null = null, opts: GemmOp
   const [m, ka] = opts.transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const [kb, n] = opts.transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   if (!dimsAgree(ka, kb))
-    throw new GraphError('shape_mismatch', `Gemm(${a.name}, ${b.name}): inner dims differ (${ka} vs ${kb})`);
+    throw new GraphError('SHAPE_MISMATCH', `Gemm(${a.name}, ${b.name}): inner dims differ (${ka} vs ${kb})`);
   if (c) broadcastShapes([m, n], c.shape, `Gemm bias ${c.name}`);
   return a.graph.addNode('Gemm', [a, b, c], [{ dtype, shape: [m, n] }], {
     alpha: floatAttr(opts.alpha ?? 1),

@@ -24,8 +24,8 @@ export function conv1d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
   const cin = x.shape[1];
   const k = w.shape[2];
   if (typeof cin === 'number' && typeof w.shape[1] === 'number' && cin !== (w.shape[1] as number) * group)
-    throw new GraphError('shape_mismatch', `Conv(${x.name}, ${w.name}): input channels ${cin} ≠ ${w.shape[1]}×group ${group} (weight ${formatShape(w.shape)})`);
-  if (typeof k !== 'number') throw new GraphError('shape_mismatch', `Conv: kernel size of ${w.name} must be static`);
+    throw new GraphError('SHAPE_MISMATCH', `Conv(${x.name}, ${w.name}): input channels ${cin} ≠ ${w.shape[1]}×group ${group} (weight ${formatShape(w.shape)})`);
+  if (typeof k !== 'number') throw new GraphError('SHAPE_MISMATCH', `Conv: kernel size of ${w.name} must be static`);
   const len = x.shape[2];
   const outLen: Dim = typeof len === 'number' ? len + pb + pe - k + 1 : pb + pe - k + 1 === 0 ? len : `${len}${pb + pe - k + 1 >= 0 ? '+' : ''}${pb + pe - k + 1}`;
   return x.graph.addNode('Conv', [x, w, bias], [{ dtype, shape: [x.shape[0], w.shape[0], outLen] }], {
@@ -73,7 +73,7 @@ export function targetLogProbs(logits: Tensor, targets: Tensor): Tensor {
 /** ONNX GatherElements: out[i][j][k] = data[…index along `axis` from `indices`…]; indices shaped like the output. */
 export function gatherElements(data: Tensor, indices: Tensor, axis = -1): Tensor {
   const a = axis < 0 ? axis + data.rank : axis;
-  if (indices.rank !== data.rank) throw new GraphError('shape_mismatch', `GatherElements(${data.name}): indices ${indices.name} must have rank ${data.rank}`);
+  if (indices.rank !== data.rank) throw new GraphError('SHAPE_MISMATCH', `GatherElements(${data.name}): indices ${indices.name} must have rank ${data.rank}`);
   return data.graph.addNode('GatherElements', [data, indices], [{ dtype: data.dtype, shape: [...indices.shape] }], { axis: a })[0];
 }
 

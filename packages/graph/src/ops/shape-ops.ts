@@ -13,7 +13,7 @@ export function reshape(x: Tensor, dims: readonly Dim[]): Tensor {
   const g = x.graph;
   const out: Dim[] = dims.map((d, i) => (d === 0 ? x.shape[i] : d));
   const minus = out.indexOf(-1);
-  if (out.filter((d) => d === -1).length > 1) throw new GraphError('bad_argument', `Reshape(${x.name}): more than one -1 in ${formatShape(dims)}`);
+  if (out.filter((d) => d === -1).length > 1) throw new GraphError('BAD_OPTION', `Reshape(${x.name}): more than one -1 in ${formatShape(dims)}`);
   if (minus >= 0) {
     const q = dimQuotient(x.shape, out.filter((d, i) => i !== minus));
     out[minus] = q ?? g.uniqueName('dim');
@@ -21,7 +21,7 @@ export function reshape(x: Tensor, dims: readonly Dim[]): Tensor {
     const a = dimProduct(x.shape);
     const b = dimProduct(out);
     if (typeof a === 'number' && typeof b === 'number' && a !== b)
-      throw new GraphError('shape_mismatch', `Reshape(${x.name}): ${formatShape(x.shape)} has ${a} elements, target ${formatShape(dims)} has ${b}`);
+      throw new GraphError('SHAPE_MISMATCH', `Reshape(${x.name}): ${formatShape(x.shape)} has ${a} elements, target ${formatShape(dims)} has ${b}`);
   }
   // Run-time shape: numbers and 0/-1 stay literal; symbolic names are looked up.
   const shapeT = g.shapeTensor(dims);
@@ -32,23 +32,23 @@ export function reshape(x: Tensor, dims: readonly Dim[]): Tensor {
 export function transpose(x: Tensor, perm?: number[]): Tensor {
   const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
   if (p.length !== x.rank || new Set(p).size !== p.length || p.some((a) => a < 0 || a >= x.rank))
-    throw new GraphError('bad_argument', `Transpose(${x.name}): perm [${p}] is not a permutation of rank ${x.rank}`);
+    throw new GraphError('BAD_OPTION', `Transpose(${x.name}): perm [${p}] is not a permutation of rank ${x.rank}`);
   return x.graph.addNode('Transpose', [x], [{ dtype: x.dtype, shape: p.map((a) => x.shape[a]) }], { perm: p })[0];
 }
 
 /** Concatenates along `axis`. */
 export function concat(xs: Tensor[], axis: number): Tensor {
-  if (xs.length === 0) throw new GraphError('bad_argument', 'Concat: no inputs');
+  if (xs.length === 0) throw new GraphError('BAD_OPTION', 'Concat: no inputs');
   const r = xs[0].rank;
   const a = normAxis(axis, r, 'Concat');
   const shape = [...xs[0].shape];
   const parts: Dim[] = [];
   for (const t of xs) {
     if (t.rank !== r || t.dtype !== xs[0].dtype)
-      throw new GraphError('shape_mismatch', `Concat: ${t.name} ${t.dtype}${formatShape(t.shape)} does not match ${xs[0].dtype}${formatShape(xs[0].shape)}`);
+      throw new GraphError('SHAPE_MISMATCH', `Concat: ${t.name} ${t.dtype}${formatShape(t.shape)} does not match ${xs[0].dtype}${formatShape(xs[0].shape)}`);
     t.shape.forEach((d, i) => {
       if (i !== a && typeof d === 'number' && typeof shape[i] === 'number' && d !== shape[i])
-        throw new GraphError('shape_mismatch', `Concat axis ${a}: ${t.name} ${formatShape(t.shape)} vs ${formatShape(xs[0].shape)} at axis ${i}`);
+        throw new GraphError('SHAPE_MISMATCH', `Concat axis ${a}: ${t.name} ${formatShape(t.shape)} vs ${formatShape(xs[0].shape)} at axis ${i}`);
     });
     parts.push(t.shape[a]);
   }
@@ -82,7 +82,7 @@ export function slice(x: Tensor, starts: number[], ends: number[], axes?: number
   const ax = (axes ?? starts.map((_, i) => i)).map((a) => normAxis(a, x.rank, `Slice(${x.name})`));
   const st = steps ?? starts.map(() => 1);
   if (ends.length !== starts.length || ax.length !== starts.length || st.length !== starts.length)
-    throw new GraphError('bad_argument', `Slice(${x.name}): starts/ends/axes/steps lengths differ`);
+    throw new GraphError('BAD_OPTION', `Slice(${x.name}): starts/ends/axes/steps lengths differ`);
   const shape = [...x.shape];
   ax.forEach((a, i) => (shape[a] = sliceDim(x.shape[a], starts[i], ends[i], st[i])));
   const g = x.graph;
@@ -100,7 +100,7 @@ export function split(x: Tensor, sizes: number[], axis: number): Tensor[] {
   const d = x.shape[a];
   const total = sizes.reduce((s, v) => s + v, 0);
   if (typeof d === 'number' && d !== total)
-    throw new GraphError('shape_mismatch', `Split(${x.name}): sizes [${sizes}] sum to ${total}, axis ${a} has ${d}`);
+    throw new GraphError('SHAPE_MISMATCH', `Split(${x.name}): sizes [${sizes}] sum to ${total}, axis ${a} has ${d}`);
   const outs = sizes.map((s) => {
     const shape = [...x.shape];
     shape[a] = s;
@@ -112,7 +112,7 @@ export function split(x: Tensor, sizes: number[], axis: number): Tensor[] {
 /** Gathers slices of `data` along `axis` by integer `indices` (embedding lookup with axis 0). */
 export function gather(data: Tensor, indices: Tensor, axis = 0): Tensor {
   if (indices.dtype !== 'int64' && indices.dtype !== 'int32')
-    throw new GraphError('dtype_mismatch', `Gather(${data.name}): indices ${indices.name} must be int64 or int32, got ${indices.dtype}`);
+    throw new GraphError('DTYPE_MISMATCH', `Gather(${data.name}): indices ${indices.name} must be int64 or int32, got ${indices.dtype}`);
   const a = normAxis(axis, data.rank, `Gather(${data.name})`);
   const shape = [...data.shape.slice(0, a), ...indices.shape, ...data.shape.slice(a + 1)];
   return data.graph.addNode('Gather', [data, indices], [{ dtype: data.dtype, shape }], { axis: a })[0];
@@ -139,7 +139,7 @@ export function squeeze(x: Tensor, axes: number[]): Tensor {
   const ax = axes.map((a) => normAxis(a, x.rank, `Squeeze(${x.name})`));
   for (const a of ax)
     if (typeof x.shape[a] === 'number' && x.shape[a] !== 1)
-      throw new GraphError('shape_mismatch', `Squeeze(${x.name}): axis ${a} has size ${x.shape[a]}, not 1`);
+      throw new GraphError('SHAPE_MISMATCH', `Squeeze(${x.name}): axis ${a} has size ${x.shape[a]}, not 1`);
   const shape = x.shape.filter((_, i) => !ax.includes(i));
   return x.graph.addNode('Squeeze', [x, x.graph.ints(ax)], [{ dtype: x.dtype, shape }])[0];
 }
@@ -154,7 +154,7 @@ export function trilu(x: Tensor, upper: boolean, k = 0): Tensor {
 
 /** Constant-pads: `pads` = [begin_0..begin_{r-1}, end_0..end_{r-1}] (ONNX order). */
 export function pad(x: Tensor, pads: number[], value = 0): Tensor {
-  if (pads.length !== 2 * x.rank) throw new GraphError('bad_argument', `Pad(${x.name}): ${pads.length} pads for rank ${x.rank}`);
+  if (pads.length !== 2 * x.rank) throw new GraphError('BAD_OPTION', `Pad(${x.name}): ${pads.length} pads for rank ${x.rank}`);
   const shape = x.shape.map((d, i) => {
     const extra = pads[i] + pads[i + x.rank];
     if (extra === 0) return d;

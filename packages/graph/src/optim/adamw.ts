@@ -51,10 +51,10 @@ export class AdamW implements Optimizer {
     checkLr(lr, 'AdamW');
     const [b1, b2] = betas;
     if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) {
-      throw new GraphError('bad_argument', `AdamW: betas must be in [0, 1), got [${b1}, ${b2}]`);
+      throw new GraphError('BAD_OPTION', `AdamW: betas must be in [0, 1), got [${b1}, ${b2}]`);
     }
-    if (!(eps >= 0)) throw new GraphError('bad_argument', `AdamW: eps must be >= 0, got ${eps}`);
-    if (!(weightDecay >= 0)) throw new GraphError('bad_argument', `AdamW: weightDecay must be >= 0, got ${weightDecay}`);
+    if (!(eps >= 0)) throw new GraphError('BAD_OPTION', `AdamW: eps must be >= 0, got ${eps}`);
+    if (!(weightDecay >= 0)) throw new GraphError('BAD_OPTION', `AdamW: weightDecay must be >= 0, got ${weightDecay}`);
     this.lr = lr;
     this.beta1 = b1;
     this.beta2 = b2;
@@ -109,7 +109,7 @@ export class AdamW implements Optimizer {
 
   #entry(name: string): AdamSlots {
     const e = this.#byName.get(name);
-    if (e === undefined) throw new GraphError('unknown_tensor', `AdamW: no parameter named '${name}'`);
+    if (e === undefined) throw new GraphError('UNKNOWN_TENSOR', `AdamW: no parameter named '${name}'`);
     return e;
   }
 }

@@ -48,11 +48,11 @@ export class SGD implements Optimizer {
   constructor(params: ParamSource, options: SgdOptions = {}) {
     const { lr = 1e-3, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = options;
     checkLr(lr, 'SGD');
-    if (!(momentum >= 0)) throw new GraphError('bad_argument', `SGD: momentum must be >= 0, got ${momentum}`);
-    if (!(weightDecay >= 0)) throw new GraphError('bad_argument', `SGD: weightDecay must be >= 0, got ${weightDecay}`);
-    if (!Number.isFinite(dampening)) throw new GraphError('bad_argument', `SGD: dampening must be finite, got ${dampening}`);
+    if (!(momentum >= 0)) throw new GraphError('BAD_OPTION', `SGD: momentum must be >= 0, got ${momentum}`);
+    if (!(weightDecay >= 0)) throw new GraphError('BAD_OPTION', `SGD: weightDecay must be >= 0, got ${weightDecay}`);
+    if (!Number.isFinite(dampening)) throw new GraphError('BAD_OPTION', `SGD: dampening must be finite, got ${dampening}`);
     if (nesterov && (momentum <= 0 || dampening !== 0)) {
-      throw new GraphError('bad_argument', 'SGD: nesterov needs momentum > 0 and dampening = 0');
+      throw new GraphError('BAD_OPTION', 'SGD: nesterov needs momentum > 0 and dampening = 0');
     }
     this.lr = lr;
     this.momentum = momentum;

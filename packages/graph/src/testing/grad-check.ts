@@ -5,7 +5,7 @@ import { gradients } from '../autodiff/gradients';
 import { mul, reduceSum } from '../ops';
 import { Runner } from '../runner';
 import { staticSize } from '../shape';
-import { mulberry32 } from './rng';
+import { mulberry32 } from '@mil/core';
 
 export interface GradCheckInput {
   name: string;

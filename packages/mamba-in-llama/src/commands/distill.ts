@@ -4,13 +4,15 @@ import { parseArgs } from 'node:util';
 import { MAIN_JOB_DEFAULTS, runMainJob, type MainJobOptions } from '@mil/distill';
 import { progressBar, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
+import { CliError } from '../errors';
+import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
 
 const D = MAIN_JOB_DEFAULTS;
 export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamba2|mamba1] [--attention 0.5|0.25|0.125]
             [--align-steps ${D.alignSteps}] [--stage1-steps ${D.stage1Steps}] [--stage2-steps ${D.stage2Steps}]
             [--lr ${D.lr}] [--stage2-lr ${D.stage2Lr}] [--stage1-kl ${D.stage1Loss.kl}] [--stage1-ce ${D.stage1Loss.ce}]
-            [--batch ${D.batch}] [--seq ${D.seq}] [--threads ${D.threads}] [--eval-tokens ${D.evalTokens}] [--no-ablations]
-            [--out runs/distill-<time>] [--seed ${D.seed}]
+            [--batch ${D.batch}] [--seq ${D.seq}] [--eval-tokens ${D.evalTokens}] [--no-ablations]
+            [--out runs/distill-<time>] [--seed ${D.seed}] ${runFlagsHelp}
   The reference's stage-1 loss is --stage1-kl 0.1 --stage1-ce 1; --align-steps 0 skips layer-wise alignment (the paper).`;
 
 export async function distillCommand(argv: string[]): Promise<void> {
@@ -30,7 +32,7 @@ export async function distillCommand(argv: string[]): Promise<void> {
       'stage1-ce': { type: 'string', default: s(D.stage1Loss.ce) },
       batch: { type: 'string', default: s(D.batch) },
       seq: { type: 'string', default: s(D.seq) },
-      threads: { type: 'string', default: s(D.threads) },
+      ...runFlagSpecs,
       'eval-tokens': { type: 'string', default: s(D.evalTokens) },
       'no-ablations': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -39,17 +41,17 @@ export async function distillCommand(argv: string[]): Promise<void> {
   });
   const num = (k: keyof typeof a, integer = true) => {
     const v = Number(a[k]);
-    if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) throw new Error(`--${String(k)} must be a non-negative ${integer ? 'integer' : 'number'}, got ${a[k]}`);
+    if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) throw new CliError('BAD_OPTION', `--${String(k)} must be a non-negative ${integer ? 'integer' : 'number'}, got ${a[k]}`);
     return v;
   };
-  if (a.variant !== 'mamba1' && a.variant !== 'mamba2') throw new Error(`--variant must be mamba1 or mamba2, got ${a.variant}`);
+  if (a.variant !== 'mamba1' && a.variant !== 'mamba2') throw new CliError('BAD_OPTION', `--variant must be mamba1 or mamba2, got ${a.variant}`);
   const fraction = ({ '0.5': 0.5, '0.25': 0.25, '0.125': 0.125 } as const)[a.attention as '0.5'];
-  if (fraction === undefined) throw new Error(`--attention must be 0.5, 0.25 or 0.125, got ${a.attention}`);
+  if (fraction === undefined) throw new CliError('BAD_OPTION', `--attention must be 0.5, 0.25 or 0.125, got ${a.attention}`);
   const opts: MainJobOptions = {
     teacher: a.teacher!, variant: a.variant, attentionFraction: fraction,
     alignSteps: num('align-steps'), stage1Steps: num('stage1-steps'), stage2Steps: num('stage2-steps'),
     lr: num('lr', false), stage2Lr: num('stage2-lr', false), stage1Loss: { kl: num('stage1-kl', false), ce: num('stage1-ce', false) },
-    batch: num('batch'), seq: num('seq'), threads: num('threads'), evalTokens: num('eval-tokens'),
+    batch: num('batch'), seq: num('seq'), ...parseRunFlags(a), evalTokens: num('eval-tokens'),
     ablations: !a['no-ablations'], seed: num('seed'),
     out: a.out ?? join('runs', `distill-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   };

@@ -1,8 +1,12 @@
 // mil generate: sample a continuation from a Llama or hybrid model folder.
 import { parseArgs } from 'node:util';
-import { LlamaSession, generate, loadLlama } from '@mil/models';
+import { generate } from '@mil/models';
+import { CliError } from '../errors';
+import { openModel } from '../model-folder';
+import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
 
-export const generateHelp = `mil generate --model <dir> --prompt <text> [--max-new-tokens 80] [--temperature 0.8] [--top-p 0.95] [--top-k 0] [--seed 1] [--greedy] [--threads 2]`;
+export const generateHelp = `mil generate --model <dir> --prompt <text> [--max-new-tokens 80] [--temperature 0.8] [--top-p 0.95] [--top-k 0] [--seed 1] [--greedy]
+            ${runFlagsHelp}   (a teacher folder or a hybrid student folder, e.g. runs/<run>/student)`;
 
 export async function generateCommand(argv: string[]): Promise<void> {
   const { values: a } = parseArgs({
@@ -16,12 +20,15 @@ export async function generateCommand(argv: string[]): Promise<void> {
       'top-k': { type: 'string', default: '0' },
       seed: { type: 'string', default: '1' },
       greedy: { type: 'boolean', default: false },
-      threads: { type: 'string', default: '2' },
+      ...runFlagSpecs,
     },
   });
-  const { config, weights, tokenizer } = await loadLlama(a.model!);
-  if (!tokenizer) throw new Error(`${a.model}: no tokenizer.json`);
-  const session = await LlamaSession.create(config, weights, { threads: Number(a.threads) });
+  const run = parseRunFlags(a);
+  const { session, tokenizer } = await openModel(a.model!, run);
+  if (!tokenizer) {
+    await session.release();
+    throw new CliError('NO_TOKENIZER', `${a.model}: no tokenizer.json`);
+  }
   const prompt = tokenizer.encode(a.prompt!);
   const out: number[] = [];
   process.stdout.write(a.prompt!);

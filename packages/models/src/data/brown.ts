@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { packageDir } from './package-dir';
 
 /** One Brown corpus file (about 2,000 words of one text sample). */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { packageDir } from './package-dir';
 
 /** One chapter of Moby Dick (or the epilogue / front matter). */

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 
 const require = createRequire(import.meta.url);
 

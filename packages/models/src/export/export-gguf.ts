@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '@mil/checkpoint';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { encodeGguf } from './gguf-writer';
 import { llamaGgufTensors, type GgufDtype } from './gguf-llama';
 import { hybridGgufTensors } from './gguf-hybrid';
@@ -47,8 +47,8 @@ export async function exportGguf(m: ExportSource, path: string, opts: GgufExport
   const { tensors, metadata } = m.hybrid
     ? hybridGgufTensors(m.teacher, m.hybrid, m.weights, dtype, { contextLength: opts.contextLength })
     : llamaGgufTensors(m.teacher, m.weights, dtype, { contextLength: opts.contextLength });
-  if (tok.tokens.length !== m.teacher.vocab_size) {
-    throw new ModelsError('BAD_CONFIG', `exportGguf: tokenizer.json has ${tok.tokens.length} tokens, config.vocab_size is ${m.teacher.vocab_size}`);
+  if (tok.tokens.length !== m.teacher.vocabSize) {
+    throw new ModelsError('BAD_CONFIG', `exportGguf: tokenizer.json has ${tok.tokens.length} tokens, config.vocab_size is ${m.teacher.vocabSize}`);
   }
   const bytes = encodeGguf({
     metadata: [...metadata, ['general.name', { type: 'string', value: opts.name ?? basename(opts.tokenizerDir) }], ...tok.metadata],

@@ -3,9 +3,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Graph, saveModel, float32ToFloat16Bits, type ModelSpec, type Tensor, type Dim } from '@mil/graph';
-import { writeFileAtomic, hybridConfigToJson, type HybridConfig } from '@mil/checkpoint';
-import type { LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { writeFileAtomic, hybridConfigToJson, llamaConfigToJson, type HybridConfig, type LlamaConfig } from '@mil/checkpoint';
+import { ModelsError } from '../errors';
 import { buildLlamaInferenceGraph } from '../llama/inference-graph';
 import { buildHybridInferenceGraph } from '../hybrid/hybrid-graphs';
 import { toMamba1Layout } from '../hybrid/hybrid-weights';
@@ -23,7 +22,7 @@ export interface ExportOptions {
 
 /** The model a graph is exported from: a teacher, or a teacher config plus a hybrid config for a student. */
 export interface ExportSource {
-  teacher: LlamaOracleConfig;
+  teacher: LlamaConfig;
   hybrid?: HybridConfig | null;
   weights: ReadonlyMap<string, Float32Array>;
 }
@@ -105,7 +104,7 @@ export async function writeExportGraph(m: ExportSource, modelPath: string, opts:
 export async function exportOnnx(m: ExportSource, dir: string, opts: ExportOptions = {}): Promise<ExportedModel> {
   const modelPath = join(dir, 'model.onnx');
   const io = await writeExportGraph(m, modelPath, opts);
-  await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(m.teacher, null, 2) + '\n');
+  await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(llamaConfigToJson(m.teacher), null, 2) + '\n');
   if (m.hybrid) await writeFileAtomic(join(dir, 'mamba_config.json'), JSON.stringify(hybridConfigToJson(m.hybrid), null, 2) + '\n');
   await writeFileAtomic(join(dir, 'io.json'), JSON.stringify(io, null, 2) + '\n');
   return { modelPath, ...io };

@@ -3,8 +3,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic, hybridConfigToJson } from '@mil/checkpoint';
-import { ModelsError } from '../oracle/models-error';
+import { writeFileAtomic, hybridConfigToJson, llamaConfigToJson } from '@mil/checkpoint';
+import { ModelsError } from '../errors';
 import { resolveHybridDims } from '../hybrid/hybrid-dims';
 import { writeExportGraph, type ExportSource, type GraphIo } from './export-onnx';
 
@@ -39,8 +39,7 @@ export interface TransformersJsExport {
  * transformersJsConfig(teacher, hybrid).layer_types; // ['mamba', 'attention', 'mamba', ...]
  */
 export function transformersJsConfig(m: Pick<ExportSource, 'teacher' | 'hybrid'>): Record<string, unknown> {
-  const teacher = m.teacher as unknown as Record<string, unknown>;
-  const base: Record<string, unknown> = { model_type: 'llama', architectures: ['LlamaForCausalLM'], ...teacher };
+  const base: Record<string, unknown> = { architectures: ['LlamaForCausalLM'], ...llamaConfigToJson(m.teacher) };
   if (!m.hybrid) return { ...base, use_cache: true };
   const dims = resolveHybridDims(m.teacher, m.hybrid);
   const layerTypes = Array.from({ length: m.hybrid.nLayer }, (_, i) => (dims.isMamba(i) ? 'mamba' : 'attention'));
@@ -93,8 +92,7 @@ export async function exportTransformersJs(m: ExportSource, dir: string, opts: T
     }
   }
   if (!files.includes('generation_config.json')) {
-    const t = m.teacher as unknown as Record<string, unknown>;
-    const gen = { bos_token_id: t.bos_token_id, eos_token_id: t.eos_token_id };
+    const gen = { bos_token_id: m.teacher.bosTokenId, eos_token_id: m.teacher.eosTokenId };
     await writeFileAtomic(join(dir, 'generation_config.json'), JSON.stringify(gen, null, 2) + '\n');
     files.push('generation_config.json');
   }

@@ -9,8 +9,8 @@
 //    loader); ours is heads × head_dim (= embedding_length for Llama teachers). The export adds all-zero heads (one
 //    group each, so the grouped RMSNorm of the real heads is untouched) whose out_proj columns are zero: the output
 //    is unchanged, the mixer does twice the work in llama.cpp.
-import { resolveLlamaConfig, type LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import type { LlamaConfig } from '@mil/checkpoint';
+import { ModelsError } from '../errors';
 import { resolveHybridDims, MAMBA2_NORM_EPS } from '../hybrid/hybrid-dims';
 import type { HybridConfig } from '@mil/checkpoint';
 import { llamaGgufTensors, type GgufDtype, type GgufEmitter } from './gguf-llama';
@@ -28,14 +28,14 @@ function rows(m: Float32Array, from: number, n: number, cols: number): Float32Ar
  * const { tensors, metadata } = hybridGgufTensors(teacher, hybrid, weights, 'f32');
  */
 export function hybridGgufTensors(
-  teacher: LlamaOracleConfig,
+  teacher: LlamaConfig,
   hybrid: HybridConfig,
   weights: ReadonlyMap<string, Float32Array>,
   dtype: GgufDtype,
   opts: { contextLength?: number } = {},
 ): { tensors: GgufTensor[]; metadata: [string, GgufValue][] } {
   const dims = resolveHybridDims(teacher, hybrid);
-  const c = resolveLlamaConfig(teacher);
+  const c = teacher;
   if (dims.variant !== 'mamba2') {
     throw new ModelsError(
       'BAD_OPTION',
@@ -106,7 +106,7 @@ export function hybridGgufTensors(
   };
   const arch = 'granitehybrid';
   const base = llamaGgufTensors(teacher, weights, dtype, { contextLength: opts.contextLength, arch, mixer });
-  const kvPerLayer = Array.from({ length: c.numLayers }, (_, i) => (dims.isMamba(i) ? 0 : c.numKvHeads));
+  const kvPerLayer = Array.from({ length: c.numHiddenLayers }, (_, i) => (dims.isMamba(i) ? 0 : c.numKeyValueHeads));
   const u32 = (value: number): GgufValue => ({ type: 'uint32', value });
   const metadata: [string, GgufValue][] = [
     ...base.metadata.filter(([k]) => k !== `${arch}.attention.head_count_kv`),

@@ -1,6 +1,6 @@
 // A Llama teacher's weights and config as llama.cpp's `llama` architecture expects them in GGUF.
-import { resolveLlamaConfig, type LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import type { LlamaConfig } from '@mil/checkpoint';
+import { ModelsError } from '../errors';
 import { encodeGgml } from './gguf-quant';
 import type { GgmlType, GgufTensor, GgufValue } from './gguf-writer';
 
@@ -63,12 +63,12 @@ export interface LlamaGgufOptions {
  * const { tensors, metadata } = llamaGgufTensors(config, weights, 'q8_0', { contextLength: 4096 });
  */
 export function llamaGgufTensors(
-  config: LlamaOracleConfig,
+  config: LlamaConfig,
   weights: ReadonlyMap<string, Float32Array>,
   dtype: GgufDtype,
   opts: LlamaGgufOptions = {},
 ): { tensors: GgufTensor[]; metadata: [string, GgufValue][] } {
-  const c = resolveLlamaConfig(config);
+  const c = config;
   if (c.ropeScaling) throw new ModelsError('BAD_CONFIG', 'GGUF export: config.rope_scaling is not supported yet (write it as llama.rope.scaling.* first)');
   if (c.attentionBias || c.mlpBias) throw new ModelsError('BAD_CONFIG', 'GGUF export: attention_bias / mlp_bias are not supported by this exporter');
   if (c.slidingWindow) throw new ModelsError('BAD_CONFIG', 'GGUF export: sliding_window has no llama.cpp `llama` equivalent');
@@ -95,14 +95,14 @@ export function llamaGgufTensors(
   const d = c.hiddenSize;
   const hd = c.headDim;
   mat('token_embd.weight', get('model.embed_tokens.weight'), c.vocabSize, d);
-  for (let i = 0; i < c.numLayers; i++) {
+  for (let i = 0; i < c.numHiddenLayers; i++) {
     const p = `model.layers.${i}`;
     vec(`blk.${i}.attn_norm.weight`, get(`${p}.input_layernorm.weight`));
     if (!opts.mixer?.(i, emit)) {
-      mat(`blk.${i}.attn_q.weight`, permuteRopeRows(get(`${p}.self_attn.q_proj.weight`), c.numHeads, hd, d), c.numHeads * hd, d);
-      mat(`blk.${i}.attn_k.weight`, permuteRopeRows(get(`${p}.self_attn.k_proj.weight`), c.numKvHeads, hd, d), c.numKvHeads * hd, d);
-      mat(`blk.${i}.attn_v.weight`, get(`${p}.self_attn.v_proj.weight`), c.numKvHeads * hd, d);
-      mat(`blk.${i}.attn_output.weight`, get(`${p}.self_attn.o_proj.weight`), d, c.numHeads * hd);
+      mat(`blk.${i}.attn_q.weight`, permuteRopeRows(get(`${p}.self_attn.q_proj.weight`), c.numAttentionHeads, hd, d), c.numAttentionHeads * hd, d);
+      mat(`blk.${i}.attn_k.weight`, permuteRopeRows(get(`${p}.self_attn.k_proj.weight`), c.numKeyValueHeads, hd, d), c.numKeyValueHeads * hd, d);
+      mat(`blk.${i}.attn_v.weight`, get(`${p}.self_attn.v_proj.weight`), c.numKeyValueHeads * hd, d);
+      mat(`blk.${i}.attn_output.weight`, get(`${p}.self_attn.o_proj.weight`), d, c.numAttentionHeads * hd);
     }
     vec(`blk.${i}.ffn_norm.weight`, get(`${p}.post_attention_layernorm.weight`));
     mat(`blk.${i}.ffn_gate.weight`, get(`${p}.mlp.gate_proj.weight`), c.intermediateSize, d);
@@ -121,12 +121,12 @@ export function llamaGgufTensors(
     [`${a}.vocab_size`, u32(c.vocabSize)],
     [`${a}.context_length`, u32(opts.contextLength ?? c.maxPositionEmbeddings)],
     [`${a}.embedding_length`, u32(d)],
-    [`${a}.block_count`, u32(c.numLayers)],
+    [`${a}.block_count`, u32(c.numHiddenLayers)],
     [`${a}.feed_forward_length`, u32(c.intermediateSize)],
     [`${a}.rope.dimension_count`, u32(hd)],
     [`${a}.rope.freq_base`, f32(c.ropeTheta)],
-    [`${a}.attention.head_count`, u32(c.numHeads)],
-    [`${a}.attention.head_count_kv`, u32(c.numKvHeads)],
+    [`${a}.attention.head_count`, u32(c.numAttentionHeads)],
+    [`${a}.attention.head_count_kv`, u32(c.numKeyValueHeads)],
     [`${a}.attention.key_length`, u32(hd)],
     [`${a}.attention.value_length`, u32(hd)],
     [`${a}.attention.layer_norm_rms_epsilon`, f32(c.rmsNormEps)],

@@ -6,7 +6,7 @@
 // Hugging Face BPE merges the adjacent pair of lowest merge rank (leftmost on ties). So each merge result gets the
 // score −rank: the two procedures then pick the same merges, and llama.cpp reproduces the HF token ids. (llama.cpp's
 // own converter writes −1000 for every score when it has no tokenizer.model, which merges in a different order.)
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import type { GgufValue } from './gguf-writer';
 
 /** llama.cpp token types (llama_token_type). */

@@ -3,7 +3,7 @@
 // (string key, u32 value type, value); each tensor as (string name, u32 n_dims, u64 ne[n_dims], u32 ggml type,
 // u64 offset into the data section); padding to `general.alignment`; the tensor data, each tensor aligned.
 // Strings are u64 byte length + UTF-8 bytes. All numbers little-endian.
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 
 /** GGUF metadata value types (gguf_type). */
 export const GGUF_VALUE_TYPE = {

@@ -1,4 +1,4 @@
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { isSampling, processLogits, type SamplingOptions } from './logits-processors';
 import { createRng, type Rng } from '@mil/core';
 import { argmax, sampleFromLogits } from './sampling';

@@ -1,4 +1,4 @@
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import type { Rng } from '@mil/core';
 
 /**

@@ -1,8 +1,7 @@
 // The sizes of a Mamba-in-Llama student, derived once from the teacher config and the hybrid config and
 // checked against the reference's constraints (dossier §1.3–1.4), so every builder works from the same numbers.
-import { parseMambaHybridConfig, type HybridConfig, type HybridVariant } from '@mil/checkpoint';
-import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { checkHybridMatchesTeacher, parseMambaHybridConfig, type HybridConfig, type HybridVariant, type LlamaConfig } from '@mil/checkpoint';
+import { ModelsError } from '../errors';
 
 /** The Mamba-2 mixer's gated RMSNorm eps: a constant of the reference module, not the model's rms_norm_eps. */
 export const MAMBA2_NORM_EPS = 1e-5;
@@ -23,7 +22,7 @@ export interface HybridModelOptions {
 /** Every size a student layer needs. Mamba-1 fills the Mamba-2 fields with their Mamba-1 meaning and vice versa. */
 export interface HybridDims {
   variant: HybridVariant;
-  teacher: ResolvedLlamaConfig;
+  teacher: LlamaConfig;
   dModel: number;
   /** Channels of z, C and the expanded x (= query heads × head dim). */
   dInner: number;
@@ -61,29 +60,30 @@ function bad(message: string): never {
   throw new ModelsError('BAD_CONFIG', message);
 }
 
+// Dims per (teacher, hybrid) pair: configs are immutable values, so each pair is checked and sized once and every
+// builder, oracle and session that asks again gets the same object.
+const resolved = new WeakMap<LlamaConfig, WeakMap<HybridConfig, HybridDims>>();
+
 /**
- * Checks a hybrid config against its teacher and the reference's mixer constraints and returns the sizes.
+ * Checks a hybrid config against its teacher (@mil/checkpoint's `checkHybridMatchesTeacher`, the one size check)
+ * and the reference's mixer constraints, and returns the sizes. Computed once per config pair.
  *
  * @example
  * const dims = resolveHybridDims(teacher, hybrid);
  * dims.isMamba(0); // true for the 50% students (Mamba at even layers)
  */
-export function resolveHybridDims(teacher: LlamaOracleConfig, hybrid: HybridConfig): HybridDims {
-  const r = resolveLlamaConfig(teacher);
+export function resolveHybridDims(teacher: LlamaConfig, hybrid: HybridConfig): HybridDims {
+  let byHybrid = resolved.get(teacher);
+  if (!byHybrid) resolved.set(teacher, (byHybrid = new WeakMap()));
+  let dims = byHybrid.get(hybrid);
+  if (!dims) byHybrid.set(hybrid, (dims = computeHybridDims(teacher, hybrid)));
+  return dims;
+}
+
+function computeHybridDims(teacher: LlamaConfig, hybrid: HybridConfig): HybridDims {
+  const r = teacher;
   const h = hybrid;
-  const pairs: [string, number, string, number][] = [
-    ['d_model', h.dModel, 'hidden_size', r.hiddenSize],
-    ['n_layer', h.nLayer, 'num_hidden_layers', r.numLayers],
-    ['vocab_size', h.vocabSize, 'vocab_size', r.vocabSize],
-    ['intermediate_size', h.intermediateSize, 'intermediate_size', r.intermediateSize],
-  ];
-  for (const [hk, hv, tk, tv] of pairs) {
-    if (hv !== tv) bad(`mamba_config.json: ${hk} = ${hv} but the teacher's config.json has ${tk} = ${tv}; they must match`);
-  }
-  // The students' layer norms use one eps; the reference builds every RMSNorm from mamba_config's.
-  if (h.rmsNormEps !== r.rmsNormEps) {
-    bad(`mamba_config.json: rms_norm_eps = ${h.rmsNormEps} but the teacher's config.json has ${r.rmsNormEps}; they must match`);
-  }
+  checkHybridMatchesTeacher(h, r);
   for (const i of h.attnLayers) if (!Number.isInteger(i) || i < 0 || i >= h.nLayer) bad(`mamba_config.json: attn_layers has ${i}, outside [0, ${h.nLayer})`);
   const { dInner, dXb } = h;
   const N = h.ssm.dState;
@@ -150,29 +150,25 @@ export function resolveHybridDims(teacher: LlamaOracleConfig, hybrid: HybridConf
  * const hybrid = hybridConfigForTeacher(teacher, 'mamba2', [1, 3, 5, 7]); // 50% attention, Mamba at even layers
  */
 export function hybridConfigForTeacher(
-  teacher: LlamaOracleConfig,
+  teacher: LlamaConfig,
   variant: HybridVariant,
   attnLayers: readonly number[],
   ssmCfg: Record<string, unknown> = {},
 ): HybridConfig {
-  const r = resolveLlamaConfig(teacher);
+  const r = teacher;
   const base: Record<string, unknown> =
-    variant === 'mamba1' ? { expand: 1 } : { expand: 1, ngroups: r.numHeads, d_state: r.headDim };
+    variant === 'mamba1' ? { expand: 1 } : { expand: 1, ngroups: r.numAttentionHeads, d_state: r.headDim };
   const json = {
     d_model: r.hiddenSize,
     ssm_cfg: { ...base, ...ssmCfg },
     rms_norm_eps: r.rmsNormEps,
     vocab_size: r.vocabSize,
-    d_inner: r.numHeads * r.headDim,
-    d_xb: r.numKvHeads * r.headDim,
+    d_inner: r.numAttentionHeads * r.headDim,
+    d_xb: r.numKeyValueHeads * r.headDim,
     intermediate_size: r.intermediateSize,
     hidden_act: 'silu',
-    n_layer: r.numLayers,
+    n_layer: r.numHiddenLayers,
     attn_layers: [...attnLayers],
   };
-  try {
-    return parseMambaHybridConfig(json, 'mamba_config.json', { variant });
-  } catch (cause) {
-    throw new ModelsError('BAD_CONFIG', `hybridConfigForTeacher: no ${variant} student fits this teacher: ${(cause as Error).message}`, { cause });
-  }
+  return parseMambaHybridConfig(json, 'mamba_config.json', { variant });
 }

@@ -1,11 +1,10 @@
 // The hybrid students as graphs: the teacher's decoder (one definition in src/llama) with a Mamba mixer in place of
 // attention at the Mamba layers — a training graph and a cached inference graph (prefill / decode / multi-token).
-import type { HybridConfig } from '@mil/checkpoint';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
 import type { DType, Graph, Tensor } from '@mil/graph';
 import { buildLlamaInferenceGraph, kvNames } from '../llama/inference-graph';
 import { buildLlamaTrainGraph, type LlamaTrainGraph } from '../llama/train-graph';
-import type { LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
 import { hybridWeightSpecs, type Mamba1Layout } from './hybrid-weights';
 import { mamba1MixerGraph, mamba2MixerGraph, type MixerGraphContext, type MixerMode, type MixerGraphResult } from './graph-mixers';
@@ -38,7 +37,7 @@ function mixerFor(dims: HybridDims, c: MixerGraphContext, i: number, u: Tensor, 
  * const { logits, params } = buildHybridTrainGraph(g, teacher, hybrid, { chunkSize: 32 });
  * const model = g.toModel({ outputs: { logits } }); // weights as inputs
  */
-export function buildHybridTrainGraph(g: Graph, teacher: LlamaOracleConfig, hybrid: HybridConfig, opts: HybridTrainGraphOptions = {}): LlamaTrainGraph {
+export function buildHybridTrainGraph(g: Graph, teacher: LlamaConfig, hybrid: HybridConfig, opts: HybridTrainGraphOptions = {}): LlamaTrainGraph {
   const dims = resolveHybridDims(teacher, hybrid);
   const chunkSize = opts.chunkSize ?? (dims.variant === 'mamba2' ? 64 : 16);
   const layout = opts.mamba1Layout ?? 'separate';
@@ -57,7 +56,7 @@ export function buildHybridTrainGraph(g: Graph, teacher: LlamaOracleConfig, hybr
  * const { y, params } = buildHybridMixerGraph(g, teacher, hybrid, 0, g.input('h', 'float32', ['batch', 'seq', 256]));
  */
 export function buildHybridMixerGraph(
-  g: Graph, teacher: LlamaOracleConfig, hybrid: HybridConfig, layer: number, input: Tensor, opts: HybridTrainGraphOptions = {},
+  g: Graph, teacher: LlamaConfig, hybrid: HybridConfig, layer: number, input: Tensor, opts: HybridTrainGraphOptions = {},
 ): { y: Tensor; params: Map<string, Tensor> } {
   const dims = resolveHybridDims(teacher, hybrid);
   if (!dims.isMamba(layer)) throw new ModelsError('BAD_CONFIG', `buildHybridMixerGraph: layer ${layer} is an attention layer of this hybrid`);
@@ -116,7 +115,7 @@ export interface HybridInferenceGraph {
  * const m = buildHybridInferenceGraph(g, teacher, hybrid);
  * const model = g.toModel({ outputs: m.outputs, weights: 'initializers', weightData: (n) => w.get(n) });
  */
-export function buildHybridInferenceGraph(g: Graph, teacher: LlamaOracleConfig, hybrid: HybridConfig, opts: HybridInferenceGraphOptions = {}): HybridInferenceGraph {
+export function buildHybridInferenceGraph(g: Graph, teacher: LlamaConfig, hybrid: HybridConfig, opts: HybridInferenceGraphOptions = {}): HybridInferenceGraph {
   const dims = resolveHybridDims(teacher, hybrid);
   const layout = opts.mamba1Layout ?? 'fused';
   const dtype: DType = 'float32';

@@ -1,9 +1,7 @@
 // Saving and loading a hybrid student in the reference layout: config.json (the teacher's), mamba_config.json and
 // the weights by reference name in model.safetensors (sharded above 5 GB), so checkpoints interoperate with the
 // released MambaInLlama models.
-import {
-  loadModelFolder,
-  parseLlamaConfig,
+import { loadModelFolder,
   saveModelFolder,
   type HybridConfig,
   type HybridVariant,
@@ -11,16 +9,14 @@ import {
   type StDtype,
   type TensorToWrite,
   type WriteProgress,
-  type WriteResult,
-} from '@mil/checkpoint';
-import type { LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+  type WriteResult, type LlamaConfig } from '@mil/checkpoint';
+import { ModelsError } from '../errors';
 import { resolveHybridDims } from './hybrid-dims';
 import { hybridWeightSpecs, mambaLayerSpecs, toMamba1Layout, type Mamba1Layout } from './hybrid-weights';
 
 /** A student in memory: what `loadHybrid` returns and `saveHybrid` takes. */
 export interface HybridModel {
-  teacher: LlamaOracleConfig;
+  teacher: LlamaConfig;
   hybrid: HybridConfig;
   /** float32 weights by reference name (either Mamba-1 layout). */
   weights: ReadonlyMap<string, Float32Array>;
@@ -67,7 +63,7 @@ export async function loadHybrid(dir: string, opts: LoadHybridOptions = {}): Pro
   try {
     const hybrid = folder.hybrid;
     if (!hybrid) throw new ModelsError('BAD_CONFIG', `${dir}: no mamba_config.json, so this is not a hybrid student (load it with loadLlama)`);
-    const teacher = folder.config.raw as unknown as LlamaOracleConfig;
+    const teacher = folder.config;
     const dims = resolveHybridDims(teacher, hybrid);
     const has = (n: string) => folder.tensors.has(n);
     let stored: Mamba1Layout | null = null;
@@ -116,8 +112,6 @@ export async function saveHybrid(dir: string, model: HybridModel, opts: SaveHybr
     if (data.length !== size) throw new ModelsError('BAD_WEIGHT_SHAPE', `saveHybrid: ${name} has ${data.length} values, expected [${shape}] = ${size}`);
     return [name, { dtype, shape, data }];
   });
-  // config.json is the teacher's; a config object without model_type (tests, hand-made) gets the one it implies.
-  const json = 'model_type' in teacher ? teacher : { model_type: teacher.sliding_window != null ? 'mistral' : 'llama', ...teacher };
-  const config = parseLlamaConfig(json, `${dir}/config.json`);
-  return saveModelFolder(dir, { config, hybrid, tensors }, { tokenizerFrom: opts.tokenizerFrom, fsync: opts.fsync, onProgress: opts.onProgress });
+  // config.json is the teacher's.
+  return saveModelFolder(dir, { config: teacher, hybrid, tensors }, { tokenizerFrom: opts.tokenizerFrom, fsync: opts.fsync, onProgress: opts.onProgress });
 }

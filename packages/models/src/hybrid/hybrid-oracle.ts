@@ -1,10 +1,9 @@
 // The whole hybrid student in plain TypeScript (float64): the oracle every student graph is checked against.
-import type { HybridConfig } from '@mil/checkpoint';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
 import type { KvCacheLayer } from '../oracle/kv-cache';
-import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { decoderLayer, embedTokens, linear, mlpResidual } from '../oracle/llama-oracle';
 import { readLayerWeights, readWeight, type LayerWeights, type WeightSource } from '../oracle/llama-weights';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { rmsNormRows } from '../oracle/rms-norm';
 import { ropeInvFreq } from '../oracle/rope';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
@@ -51,7 +50,7 @@ export interface HybridOracleOutput {
  * @example
  * const s0 = emptyHybridState(teacher, hybrid, 1);
  */
-export function emptyHybridState(teacher: LlamaOracleConfig, hybrid: HybridConfig, batch: number): HybridOracleState {
+export function emptyHybridState(teacher: LlamaConfig, hybrid: HybridConfig, batch: number): HybridOracleState {
   const dims = resolveHybridDims(teacher, hybrid);
   const layers: HybridLayerState[] = [];
   for (let i = 0; i < dims.nLayer; i++) {
@@ -116,7 +115,7 @@ function mambaDecoderLayer(
  * const step = hybridOracleForward(teacher, hybrid, (n) => w.get(n), [[8]], { state: full.state });
  */
 export function hybridOracleForward(
-  teacher: LlamaOracleConfig,
+  teacher: LlamaConfig,
   hybrid: HybridConfig,
   weights: WeightSource,
   inputIds: number[][],
@@ -146,7 +145,7 @@ export function hybridOracleForward(
     const past = state.layers[i];
     if (lw.kind === 'attention') {
       if (past.kind !== 'attention') throw new ModelsError('BAD_CACHE', `state.layers[${i}]: expected an attention KV cache`);
-      const size = batch * r.numKvHeads * state.length * r.headDim;
+      const size = batch * r.numKeyValueHeads * state.length * r.headDim;
       if (past.key.length !== size || past.value.length !== size) throw new ModelsError('BAD_CACHE', `state.layers[${i}]: expected ${size} key and value elements`);
       next.push({ kind: 'attention', ...decoderLayer(r, lw.w, h, batch, len, positions, invFreq, past, state.length) });
     } else {

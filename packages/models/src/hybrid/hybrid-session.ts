@@ -1,22 +1,19 @@
 // A running hybrid student: the compiled cached graph plus its state (KV caches of the attention layers, conv and
 // SSM states of the Mamba layers) between calls, with snapshots and lazy rollback for speculative decoding.
-import type { HybridConfig } from '@mil/checkpoint';
-import { type ExecutionProvider, Graph, type HostTensor, Runner } from '@mil/graph';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
+import type { RunOptions } from '@mil/core';
+import { Graph, type HostTensor, Runner } from '@mil/graph';
 import { kvNames } from '../llama/inference-graph';
 import type { StepModel } from '../generate/step-model';
-import type { LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
 import { buildHybridInferenceGraph, mambaStateNames } from './hybrid-graphs';
 import { toMamba1Layout } from './hybrid-weights';
 
-export interface HybridSessionOptions extends HybridModelOptions {
-  ep?: ExecutionProvider;
-  threads?: number;
+/** How a hybrid session runs (`RunOptions`: provider, threads, spinning) and what it holds. */
+export interface HybridSessionOptions extends HybridModelOptions, RunOptions {
   /** Longest context (default max_position_embeddings). */
   maxPositions?: number;
-  /** ORT thread spinning (see RunnerOptions.spinning; off is faster on busy machines). */
-  spinning?: boolean;
 }
 
 /** The tensors of one state, per layer index. Host tensors are never written to after a run, so sharing is safe. */
@@ -76,7 +73,7 @@ export class HybridSession implements StepModel {
    * const s = await HybridSession.create(teacher, hybrid, weights, { threads: 2 });
    */
   static async create(
-    teacher: LlamaOracleConfig,
+    teacher: LlamaConfig,
     hybrid: HybridConfig,
     weights: ReadonlyMap<string, Float32Array>,
     opts: HybridSessionOptions = {},
@@ -103,7 +100,7 @@ export class HybridSession implements StepModel {
     const r = d.teacher;
     const kv = new Map<number, { key: HostTensor; value: HostTensor }>();
     for (const i of d.attnLayers) {
-      const e = { data: new Float32Array(0), dims: [1, r.numKvHeads, 0, r.headDim] };
+      const e = { data: new Float32Array(0), dims: [1, r.numKeyValueHeads, 0, r.headDim] };
       kv.set(i, { key: e, value: e });
     }
     const mamba = new Map<number, { conv: HostTensor; ssm: HostTensor }>();

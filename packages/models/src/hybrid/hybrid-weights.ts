@@ -1,10 +1,9 @@
 // Parameter names and shapes of the hybrid students (the reference's `model.layers.{i}.mamba.*` layout), their
 // counts without allocating anything, seeded test weights, and the Mamba-1 separate ↔ fused in_proj conversion.
-import type { HybridConfig } from '@mil/checkpoint';
+import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
 import { createRng, type Rng } from '@mil/core';
-import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { llamaWeightSpecs, type WeightSpec } from '../oracle/llama-weights';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { resolveHybridDims, type HybridDims } from './hybrid-dims';
 
 /**
@@ -80,7 +79,7 @@ const LAYER_NAME = /^model\.layers\.(\d+)\.(.*)$/;
  * @example
  * hybridWeightSpecs(teacher, hybrid).find((s) => s.name === 'model.layers.0.mamba.A_log')!.shape; // [d_inner, 16]
  */
-export function hybridWeightSpecs(teacher: LlamaOracleConfig, hybrid: HybridConfig, opts: HybridWeightSpecOptions = {}): WeightSpec[] {
+export function hybridWeightSpecs(teacher: LlamaConfig, hybrid: HybridConfig, opts: HybridWeightSpecOptions = {}): WeightSpec[] {
   const dims = resolveHybridDims(teacher, hybrid);
   const layout = opts.mamba1Layout ?? 'separate';
   const out: WeightSpec[] = [];
@@ -119,11 +118,11 @@ const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * 
  * @example
  * hybridParamCount(llama3_8b, hybridConfigForTeacher(llama3_8b, 'mamba1', odd)).perMambaLayer; // 60911616
  */
-export function hybridParamCount(teacher: LlamaOracleConfig, hybrid: HybridConfig): HybridParamCount {
+export function hybridParamCount(teacher: LlamaConfig, hybrid: HybridConfig): HybridParamCount {
   const dims = resolveHybridDims(teacher, hybrid);
   const total = hybridWeightSpecs(teacher, hybrid).reduce((s, w) => s + sizeOf(w.shape), 0);
   const perMambaLayer = mambaLayerSpecs(dims, 0).reduce((s, w) => s + sizeOf(w.shape), 0);
-  const perAttentionLayer = llamaWeightSpecs({ ...teacher, num_hidden_layers: 1 })
+  const perAttentionLayer = llamaWeightSpecs({ ...teacher, numHiddenLayers: 1 })
     .filter((w) => w.name.includes('.self_attn.'))
     .reduce((s, w) => s + sizeOf(w.shape), 0);
   return { total, perMambaLayer, perAttentionLayer, mambaLayers: dims.ssmLayers.length, attentionLayers: dims.attnLayers.length };
@@ -140,7 +139,7 @@ export function hybridParamCount(teacher: LlamaOracleConfig, hybrid: HybridConfi
  * hybridOracleForward(teacher, hybrid, (n) => w.get(n), [[1, 2, 3]]);
  */
 export function randomHybridWeights(
-  teacher: LlamaOracleConfig,
+  teacher: LlamaConfig,
   hybrid: HybridConfig,
   seedOrRng: number | Rng,
   opts: HybridWeightSpecOptions = {},
@@ -209,7 +208,7 @@ function fillMambaSpecial(name: string, tail: string, a: Float32Array, shape: nu
  * const fused = toMamba1Layout(teacher, hybrid, weights, 'fused'); // what the reference's inference code loads
  */
 export function toMamba1Layout(
-  teacher: LlamaOracleConfig,
+  teacher: LlamaConfig,
   hybrid: HybridConfig,
   weights: ReadonlyMap<string, Float32Array>,
   layout: Mamba1Layout,

@@ -8,7 +8,7 @@ import {
 } from '@mil/ssm-kernels';
 import { linear } from '../oracle/llama-oracle';
 import { readWeight, type WeightSource } from '../oracle/llama-weights';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { MAMBA2_NORM_EPS, type HybridDims, type Mamba1DtBias } from './hybrid-dims';
 import { mamba1InProjParts } from './hybrid-weights';
 

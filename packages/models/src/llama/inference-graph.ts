@@ -1,11 +1,11 @@
 // The Llama / Mistral decoder as an inference graph with an explicit KV cache: one graph serves prefill
 // (empty past), single-token decode and multi-token verify (any number of new tokens after a past).
 // Caches are named as transformers.js expects: past_key_values.{i}.key/value → present.{i}.key/value.
+import type { LlamaConfig } from '@mil/checkpoint';
 import {
   type DType, type Graph, type Tensor,
   add, cast, gather, groupQueryAttention, reduceSum, simplifiedLayerNorm, sub, squeeze,
 } from '@mil/graph';
-import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from '../oracle/llama-config';
 import { linear, swiglu } from './layers';
 import { llamaParamFactory } from './param-factory';
 import { ropeTables } from './train-graph';
@@ -31,7 +31,7 @@ export interface InferenceGraphOptions {
 
 export interface InferenceContext {
   g: Graph;
-  cfg: ResolvedLlamaConfig;
+  cfg: LlamaConfig;
   dtype: DType;
   param: (name: string, shape: number[]) => Tensor;
 }
@@ -54,8 +54,8 @@ export const kvNames = (i: number) => ({
  * const m = buildLlamaInferenceGraph(g, config);
  * const model = g.toModel({ outputs: { logits: m.logits, ... }, weights: 'initializers', weightData: (n) => w.get(n) });
  */
-export function buildLlamaInferenceGraph(g: Graph, config: LlamaOracleConfig, opts: InferenceGraphOptions = {}): LlamaInferenceGraph {
-  const cfg = resolveLlamaConfig(config);
+export function buildLlamaInferenceGraph(g: Graph, config: LlamaConfig, opts: InferenceGraphOptions = {}): LlamaInferenceGraph {
+  const cfg = config;
   const dtype = opts.dtype ?? 'float32';
   const { params, param } = llamaParamFactory(g, config, dtype);
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
@@ -73,22 +73,22 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaOracleConfig, op
   const d = cfg.hiddenSize;
   const hd = cfg.headDim;
   let x = gather(param('model.embed_tokens.weight', [cfg.vocabSize, d]), inputIds);
-  for (let i = 0; i < cfg.numLayers; i++) {
+  for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const pre = `model.layers.${i}`;
     const h = simplifiedLayerNorm(x, param(`${pre}.input_layernorm.weight`, [d]), cfg.rmsNormEps);
     let mixed = opts.mixer?.(i, h, ctx) ?? null;
     if (!mixed) {
       const p = `${pre}.self_attn`;
       const b = (n: string, size: number) => (cfg.attentionBias ? param(`${p}.${n}.bias`, [size]) : null);
-      const q = linear(h, param(`${p}.q_proj.weight`, []), b('q_proj', cfg.numHeads * hd));
-      const k = linear(h, param(`${p}.k_proj.weight`, []), b('k_proj', cfg.numKvHeads * hd));
-      const v = linear(h, param(`${p}.v_proj.weight`, []), b('v_proj', cfg.numKvHeads * hd));
+      const q = linear(h, param(`${p}.q_proj.weight`, []), b('q_proj', cfg.numAttentionHeads * hd));
+      const k = linear(h, param(`${p}.k_proj.weight`, []), b('k_proj', cfg.numKeyValueHeads * hd));
+      const v = linear(h, param(`${p}.v_proj.weight`, []), b('v_proj', cfg.numKeyValueHeads * hd));
       const names = kvNames(i);
-      const pk = g.input(names.pastKey, dtype, ['batch', cfg.numKvHeads, 'past', hd]);
-      const pv = g.input(names.pastValue, dtype, ['batch', cfg.numKvHeads, 'past', hd]);
+      const pk = g.input(names.pastKey, dtype, ['batch', cfg.numKeyValueHeads, 'past', hd]);
+      const pv = g.input(names.pastValue, dtype, ['batch', cfg.numKeyValueHeads, 'past', hd]);
       const [att, key, value] = groupQueryAttention(q, k, v, pk, pv, seqlensK, totalLen, {
-        numHeads: cfg.numHeads,
-        kvNumHeads: cfg.numKvHeads,
+        numHeads: cfg.numAttentionHeads,
+        kvNumHeads: cfg.numKeyValueHeads,
         rotary: { cos: tcos, sin: tsin },
         scale: 1 / Math.sqrt(hd),
         localWindowSize: cfg.slidingWindow ?? undefined,

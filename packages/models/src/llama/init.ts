@@ -1,9 +1,8 @@
 // Initialisation for pretraining from scratch (HF LlamaPreTrainedModel._init_weights: N(0, 0.02) for linears and
 // embeddings, ones for RMSNorm weights, zeros for biases).
-import { randn } from '@mil/graph';
-import { createRng } from '@mil/core';
+import type { LlamaConfig } from '@mil/checkpoint';
+import { createRng, randn } from '@mil/core';
 import { llamaWeightSpecs } from '../oracle/llama-weights';
-import type { LlamaOracleConfig } from '../oracle/llama-config';
 
 /**
  * Fresh weights for training a Llama/Mistral config, seeded. `std` defaults to HF's initializer_range 0.02.
@@ -11,7 +10,7 @@ import type { LlamaOracleConfig } from '../oracle/llama-config';
  * @example
  * const weights = initLlamaWeights(config, 0); // Map<HF name, Float32Array>
  */
-export function initLlamaWeights(config: LlamaOracleConfig, seed: number, std = 0.02): Map<string, Float32Array> {
+export function initLlamaWeights(config: LlamaConfig, seed: number, std = 0.02): Map<string, Float32Array> {
   const rng = createRng(seed);
   const out = new Map<string, Float32Array>();
   for (const { name, shape } of llamaWeightSpecs(config)) {

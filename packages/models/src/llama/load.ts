@@ -1,11 +1,10 @@
 // Loading a Hugging Face Llama / Mistral folder into float32 weights by HF name.
-import { loadModelFolder, type LoadedTokenizer } from '@mil/checkpoint';
-import type { LlamaOracleConfig } from '../oracle/llama-config';
+import { loadModelFolder, type LoadedTokenizer, type LlamaConfig } from '@mil/checkpoint';
 import { llamaWeightSpecs } from '../oracle/llama-weights';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 
 export interface LoadedLlama {
-  config: LlamaOracleConfig;
+  config: LlamaConfig;
   weights: Map<string, Float32Array>;
   tokenizer: LoadedTokenizer | null;
 }
@@ -21,7 +20,7 @@ export async function loadLlama(dir: string): Promise<LoadedLlama> {
   const folder = await loadModelFolder(dir);
   try {
     if (folder.hybrid) throw new ModelsError('BAD_CONFIG', `${dir} holds a hybrid (mamba_config.json); load it with loadHybrid`);
-    const config = folder.config.raw as unknown as LlamaOracleConfig;
+    const config = folder.config;
     const weights = new Map<string, Float32Array>();
     for (const spec of llamaWeightSpecs(config)) {
       if (!folder.tensors.has(spec.name)) throw new ModelsError('MISSING_WEIGHT', `${dir}: tensor ${spec.name} is missing`);

@@ -1,7 +1,7 @@
 // The parameter factory both decoder graphs hand to their layers (and to hybrid mixers): one graph parameter per
 // HF name, created on first use, shaped as the checkpoint has it.
+import type { LlamaConfig } from '@mil/checkpoint';
 import type { DType, Graph, Tensor } from '@mil/graph';
-import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { llamaWeightSpecs } from '../oracle/llama-weights';
 
 /** What `llamaParamFactory` returns: the parameters made so far, by name, and the factory itself. */
@@ -18,7 +18,7 @@ export interface LlamaParamFactory {
  * const { params, param } = llamaParamFactory(g, config, 'float32');
  * const embed = param('model.embed_tokens.weight', []); // shape [vocab, hidden] from llamaWeightSpecs
  */
-export function llamaParamFactory(g: Graph, config: LlamaOracleConfig, dtype: DType): LlamaParamFactory {
+export function llamaParamFactory(g: Graph, config: LlamaConfig, dtype: DType): LlamaParamFactory {
   const shapes = new Map(llamaWeightSpecs(config).map((w) => [w.name, w.shape]));
   const params = new Map<string, Tensor>();
   const param = (name: string, shape: number[]): Tensor => {

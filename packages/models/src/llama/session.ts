@@ -1,19 +1,17 @@
 // A running Llama / Mistral inference session: the compiled cached graph plus the KV cache between calls.
-import { type DType, type ExecutionProvider, Graph, type HostTensor, Runner, float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/graph';
-import { resolveLlamaConfig, type LlamaOracleConfig } from '../oracle/llama-config';
-import { ModelsError } from '../oracle/models-error';
+import type { LlamaConfig } from '@mil/checkpoint';
+import type { RunOptions } from '@mil/core';
+import { type DType, Graph, type HostTensor, Runner, float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/graph';
+import { ModelsError } from '../errors';
 import type { StepModel } from '../generate/step-model';
 import { buildLlamaInferenceGraph, kvNames } from './inference-graph';
 
-export interface SessionOptions {
-  ep?: ExecutionProvider;
-  threads?: number;
+/** How a Llama session runs (`RunOptions`: provider, threads, spinning) and what it holds. */
+export interface SessionOptions extends RunOptions {
   /** float32 (default) or float16 weights and cache. */
   dtype?: Extract<DType, 'float32' | 'float16'>;
   /** Longest context (default max_position_embeddings). */
   maxPositions?: number;
-  /** ORT thread spinning (see RunnerOptions.spinning; off is faster on busy machines). */
-  spinning?: boolean;
 }
 
 function toDtype(data: Float32Array, dtype: DType): Float32Array | Uint16Array {
@@ -56,8 +54,8 @@ export class LlamaSession implements StepModel {
     this.reset();
   }
 
-  static async create(config: LlamaOracleConfig, weights: Map<string, Float32Array>, opts: SessionOptions = {}): Promise<LlamaSession> {
-    const cfg = resolveLlamaConfig(config);
+  static async create(config: LlamaConfig, weights: Map<string, Float32Array>, opts: SessionOptions = {}): Promise<LlamaSession> {
+    const cfg = config;
     const dtype = opts.dtype ?? 'float32';
     const g = new Graph('llama_decoder');
     const m = buildLlamaInferenceGraph(g, config, { dtype, maxPositions: opts.maxPositions });
@@ -71,7 +69,7 @@ export class LlamaSession implements StepModel {
       },
     });
     const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
-    return new LlamaSession(runner, cfg.vocabSize, [...m.presents.keys()], cfg.numKvHeads, cfg.headDim, dtype);
+    return new LlamaSession(runner, cfg.vocabSize, [...m.presents.keys()], cfg.numKeyValueHeads, cfg.headDim, dtype);
   }
 
   /** Tokens currently in the cache. */

@@ -1,9 +1,9 @@
 // The Llama / Mistral decoder as a differentiable training graph (standard ONNX ops only).
+import type { LlamaConfig } from '@mil/checkpoint';
 import {
   type DType, type Graph, type Tensor,
   add, cast, gather, greater, matmul, mul, reshape, softmax, sub, transpose, unsqueeze, where,
 } from '@mil/graph';
-import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from '../oracle/llama-config';
 import { ropeInvFreq } from '../oracle/rope';
 import { applyRope, linear, rmsNorm, swiglu } from './layers';
 import { llamaParamFactory } from './param-factory';
@@ -32,14 +32,14 @@ export interface TrainGraphOptions {
 /** What a layer's mixer can use: the resolved config, the parameter factory and the RoPE/mask pieces. */
 export interface LayerContext {
   g: Graph;
-  cfg: ResolvedLlamaConfig;
+  cfg: LlamaConfig;
   dtype: DType;
   param: (name: string, shape: number[]) => Tensor;
   positionIds: Tensor;
 }
 
 /** cos / sin tables [maxPositions, headDim/2] for RoPE with the config's theta and scaling. */
-export function ropeTables(cfg: ResolvedLlamaConfig, maxPositions: number): { cos: Float64Array; sin: Float64Array } {
+export function ropeTables(cfg: LlamaConfig, maxPositions: number): { cos: Float64Array; sin: Float64Array } {
   const inv = ropeInvFreq(cfg.headDim, cfg.ropeTheta, cfg.ropeScaling);
   const half = cfg.headDim / 2;
   const cos = new Float64Array(maxPositions * half);
@@ -60,8 +60,8 @@ function tableConst(g: Graph, data: Float64Array, dtype: DType, shape: number[])
 function attention(x: Tensor, i: number, c: LayerContext, cos: Tensor, sin: Tensor, mask: Tensor): Tensor {
   const { cfg, param } = c;
   const p = `model.layers.${i}.self_attn`;
-  const h = cfg.numHeads;
-  const kvh = cfg.numKvHeads;
+  const h = cfg.numAttentionHeads;
+  const kvh = cfg.numKeyValueHeads;
   const hd = cfg.headDim;
   const d = cfg.hiddenSize;
   const bias = (n: string, size: number) => (cfg.attentionBias ? param(`${p}.${n}.bias`, [size]) : null);
@@ -90,8 +90,8 @@ function attention(x: Tensor, i: number, c: LayerContext, cos: Tensor, sin: Tens
  * const { logits, params } = buildLlamaTrainGraph(g, config);
  * const model = g.toModel({ outputs: { logits } }); // weights as inputs
  */
-export function buildLlamaTrainGraph(g: Graph, config: LlamaOracleConfig, opts: TrainGraphOptions = {}): LlamaTrainGraph {
-  const cfg = resolveLlamaConfig(config);
+export function buildLlamaTrainGraph(g: Graph, config: LlamaConfig, opts: TrainGraphOptions = {}): LlamaTrainGraph {
+  const cfg = config;
   const dtype = opts.dtype ?? 'float32';
   const { params, param } = llamaParamFactory(g, config, dtype);
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
@@ -114,7 +114,7 @@ export function buildLlamaTrainGraph(g: Graph, config: LlamaOracleConfig, opts: 
   const ctx: LayerContext = { g, cfg, dtype, param, positionIds };
   const embed = param('model.embed_tokens.weight', [cfg.vocabSize, cfg.hiddenSize]);
   let x = gather(embed, inputIds);
-  for (let i = 0; i < cfg.numLayers; i++) {
+  for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const pre = `model.layers.${i}`;
     const hIn = rmsNorm(x, param(`${pre}.input_layernorm.weight`, [cfg.hiddenSize]), cfg.rmsNormEps);
     const mixed = opts.mixer?.(i, hIn, ctx) ?? attention(hIn, i, ctx, cosB, sinB, mask);

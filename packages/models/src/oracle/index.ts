@@ -1,11 +1,5 @@
 // Public API of the Llama/Mistral oracle (re-exported by the package entry).
-export { ModelsError, type ModelsErrorCode } from './models-error';
-export {
-  resolveLlamaConfig,
-  type LlamaOracleConfig,
-  type ResolvedLlamaConfig,
-  type RopeScalingConfig,
-} from './llama-config';
+export { ModelsError, type ModelsErrorCode } from '../errors';
 export { ropeInvFreq, applyRopeInPlace } from './rope';
 export { rmsNormRow } from './rms-norm';
 export { emptyKvCache, truncateKvCache, type KvCache, type KvCacheLayer } from './kv-cache';

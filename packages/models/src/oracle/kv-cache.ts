@@ -1,4 +1,4 @@
-import { ModelsError } from './models-error';
+import { ModelsError } from '../errors';
 
 /** One layer's cache: keys (after RoPE, as HF caches them) and values, each `[batch, numKvHeads, length, headDim]`. */
 export interface KvCacheLayer {

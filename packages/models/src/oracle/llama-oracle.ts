@@ -1,7 +1,7 @@
-import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from './llama-config';
+import type { LlamaConfig } from '@mil/checkpoint';
 import { appendSeq, emptyKvCache, type KvCache, type KvCacheLayer } from './kv-cache';
 import { loadLlamaWeights, type LayerWeights, type WeightSource } from './llama-weights';
-import { ModelsError } from './models-error';
+import { ModelsError } from '../errors';
 import { rmsNormRows } from './rms-norm';
 import { applyRopeInPlace, ropeInvFreq } from './rope';
 
@@ -36,12 +36,12 @@ export interface LlamaOracleOutput {
  * // step.logits equals the last row of llamaOracleForward(cfg, src, [[5, 6, 7, 8]]).logits
  */
 export function llamaOracleForward(
-  config: LlamaOracleConfig,
+  config: LlamaConfig,
   weights: WeightSource,
   inputIds: number[][],
   opts: LlamaOracleOptions = {},
 ): LlamaOracleOutput {
-  const r = resolveLlamaConfig(config);
+  const r = config;
   const batch = inputIds.length;
   if (batch === 0) throw new ModelsError('BAD_INPUT', 'inputIds: expected at least one sequence');
   const len = inputIds[0].length;
@@ -57,7 +57,7 @@ export function llamaOracleForward(
       }
     }
   }
-  const cache = opts.cache ?? emptyKvCache(r.numLayers, batch, r.numKvHeads, r.headDim);
+  const cache = opts.cache ?? emptyKvCache(r.numHiddenLayers, batch, r.numKeyValueHeads, r.headDim);
   checkCache(cache, r, batch);
   const positions = resolvePositions(opts.positions, batch, len, cache.length);
   const w = loadLlamaWeights(r, weights);
@@ -66,7 +66,7 @@ export function llamaOracleForward(
   const d = r.hiddenSize;
   const h = embedTokens(w.embed, d, inputIds);
   const newLayers: KvCacheLayer[] = [];
-  for (let l = 0; l < r.numLayers; l++) {
+  for (let l = 0; l < r.numHiddenLayers; l++) {
     newLayers.push(decoderLayer(r, w.layers[l], h, batch, len, positions, invFreq, cache.layers[l], cache.length));
   }
   const rows = batch * len;
@@ -74,22 +74,22 @@ export function llamaOracleForward(
   return {
     logits,
     dims: [batch, len, r.vocabSize],
-    cache: { batch, numKvHeads: r.numKvHeads, headDim: r.headDim, length: cache.length + len, layers: newLayers },
+    cache: { batch, numKvHeads: r.numKeyValueHeads, headDim: r.headDim, length: cache.length + len, layers: newLayers },
   };
 }
 
-function checkCache(cache: KvCache, r: ResolvedLlamaConfig, batch: number): void {
-  if (cache.batch !== batch || cache.numKvHeads !== r.numKvHeads || cache.headDim !== r.headDim) {
+function checkCache(cache: KvCache, r: LlamaConfig, batch: number): void {
+  if (cache.batch !== batch || cache.numKvHeads !== r.numKeyValueHeads || cache.headDim !== r.headDim) {
     throw new ModelsError(
       'BAD_CACHE',
-      `cache: expected batch ${batch}, ${r.numKvHeads} kv heads, head_dim ${r.headDim}; ` +
+      `cache: expected batch ${batch}, ${r.numKeyValueHeads} kv heads, head_dim ${r.headDim}; ` +
         `got batch ${cache.batch}, ${cache.numKvHeads} kv heads, head_dim ${cache.headDim}`,
     );
   }
-  if (cache.layers.length !== r.numLayers) {
-    throw new ModelsError('BAD_CACHE', `cache: expected ${r.numLayers} layers, got ${cache.layers.length}`);
+  if (cache.layers.length !== r.numHiddenLayers) {
+    throw new ModelsError('BAD_CACHE', `cache: expected ${r.numHiddenLayers} layers, got ${cache.layers.length}`);
   }
-  const size = batch * r.numKvHeads * cache.length * r.headDim;
+  const size = batch * r.numKeyValueHeads * cache.length * r.headDim;
   cache.layers.forEach((layer, i) => {
     if (layer.key.length !== size || layer.value.length !== size) {
       throw new ModelsError('BAD_CACHE', `cache.layers[${i}]: expected ${size} elements for key and value`);
@@ -114,7 +114,7 @@ function resolvePositions(positions: number[][] | undefined, batch: number, len:
  * @internal (also runs the attention layers of the hybrid oracle)
  */
 export function decoderLayer(
-  r: ResolvedLlamaConfig,
+  r: LlamaConfig,
   w: LayerWeights,
   h: Float64Array,
   batch: number,
@@ -126,8 +126,8 @@ export function decoderLayer(
 ): KvCacheLayer {
   const d = r.hiddenSize;
   const hd = r.headDim;
-  const nH = r.numHeads;
-  const nKv = r.numKvHeads;
+  const nH = r.numAttentionHeads;
+  const nKv = r.numKeyValueHeads;
   const nRep = nH / nKv;
   const rows = batch * len;
   const total = pastLen + len;
@@ -217,7 +217,7 @@ export function embedTokens(embed: Float64Array, d: number, inputIds: number[][]
  * The second half of a decoder layer on h [rows, d], in place: h += down(silu(gate(x)) ⊙ up(x)), x = RMSNorm(h)
  * with `post_attention_layernorm`. @internal (also the hybrid oracle's Mamba layers)
  */
-export function mlpResidual(r: ResolvedLlamaConfig, w: LayerWeights, h: Float64Array, rows: number): void {
+export function mlpResidual(r: LlamaConfig, w: LayerWeights, h: Float64Array, rows: number): void {
   const d = r.hiddenSize;
   const x2 = rmsNormRows(h, rows, w.postNorm, r.rmsNormEps);
   const f = r.intermediateSize;

@@ -1,6 +1,6 @@
 import { createRng, type Rng } from '@mil/core';
-import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from './llama-config';
-import { ModelsError } from './models-error';
+import type { LlamaConfig } from '@mil/checkpoint';
+import { ModelsError } from '../errors';
 
 /** Where the oracle gets a weight by its HF name; `undefined` means absent. */
 export type WeightSource = (name: string) => Float32Array | Float64Array | undefined;
@@ -18,13 +18,13 @@ export interface WeightSpec {
  * @example
  * llamaWeightSpecs(cfg).find((w) => w.name === 'model.layers.0.self_attn.k_proj.weight')!.shape; // [kvHeads*headDim, hidden]
  */
-export function llamaWeightSpecs(config: LlamaOracleConfig): WeightSpec[] {
-  const r = resolveLlamaConfig(config);
+export function llamaWeightSpecs(config: LlamaConfig): WeightSpec[] {
+  const r = config;
   const d = r.hiddenSize;
-  const qDim = r.numHeads * r.headDim;
-  const kvDim = r.numKvHeads * r.headDim;
+  const qDim = r.numAttentionHeads * r.headDim;
+  const kvDim = r.numKeyValueHeads * r.headDim;
   const specs: WeightSpec[] = [{ name: 'model.embed_tokens.weight', shape: [r.vocabSize, d] }];
-  for (let i = 0; i < r.numLayers; i++) {
+  for (let i = 0; i < r.numHiddenLayers; i++) {
     const p = `model.layers.${i}`;
     specs.push({ name: `${p}.input_layernorm.weight`, shape: [d] });
     const proj: [string, number, number][] = [
@@ -61,7 +61,7 @@ export function llamaWeightSpecs(config: LlamaOracleConfig): WeightSpec[] {
  * const w = randomLlamaWeights(cfg, 7);
  * llamaOracleForward(cfg, (n) => w.get(n), [[1, 2, 3]]);
  */
-export function randomLlamaWeights(config: LlamaOracleConfig, seedOrRng: number | Rng): Map<string, Float32Array> {
+export function randomLlamaWeights(config: LlamaConfig, seedOrRng: number | Rng): Map<string, Float32Array> {
   const rng = typeof seedOrRng === 'number' ? createRng(seedOrRng) : seedOrRng;
   const out = new Map<string, Float32Array>();
   for (const { name, shape } of llamaWeightSpecs(config)) {
@@ -124,11 +124,11 @@ export interface LoadedLlamaWeights {
 }
 
 /** Reads and checks every weight the config needs. @internal */
-export function loadLlamaWeights(r: ResolvedLlamaConfig, source: WeightSource): LoadedLlamaWeights {
+export function loadLlamaWeights(r: LlamaConfig, source: WeightSource): LoadedLlamaWeights {
   const d = r.hiddenSize;
   const embed = readWeight(source, 'model.embed_tokens.weight', r.vocabSize * d);
   const layers: LayerWeights[] = [];
-  for (let i = 0; i < r.numLayers; i++) layers.push(readLayerWeights(r, source, i, true));
+  for (let i = 0; i < r.numHiddenLayers; i++) layers.push(readLayerWeights(r, source, i, true));
   const norm = readWeight(source, 'model.norm.weight', d);
   const lmHead = r.tieWordEmbeddings ? embed : readWeight(source, 'lm_head.weight', r.vocabSize * d);
   return { embed, layers, norm, lmHead };
@@ -138,11 +138,11 @@ export function loadLlamaWeights(r: ResolvedLlamaConfig, source: WeightSource): 
  * Reads and checks the norms and MLP of decoder layer `i`, and its attention when `attention` (a hybrid's Mamba
  * layers have none: q/k/v/o are then empty and their biases null). @internal
  */
-export function readLayerWeights(r: ResolvedLlamaConfig, source: WeightSource, i: number, attention: boolean): LayerWeights {
+export function readLayerWeights(r: LlamaConfig, source: WeightSource, i: number, attention: boolean): LayerWeights {
   const p = `model.layers.${i}`;
   const d = r.hiddenSize;
-  const qDim = r.numHeads * r.headDim;
-  const kvDim = r.numKvHeads * r.headDim;
+  const qDim = r.numAttentionHeads * r.headDim;
+  const kvDim = r.numKeyValueHeads * r.headDim;
   const f = r.intermediateSize;
   const none = new Float64Array(0);
   const rd = (n: string, size: number) => readWeight(source, `${p}.${n}`, size);

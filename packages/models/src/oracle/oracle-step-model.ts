@@ -1,9 +1,9 @@
 import type { StepModel } from '../generate/step-model';
-import { type LlamaOracleConfig } from './llama-config';
+import type { LlamaConfig } from '@mil/checkpoint';
 import { llamaOracleForward } from './llama-oracle';
 import { llamaWeightSpecs, readWeight, type WeightSource } from './llama-weights';
 import type { KvCache } from './kv-cache';
-import { ModelsError } from './models-error';
+import { ModelsError } from '../errors';
 
 /** A `StepModel` over the oracle, with its current cache exposed for tests and rollback. */
 export interface OracleStepModel extends StepModel {
@@ -21,7 +21,7 @@ export interface OracleStepModel extends StepModel {
  * const model = createOracleStepModel(cfg, (n) => weights.get(n));
  * const { tokens } = await generateAll(model, [1, 2, 3], { maxNewTokens: 8 });
  */
-export function createOracleStepModel(config: LlamaOracleConfig, weights: WeightSource): OracleStepModel {
+export function createOracleStepModel(config: LlamaConfig, weights: WeightSource): OracleStepModel {
   const loaded = new Map<string, Float64Array>();
   for (const { name, shape } of llamaWeightSpecs(config)) {
     loaded.set(name, readWeight(weights, name, shape.reduce((a, b) => a * b, 1)));

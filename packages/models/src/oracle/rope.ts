@@ -1,37 +1,28 @@
-import { ModelsError } from './models-error';
-import type { RopeScalingConfig } from './llama-config';
+import { ModelsError } from '../errors';
+import type { RopeScaling, LlamaConfig } from '@mil/checkpoint';
 
 /**
  * RoPE inverse frequencies exactly as Hugging Face's `ROPE_INIT_FUNCTIONS` compute them (in float64 here):
  * `default` is `1 / theta^(2i/headDim)`; `linear` divides them by `factor`; `llama3` is
  * `_compute_llama3_parameters` (long wavelengths divided by `factor`, short ones kept, a smooth blend between).
- * Other types (dynamic, yarn, longrope) change with sequence length or the attention scale and are refused.
+ * `scaling` is `LlamaConfig.ropeScaling` as @mil/checkpoint parsed it (other rope types are refused there).
  *
  * @example
  * ropeInvFreq(4, 10000); // Float64Array [1, 0.01]
- * ropeInvFreq(128, 500000, { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4,
- *   original_max_position_embeddings: 8192 });
+ * ropeInvFreq(128, 500000, { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 });
  */
-export function ropeInvFreq(headDim: number, ropeTheta: number, scaling?: RopeScalingConfig | null): Float64Array {
+export function ropeInvFreq(headDim: number, ropeTheta: number, scaling?: RopeScaling | null): Float64Array {
+  if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) throw new ModelsError('BAD_CONFIG', `head_dim must be a positive even number for RoPE, got ${headDim}`);
   const half = headDim / 2;
   const invFreq = new Float64Array(half);
   for (let i = 0; i < half; i++) invFreq[i] = 1 / Math.pow(ropeTheta, (2 * i) / headDim);
-  const type = scaling == null ? 'default' : (scaling.rope_type ?? scaling.type ?? 'default');
-  if (type === 'default') return invFreq;
-  const factor = scalingNumber(scaling!, 'factor', type);
-  if (type === 'linear') {
+  if (scaling == null) return invFreq;
+  const factor = scaling.factor;
+  if (scaling.type === 'linear') {
     for (let i = 0; i < half; i++) invFreq[i] /= factor;
     return invFreq;
   }
-  if (type !== 'llama3') {
-    throw new ModelsError(
-      'BAD_CONFIG',
-      `config.rope_scaling.rope_type ${JSON.stringify(type)} is not supported (expected "default", "linear" or "llama3")`,
-    );
-  }
-  const lowFreqFactor = scalingNumber(scaling!, 'low_freq_factor', type);
-  const highFreqFactor = scalingNumber(scaling!, 'high_freq_factor', type);
-  const oldContextLen = scalingNumber(scaling!, 'original_max_position_embeddings', type);
+  const { lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings: oldContextLen } = scaling;
   if (highFreqFactor === lowFreqFactor) {
     throw new ModelsError('BAD_CONFIG', 'config.rope_scaling: llama3 needs high_freq_factor != low_freq_factor');
   }
@@ -49,14 +40,6 @@ export function ropeInvFreq(headDim: number, ropeTheta: number, scaling?: RopeSc
     invFreq[i] = ((1 - smooth) * f) / factor + smooth * f;
   }
   return invFreq;
-}
-
-function scalingNumber(scaling: RopeScalingConfig, key: keyof RopeScalingConfig, type: string): number {
-  const v = scaling[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new ModelsError('BAD_CONFIG', `config.rope_scaling.${key}: rope type ${type} needs a positive number, got ${JSON.stringify(v)}`);
-  }
-  return v;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { BOS_TOKEN, bytePiece, SPACE_MARKER, type LlamaBpeTokenizerJson } from './tokenizer-json';
 import { normalizeForBpe } from './training-words';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import type { LlamaTokenizerConfig } from './tokenizer-config';
 import type { LlamaBpeTokenizerJson } from './tokenizer-json';
 

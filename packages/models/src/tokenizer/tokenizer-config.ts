@@ -1,4 +1,4 @@
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 import { BOS_TOKEN, EOS_TOKEN, SPECIAL_TOKENS, UNK_TOKEN } from './tokenizer-json';
 
 /**

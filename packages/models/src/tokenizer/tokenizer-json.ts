@@ -1,4 +1,4 @@
-import { ModelsError } from '../oracle/models-error';
+import { ModelsError } from '../errors';
 
 /** The three special pieces, at ids 0, 1, 2 as in Llama / sentencepiece. */
 export const UNK_TOKEN = '<unk>';

@@ -29,7 +29,7 @@ import {
   END,
 } from '@mil/graph';
 import type { ConvActivation } from '../oracle/causal-conv1d';
-import { SsmKernelError } from '../oracle/errors';
+import { SsmKernelError } from '../errors';
 import { arange, checkFloatDtype, checkGraph, checkTensor, sizeOf, staticDim, takeFirst, takeLast } from './common';
 
 /** Tensors shared by the conv graph forms. */
@@ -80,14 +80,14 @@ function checkParams(fn: string, g: Graph, p: CausalConv1dGraphParams, act: unkn
   const d = staticDim(fn, 'x', p.x, 2, 'channels d');
   checkTensor(fn, 'weight', p.weight, [d, undefined]);
   const w = staticDim(fn, 'weight', p.weight, 1, 'width w');
-  if (w < 2) throw new SsmKernelError('INVALID_OPTION', `${fn}: kernel width (axis 1 of 'weight') must be >= 2, got ${w}`);
+  if (w < 2) throw new SsmKernelError('BAD_OPTION', `${fn}: kernel width (axis 1 of 'weight') must be >= 2, got ${w}`);
   checkFloatDtype(fn, 'weight', p.weight, p.x);
   if (p.bias) {
     checkTensor(fn, 'bias', p.bias, [d]);
     checkFloatDtype(fn, 'bias', p.bias, p.x);
   }
   if (act !== 'silu' && act !== 'none') {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option 'activation' must be 'silu' or 'none', got ${String(act)}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option 'activation' must be 'silu' or 'none', got ${String(act)}`);
   }
   return { d, w };
 }
@@ -167,7 +167,7 @@ export function causalConv1dUpdateGraph(
   checkTensor(fn, 'state', state, [x.shape[0], d, undefined]);
   checkFloatDtype(fn, 'state', state, x);
   const S = staticDim(fn, 'state', state, 2, 'state length S');
-  if (S < w - 1) throw new SsmKernelError('INVALID_SHAPE', `${fn}: state length (axis 2 of 'state') must be >= width - 1 (${w - 1}), got ${S}`);
+  if (S < w - 1) throw new SsmKernelError('BAD_SHAPE', `${fn}: state length (axis 2 of 'state') must be >= width - 1 (${w - 1}), got ${S}`);
   const xT = transpose(x, [0, 2, 1]);
   if (S === w - 1 && opts.contrib !== false) {
     const [yT, next] = causalConvWithState(xT, reshape(weight, [d, 1, w]), bias ?? null, state, opts.activation);
@@ -195,13 +195,13 @@ export function causalConv1dRingGraph(g: Graph, input: CausalConv1dRingGraphInpu
   checkTensor(fn, 'state', state, [x.shape[0], d, undefined]);
   checkFloatDtype(fn, 'state', state, x);
   const S = staticDim(fn, 'state', state, 2, 'ring length S');
-  if (S < w - 1) throw new SsmKernelError('INVALID_SHAPE', `${fn}: ring length (axis 2 of 'state') must be >= width - 1 (${w - 1}), got ${S}`);
+  if (S < w - 1) throw new SsmKernelError('BAD_SHAPE', `${fn}: ring length (axis 2 of 'state') must be >= width - 1 (${w - 1}), got ${S}`);
   if (typeof x.shape[1] === 'number' && x.shape[1] > S) {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: new steps (axis 1 of 'x', ${x.shape[1]}) must not exceed the ring length ${S}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: new steps (axis 1 of 'x', ${x.shape[1]}) must not exceed the ring length ${S}`);
   }
   checkTensor(fn, 'cacheSeqlens', cacheSeqlens, [x.shape[0]]);
   if (cacheSeqlens.dtype !== 'int32' && cacheSeqlens.dtype !== 'int64') {
-    throw new SsmKernelError('INVALID_DTYPE', `${fn}: tensor 'cacheSeqlens' must be int32 or int64, got ${cacheSeqlens.dtype}`);
+    throw new SsmKernelError('BAD_DTYPE', `${fn}: tensor 'cacheSeqlens' must be int32 or int64, got ${cacheSeqlens.dtype}`);
   }
   const c0 = unsqueeze(cast(cacheSeqlens, 'int64'), [1]); // (b, 1)
   const mod = (v: Tensor): Tensor => g.addNode('Mod', [v, g.ints([S])], [{ dtype: 'int64', shape: [...v.shape] }])[0];

@@ -17,7 +17,7 @@ import {
   trilu,
   END,
 } from '@mil/graph';
-import { SsmKernelError } from '../oracle/errors';
+import { SsmKernelError } from '../errors';
 
 /** A float graph dtype the graph forms accept (float64 for gradient checks, float32 for everything else). */
 export type GraphFloat = 'float32' | 'float64';
@@ -29,16 +29,16 @@ export type GraphFloat = 'float32' | 'float64';
 export function checkTensor(fn: string, name: string, t: Tensor, expected: (Dim | undefined)[], dtype?: string): readonly Dim[] {
   const show = (s: readonly (Dim | undefined)[]) => `[${s.map((d) => (d === undefined ? '?' : d)).join(', ')}]`;
   if (t.rank !== expected.length) {
-    throw new SsmKernelError('INVALID_SHAPE', `${fn}: tensor '${name}' (${t.name}) must have shape ${show(expected)}, got [${t.shape.join(', ')}]`);
+    throw new SsmKernelError('BAD_SHAPE', `${fn}: tensor '${name}' (${t.name}) must have shape ${show(expected)}, got [${t.shape.join(', ')}]`);
   }
   expected.forEach((e, i) => {
     const d = t.shape[i];
     if (typeof e === 'number' && typeof d === 'number' && d !== e) {
-      throw new SsmKernelError('INVALID_SHAPE', `${fn}: tensor '${name}' (${t.name}) must have shape ${show(expected)}, got [${t.shape.join(', ')}] (axis ${i})`);
+      throw new SsmKernelError('BAD_SHAPE', `${fn}: tensor '${name}' (${t.name}) must have shape ${show(expected)}, got [${t.shape.join(', ')}] (axis ${i})`);
     }
   });
   if (dtype !== undefined && t.dtype !== dtype) {
-    throw new SsmKernelError('INVALID_DTYPE', `${fn}: tensor '${name}' (${t.name}) must be ${dtype}, got ${t.dtype}`);
+    throw new SsmKernelError('BAD_DTYPE', `${fn}: tensor '${name}' (${t.name}) must be ${dtype}, got ${t.dtype}`);
   }
   return t.shape;
 }
@@ -47,7 +47,7 @@ export function checkTensor(fn: string, name: string, t: Tensor, expected: (Dim 
 export function staticDim(fn: string, name: string, t: Tensor, axis: number, what: string): number {
   const d = t.shape[axis];
   if (typeof d !== 'number') {
-    throw new SsmKernelError('INVALID_SHAPE', `${fn}: axis ${axis} (${what}) of tensor '${name}' (${t.name}) must be static, got '${d}'`);
+    throw new SsmKernelError('BAD_SHAPE', `${fn}: axis ${axis} (${what}) of tensor '${name}' (${t.name}) must be static, got '${d}'`);
   }
   return d;
 }
@@ -56,7 +56,7 @@ export function staticDim(fn: string, name: string, t: Tensor, axis: number, wha
 export function checkGraph(fn: string, g: Graph, tensors: Record<string, Tensor | undefined>): void {
   for (const [name, t] of Object.entries(tensors)) {
     if (t && t.graph !== g) {
-      throw new SsmKernelError('INVALID_OPTION', `${fn}: tensor '${name}' (${t.name}) belongs to another graph than the one given`);
+      throw new SsmKernelError('BAD_OPTION', `${fn}: tensor '${name}' (${t.name}) belongs to another graph than the one given`);
     }
   }
 }
@@ -64,14 +64,14 @@ export function checkGraph(fn: string, g: Graph, tensors: Record<string, Tensor 
 /** Checks that `t` is a float tensor of the same dtype as `like`. */
 export function checkFloatDtype(fn: string, name: string, t: Tensor, like: Tensor): void {
   if (t.dtype !== like.dtype) {
-    throw new SsmKernelError('INVALID_DTYPE', `${fn}: tensor '${name}' (${t.name}) must be ${like.dtype} like the primary input, got ${t.dtype}`);
+    throw new SsmKernelError('BAD_DTYPE', `${fn}: tensor '${name}' (${t.name}) must be ${like.dtype} like the primary input, got ${t.dtype}`);
   }
 }
 
 /** Checks an integer option ≥ min. */
 export function checkIntOption(fn: string, name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option '${name}' must be an integer >= ${min}, got ${String(v)}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option '${name}' must be an integer >= ${min}, got ${String(v)}`);
   }
   return v;
 }

@@ -4,7 +4,7 @@
  */
 import { type Graph, type Tensor, add, maximum, minimum, softplus, softplusOnnx } from '@mil/graph';
 import { SOFTPLUS_THRESHOLD } from '../oracle/activations';
-import { SsmKernelError } from '../oracle/errors';
+import { SsmKernelError } from '../errors';
 import { checkFloatDtype, checkGraph } from './common';
 
 /** Options of {@link ssmDeltaGraph}. */
@@ -38,13 +38,13 @@ export function ssmDeltaInference(g: Graph, raw: Tensor, bias: Tensor | undefine
 function delta(g: Graph, raw: Tensor, bias: Tensor | undefined, opts: SsmDeltaOptions, onnxSoftplus: boolean): Tensor {
   checkGraph('ssmDeltaGraph', g, { raw, bias });
   if (typeof opts.softplus !== 'boolean') {
-    throw new SsmKernelError('INVALID_OPTION', `ssmDeltaGraph: option 'softplus' must be true or false, got ${String(opts.softplus)}`);
+    throw new SsmKernelError('BAD_OPTION', `ssmDeltaGraph: option 'softplus' must be true or false, got ${String(opts.softplus)}`);
   }
   let v = raw;
   if (bias) {
     const last = raw.shape[raw.rank - 1];
     if (bias.rank !== 1 || (typeof last === 'number' && bias.shape[0] !== last)) {
-      throw new SsmKernelError('INVALID_SHAPE', `ssmDeltaGraph: bias '${bias.name}' must have shape [${last}] (the last axis of '${raw.name}'), got [${bias.shape.join(', ')}]`);
+      throw new SsmKernelError('BAD_SHAPE', `ssmDeltaGraph: bias '${bias.name}' must have shape [${last}] (the last axis of '${raw.name}'), got [${bias.shape.join(', ')}]`);
     }
     checkFloatDtype('ssmDeltaGraph', 'bias', bias, raw);
     v = add(v, bias);
@@ -53,7 +53,7 @@ function delta(g: Graph, raw: Tensor, bias: Tensor | undefined, opts: SsmDeltaOp
   const lim = opts.limit;
   if (lim && !(lim[0] === 0 && lim[1] === Infinity)) {
     if (!(lim[0] <= lim[1])) {
-      throw new SsmKernelError('INVALID_OPTION', `ssmDeltaGraph: option 'limit' must be [min, max] with min <= max, got ${JSON.stringify(lim)}`);
+      throw new SsmKernelError('BAD_OPTION', `ssmDeltaGraph: option 'limit' must be [min, max] with min <= max, got ${JSON.stringify(lim)}`);
     }
     if (lim[0] > -Infinity) v = maximum(v, lim[0]);
     if (lim[1] < Infinity) v = minimum(v, lim[1]);

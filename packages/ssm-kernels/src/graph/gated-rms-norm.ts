@@ -3,7 +3,7 @@
  * Mamba-2 mixer: gate BEFORE the norm (`normBeforeGate: false`), groups of headdim channels, eps 1e-5.
  */
 import { type Graph, type Tensor, add, mul, reduceMean, reciprocal, reshape, silu, sqrt } from '@mil/graph';
-import { SsmKernelError } from '../oracle/errors';
+import { SsmKernelError } from '../errors';
 import { checkFloatDtype, checkGraph, checkIntOption, checkTensor, staticDim } from './common';
 
 /** Tensors of {@link gatedRmsNormGraph}. */
@@ -37,15 +37,15 @@ export function gatedRmsNormGraph(g: Graph, input: GatedRmsNormGraphInput, opts:
   const fn = 'gatedRmsNormGraph';
   checkGraph(fn, g, { ...input });
   const { x, z, weight, bias } = input;
-  if (x.rank < 1) throw new SsmKernelError('INVALID_SHAPE', `${fn}: tensor 'x' (${x.name}) must have rank >= 1`);
+  if (x.rank < 1) throw new SsmKernelError('BAD_SHAPE', `${fn}: tensor 'x' (${x.name}) must have rank >= 1`);
   const dim = staticDim(fn, 'x', x, x.rank - 1, 'channels');
   const gs = checkIntOption(fn, 'groupSize', opts.groupSize ?? dim, 1);
-  if (dim % gs !== 0) throw new SsmKernelError('INVALID_OPTION', `${fn}: option 'groupSize' (${gs}) must divide the channel count (${dim})`);
+  if (dim % gs !== 0) throw new SsmKernelError('BAD_OPTION', `${fn}: option 'groupSize' (${gs}) must divide the channel count (${dim})`);
   if (typeof opts.normBeforeGate !== 'boolean') {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option 'normBeforeGate' must be true or false, got ${String(opts.normBeforeGate)}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option 'normBeforeGate' must be true or false, got ${String(opts.normBeforeGate)}`);
   }
   if (typeof opts.eps !== 'number' || !(opts.eps >= 0)) {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option 'eps' must be a finite number >= 0, got ${String(opts.eps)}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option 'eps' must be a finite number >= 0, got ${String(opts.eps)}`);
   }
   checkTensor(fn, 'weight', weight, [dim]);
   checkFloatDtype(fn, 'weight', weight, x);

@@ -7,7 +7,7 @@
  * b and L may be symbolic; h, p, n, g, d must be static.
  */
 import type { Graph, Tensor } from '@mil/graph';
-import { SsmKernelError } from '../oracle/errors';
+import { SsmKernelError } from '../errors';
 import { checkFloatDtype, checkGraph, checkTensor, staticDim } from './common';
 
 /** Per-layer Mamba-2 parameters (tensors) and Δ options. */
@@ -136,7 +136,7 @@ export function checkMamba2Steps(
   checkGraph(fn, g, { x: t.x, dt: t.dt, B: t.B, C: t.C, z: t.z });
   checkTensor(fn, `${prefix}x`, t.x, [undefined, undefined, undefined, undefined]);
   if (t.x.dtype !== 'float32' && t.x.dtype !== 'float64') {
-    throw new SsmKernelError('INVALID_DTYPE', `${fn}: tensor '${prefix}x' (${t.x.name}) must be float32 or float64, got ${t.x.dtype}`);
+    throw new SsmKernelError('BAD_DTYPE', `${fn}: tensor '${prefix}x' (${t.x.name}) must be float32 or float64, got ${t.x.dtype}`);
   }
   const h = staticDim(fn, `${prefix}x`, t.x, 2, 'heads h');
   const P = staticDim(fn, `${prefix}x`, t.x, 3, 'head dim p');
@@ -145,7 +145,7 @@ export function checkMamba2Steps(
   checkTensor(fn, `${prefix}B`, t.B, [b, L, undefined, undefined]);
   const gr = staticDim(fn, `${prefix}B`, t.B, 2, 'groups g');
   const n = staticDim(fn, `${prefix}B`, t.B, 3, 'state size n');
-  if (h % gr !== 0) throw new SsmKernelError('INVALID_SHAPE', `${fn}: groups g (${gr}, axis 2 of '${prefix}B') must divide heads h (${h})`);
+  if (h % gr !== 0) throw new SsmKernelError('BAD_SHAPE', `${fn}: groups g (${gr}, axis 2 of '${prefix}B') must divide heads h (${h})`);
   if (t.C) checkTensor(fn, `${prefix}C`, t.C, [b, L, gr, n]);
   if (t.z) checkTensor(fn, `${prefix}z`, t.z, [b, L, h, P]);
   for (const [name, v] of Object.entries({ dt: t.dt, B: t.B, C: t.C, z: t.z })) if (v) checkFloatDtype(fn, prefix + name, v, t.x);
@@ -178,7 +178,7 @@ export function checkMamba1Steps(
   checkGraph(fn, g, { u: t.u, delta: t.delta, B: t.B, C: t.C, z: t.z });
   checkTensor(fn, prefix + uName, t.u, [undefined, undefined, undefined]);
   if (t.u.dtype !== 'float32' && t.u.dtype !== 'float64') {
-    throw new SsmKernelError('INVALID_DTYPE', `${fn}: tensor '${prefix}${uName}' (${t.u.name}) must be float32 or float64, got ${t.u.dtype}`);
+    throw new SsmKernelError('BAD_DTYPE', `${fn}: tensor '${prefix}${uName}' (${t.u.name}) must be float32 or float64, got ${t.u.dtype}`);
   }
   const d = staticDim(fn, prefix + uName, t.u, 2, 'channels d');
   const [b, L] = t.u.shape;
@@ -186,7 +186,7 @@ export function checkMamba1Steps(
   checkTensor(fn, `${prefix}B`, t.B, [b, L, undefined, undefined]);
   const gr = staticDim(fn, `${prefix}B`, t.B, 2, 'groups g');
   const n = staticDim(fn, `${prefix}B`, t.B, 3, 'state size n');
-  if (d % gr !== 0) throw new SsmKernelError('INVALID_SHAPE', `${fn}: groups g (${gr}, axis 2 of '${prefix}B') must divide channels d (${d})`);
+  if (d % gr !== 0) throw new SsmKernelError('BAD_SHAPE', `${fn}: groups g (${gr}, axis 2 of '${prefix}B') must divide channels d (${d})`);
   if (t.C) checkTensor(fn, `${prefix}C`, t.C, [b, L, gr, n]);
   if (t.z) checkTensor(fn, `${prefix}z`, t.z, [b, L, d]);
   for (const [name, v] of Object.entries({ delta: t.delta, B: t.B, C: t.C, z: t.z })) if (v) checkFloatDtype(fn, prefix + name, v, t.u);
@@ -196,13 +196,13 @@ export function checkMamba1Steps(
 /** Checks the required `dtSoftplus` switch of the Mamba-2 forms. */
 export function checkDeltaOptions(fn: string, opts: Mamba2DeltaOptions): void {
   if (typeof opts.dtSoftplus !== 'boolean') {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option 'dtSoftplus' must be true or false, got ${String(opts.dtSoftplus)}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option 'dtSoftplus' must be true or false, got ${String(opts.dtSoftplus)}`);
   }
 }
 
 /** Checks the required `deltaSoftplus` switch of the Mamba-1 forms. */
 export function checkDeltaSoftplus(fn: string, opts: Mamba1DeltaOptions): void {
   if (typeof opts.deltaSoftplus !== 'boolean') {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option 'deltaSoftplus' must be true or false, got ${String(opts.deltaSoftplus)}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option 'deltaSoftplus' must be true or false, got ${String(opts.deltaSoftplus)}`);
   }
 }

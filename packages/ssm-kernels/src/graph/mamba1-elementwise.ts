@@ -6,7 +6,7 @@
  * 2× faster for one step at d = 4096, n = 16 (README). Same math; a masked step (Δ = 0) is an exact no-op.
  */
 import { type Graph, type Tensor, add, exp, mul, reduceSum, reshape, split, squeeze, unsqueeze } from '@mil/graph';
-import { SsmKernelError } from '../oracle/errors';
+import { SsmKernelError } from '../errors';
 import { ssmDeltaInference } from './delta';
 import type { Mamba1Dims } from './inputs';
 
@@ -39,7 +39,7 @@ export function mamba1ElementwiseSteps(
   const one = s.u.rank === 2;
   const T = one ? 1 : s.u.shape[1];
   if (typeof T !== 'number') {
-    throw new SsmKernelError('INVALID_SHAPE', `mamba1 standard-ops steps: the step count (axis 1 of '${s.u.name}') must be static, got '${T}'`);
+    throw new SsmKernelError('BAD_SHAPE', `mamba1 standard-ops steps: the step count (axis 1 of '${s.u.name}') must be static, got '${T}'`);
   }
   let dl = ssmDeltaInference(g, s.delta, deltaBias, { softplus }); // (b, T, d) or (b, d)
   if (mask) dl = mul(dl, mask);

@@ -5,7 +5,7 @@
  * `mamba1ScanGraph`.
  */
 import { type Graph, type Tensor, reshape } from '@mil/graph';
-import { SsmKernelError } from '../oracle/errors';
+import { SsmKernelError } from '../errors';
 import { checkFloatDtype, checkGraph, checkTensor } from './common';
 import { skipAndGate } from './epilogue';
 import {
@@ -61,7 +61,7 @@ export interface Mamba1StepGraphResult {
 export function checkImpl(fn: string, impl: unknown): Mamba1StepImpl {
   const v = impl ?? 'linear-attention';
   if (v !== 'linear-attention' && v !== 'standard') {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option 'impl' must be 'linear-attention' or 'standard', got ${String(impl)}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option 'impl' must be 'linear-attention' or 'standard', got ${String(impl)}`);
   }
   return v;
 }
@@ -105,9 +105,9 @@ export function mamba1DecodeStepGraph(g: Graph, input: Mamba1StepGraphInput, opt
   checkTensor(fn, 'B', input.B, [b, undefined, undefined]);
   const [, G, n] = input.B.shape;
   if (typeof d !== 'number' || typeof G !== 'number' || typeof n !== 'number') {
-    throw new SsmKernelError('INVALID_SHAPE', `${fn}: channels (axis 1 of 'u'), groups and state size (axes 1, 2 of 'B') must be static`);
+    throw new SsmKernelError('BAD_SHAPE', `${fn}: channels (axis 1 of 'u'), groups and state size (axes 1, 2 of 'B') must be static`);
   }
-  if (d % G !== 0) throw new SsmKernelError('INVALID_SHAPE', `${fn}: groups g (${G}, axis 1 of 'B') must divide channels d (${d})`);
+  if (d % G !== 0) throw new SsmKernelError('BAD_SHAPE', `${fn}: groups g (${G}, axis 1 of 'B') must divide channels d (${d})`);
   checkTensor(fn, 'delta', input.delta, [b, d]);
   checkTensor(fn, 'C', input.C, [b, G, n]);
   if (input.z) checkTensor(fn, 'z', input.z, [b, d]);

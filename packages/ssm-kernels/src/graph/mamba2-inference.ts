@@ -5,7 +5,7 @@
  * `mamba2ScanGraph`.
  */
 import type { Graph, Tensor } from '@mil/graph';
-import { SsmKernelError } from '../oracle/errors';
+import { SsmKernelError } from '../errors';
 import { checkFloatDtype, checkGraph, checkTensor } from './common';
 import { skipAndGate } from './epilogue';
 import {
@@ -91,10 +91,10 @@ export function mamba2DecodeStepGraph(g: Graph, input: Mamba2StepGraphInput, opt
   const [b, h, P] = input.x.shape;
   checkTensor(fn, 'B', input.B, [b, undefined, undefined]);
   if (typeof h !== 'number' || typeof P !== 'number' || typeof input.B.shape[1] !== 'number' || typeof input.B.shape[2] !== 'number') {
-    throw new SsmKernelError('INVALID_SHAPE', `${fn}: heads, head dim (axes 1, 2 of 'x'), groups and state size (axes 1, 2 of 'B') must be static`);
+    throw new SsmKernelError('BAD_SHAPE', `${fn}: heads, head dim (axes 1, 2 of 'x'), groups and state size (axes 1, 2 of 'B') must be static`);
   }
   const dims = { h, p: P, g: input.B.shape[1] as number, n: input.B.shape[2] as number };
-  if (h % dims.g !== 0) throw new SsmKernelError('INVALID_SHAPE', `${fn}: groups g (${dims.g}, axis 1 of 'B') must divide heads h (${h})`);
+  if (h % dims.g !== 0) throw new SsmKernelError('BAD_SHAPE', `${fn}: groups g (${dims.g}, axis 1 of 'B') must divide heads h (${h})`);
   checkTensor(fn, 'dt', input.dt, [b, h]);
   checkTensor(fn, 'C', input.C, [b, dims.g, dims.n]);
   if (input.z) checkTensor(fn, 'z', input.z, [b, h, P]);

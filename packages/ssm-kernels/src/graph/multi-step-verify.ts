@@ -18,7 +18,7 @@
  * state per layer less between calls.
  */
 import { type Graph, type Tensor, add, cast, greater, less, reduceMax, reshape, unsqueeze, where } from '@mil/graph';
-import { SsmKernelError } from '../oracle/errors';
+import { SsmKernelError } from '../errors';
 import { arange, checkFloatDtype, checkGraph, checkTensor } from './common';
 import { skipAndGate } from './epilogue';
 import {
@@ -126,7 +126,7 @@ function replayControls(
   const oracle = state !== undefined;
   if (oracle ? !recomputeSteps || replaySteps : !replaySteps || recomputeSteps) {
     throw new SsmKernelError(
-      'INVALID_OPTION',
+      'BAD_OPTION',
       `${fn}: give either 'state' with 'recomputeSteps' (oracle protocol) or 'replaySteps' without 'state' (snapshot-only protocol)`,
     );
   }
@@ -135,7 +135,7 @@ function replayControls(
   checkGraph(fn, g, { [name]: r });
   checkTensor(fn, name, r, [cacheSteps.shape[0]]);
   if (r.dtype !== 'int32' && r.dtype !== 'int64') {
-    throw new SsmKernelError('INVALID_DTYPE', `${fn}: tensor '${name}' must be int32 or int64, got ${r.dtype}`);
+    throw new SsmKernelError('BAD_DTYPE', `${fn}: tensor '${name}' must be int32 or int64, got ${r.dtype}`);
   }
   const r64 = cast(r, 'int64');
   const count = oracle ? add(r64, 1) : r64; // r = −1 gives 0: that element starts from `state`
@@ -176,7 +176,7 @@ export function mamba2MultiStepVerifyGraph(
   const { x, cache } = input;
   const cdims = checkMamba2Steps(fn, g, { x: cache.x, dt: cache.dt, B: cache.B }, 'cache.');
   if (cdims.h !== dims.h || cdims.p !== dims.p || cdims.n !== dims.n || cdims.g !== dims.g) {
-    throw new SsmKernelError('INVALID_SHAPE', `${fn}: cache tensors must have the new steps' (h, p, g, n) = (${dims.h}, ${dims.p}, ${dims.g}, ${dims.n})`);
+    throw new SsmKernelError('BAD_SHAPE', `${fn}: cache tensors must have the new steps' (h, p, g, n) = (${dims.h}, ${dims.p}, ${dims.g}, ${dims.n})`);
   }
   checkFloatDtype(fn, 'cache.x', cache.x, x);
   const sd = stateDims(layout, x.shape[0], dims.h, dims.p, dims.n);
@@ -220,7 +220,7 @@ export function mamba1MultiStepVerifyGraph(
   const { x, cache } = input;
   const cdims = checkMamba1Steps(fn, g, { u: cache.x, delta: cache.delta, B: cache.B }, 'cache.', 'x');
   if (cdims.d !== dims.d || cdims.n !== dims.n || cdims.g !== dims.g) {
-    throw new SsmKernelError('INVALID_SHAPE', `${fn}: cache tensors must have the new steps' (d, g, n) = (${dims.d}, ${dims.g}, ${dims.n})`);
+    throw new SsmKernelError('BAD_SHAPE', `${fn}: cache tensors must have the new steps' (d, g, n) = (${dims.d}, ${dims.g}, ${dims.n})`);
   }
   checkFloatDtype(fn, 'cache.x', cache.x, x);
   for (const [name, t] of Object.entries({ state: input.state, snapshot: input.snapshot })) {

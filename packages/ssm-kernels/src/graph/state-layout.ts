@@ -4,7 +4,7 @@
  * return it need no transposes (two fewer full passes over the state per decode step).
  */
 import { type Tensor, transpose } from '@mil/graph';
-import { SsmKernelError } from '../oracle/errors';
+import { SsmKernelError } from '../errors';
 
 /** Layout of Mamba-2 state tensors crossing a graph boundary. */
 export type Mamba2StateLayout = 'hpn' | 'hnp';
@@ -13,7 +13,7 @@ export type Mamba2StateLayout = 'hpn' | 'hnp';
 export function checkLayout(fn: string, layout: unknown): Mamba2StateLayout {
   const l = layout ?? 'hpn';
   if (l !== 'hpn' && l !== 'hnp') {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option 'stateLayout' must be 'hpn' or 'hnp', got ${String(layout)}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option 'stateLayout' must be 'hpn' or 'hnp', got ${String(layout)}`);
   }
   return l;
 }

@@ -24,7 +24,7 @@ import {
   checkOptionalFloat,
   copyLike,
 } from './common';
-import { SsmKernelError } from './errors';
+import { SsmKernelError } from '../errors';
 
 /** Activation after the conv: the Mamba mixers use 'silu'. */
 export type ConvActivation = 'silu' | 'none';
@@ -100,7 +100,7 @@ function checkParams(fn: string, p: CausalConv1dParams): { b: number; d: number;
   checkOptionalFloat(fn, 'bias', p.bias, { d });
   if (p.activation !== 'silu' && p.activation !== 'none') {
     throw new SsmKernelError(
-      'INVALID_OPTION',
+      'BAD_OPTION',
       `${fn}: option 'activation' must be 'silu' or 'none', got ${String(p.activation)}`,
     );
   }
@@ -199,7 +199,7 @@ export function causalConv1dRing(input: CausalConv1dRingInput): CausalConv1dUpda
   const { L, S, x, state } = checkUpdateInput(fn, input, b, d, w);
   if (L > S) {
     throw new SsmKernelError(
-      'INVALID_OPTION',
+      'BAD_OPTION',
       `${fn}: option 'seqLen' (${L}) must not exceed 'stateLen' (${S}): the ring would overwrite its own new inputs`,
     );
   }
@@ -236,7 +236,7 @@ function checkUpdateInput(
   const L = checkDim(fn, 'seqLen', input.seqLen);
   const S = checkDim(fn, 'stateLen', input.stateLen, 0);
   if (S < w - 1) {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option 'stateLen' (${S}) must be >= width - 1 (${w - 1})`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option 'stateLen' (${S}) must be >= width - 1 (${w - 1})`);
   }
   const x = checkFloat(fn, 'x', input.x, { b, L, d });
   const state = checkFloat(fn, 'state', input.state, { b, d, S });

@@ -9,7 +9,7 @@
  *   Triton kernels keep an fp32 state. The next step reads the rounded state back.
  * Other float inputs may be either type; they are only read.
  */
-import { SsmKernelError } from './errors';
+import { SsmKernelError } from '../errors';
 
 /** A flat, row-major tensor of 32- or 64-bit floats. */
 export type FloatArray = Float32Array | Float64Array;
@@ -36,7 +36,7 @@ export function copyLike(like: FloatArray, src: ArrayLike<number>): FloatArray {
 export function checkDim(fn: string, name: string, value: unknown, min = 1): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new SsmKernelError(
-      'INVALID_OPTION',
+      'BAD_OPTION',
       `${fn}: option '${name}' must be an integer >= ${min}, got ${String(value)}`,
     );
   }
@@ -47,7 +47,7 @@ export function checkDim(fn: string, name: string, value: unknown, min = 1): num
 export function checkDivides(fn: string, name: string, value: number, wholeName: string, whole: number): void {
   if (whole % value !== 0) {
     throw new SsmKernelError(
-      'INVALID_OPTION',
+      'BAD_OPTION',
       `${fn}: option '${name}' (${value}) must divide '${wholeName}' (${whole})`,
     );
   }
@@ -64,7 +64,7 @@ function describeShape(shape: Record<string, number>): string {
 export function checkFloat(fn: string, name: string, arr: unknown, shape: Record<string, number>): FloatArray {
   if (!(arr instanceof Float32Array) && !(arr instanceof Float64Array)) {
     throw new SsmKernelError(
-      'INVALID_DTYPE',
+      'BAD_DTYPE',
       `${fn}: tensor '${name}' must be a Float32Array or Float64Array of shape ${describeShape(shape)}`,
     );
   }
@@ -72,7 +72,7 @@ export function checkFloat(fn: string, name: string, arr: unknown, shape: Record
   for (const v of Object.values(shape)) expected *= v;
   if (arr.length !== expected) {
     throw new SsmKernelError(
-      'INVALID_SHAPE',
+      'BAD_SHAPE',
       `${fn}: tensor '${name}' must hold ${expected} values for shape ${describeShape(shape)}, got ${arr.length}`,
     );
   }
@@ -96,17 +96,17 @@ export function checkIndexArray(fn: string, name: string, arr: unknown, length: 
     typeof arr === 'object' &&
     typeof (arr as ArrayLike<number>).length === 'number';
   if (!ok) {
-    throw new SsmKernelError('INVALID_DTYPE', `${fn}: '${name}' must be an Int32Array or number[] of length ${length}`);
+    throw new SsmKernelError('BAD_DTYPE', `${fn}: '${name}' must be an Int32Array or number[] of length ${length}`);
   }
   const a = arr as ArrayLike<number>;
   if (a.length !== length) {
-    throw new SsmKernelError('INVALID_SHAPE', `${fn}: '${name}' must have length ${length} (batch), got ${a.length}`);
+    throw new SsmKernelError('BAD_SHAPE', `${fn}: '${name}' must have length ${length} (batch), got ${a.length}`);
   }
   const out: number[] = [];
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
     if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new SsmKernelError('INVALID_DTYPE', `${fn}: '${name}'[${i}] must be an integer, got ${String(v)}`);
+      throw new SsmKernelError('BAD_DTYPE', `${fn}: '${name}'[${i}] must be an integer, got ${String(v)}`);
     }
     out.push(v);
   }
@@ -116,7 +116,7 @@ export function checkIndexArray(fn: string, name: string, arr: unknown, length: 
 /** Checks a boolean option that has no default (a semantic switch the caller must state). */
 export function checkBool(fn: string, name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option '${name}' must be true or false, got ${String(value)}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option '${name}' must be true or false, got ${String(value)}`);
   }
   return value;
 }

@@ -18,7 +18,7 @@ import {
   checkFloat,
   checkOptionalFloat,
 } from './common';
-import { SsmKernelError } from './errors';
+import { SsmKernelError } from '../errors';
 
 /** Input of {@link gatedRmsNorm}. */
 export interface GatedRmsNormInput {
@@ -64,7 +64,7 @@ export function gatedRmsNorm(input: GatedRmsNormInput): FloatArray {
   const normBeforeGate = checkBool(fn, 'normBeforeGate', input.normBeforeGate);
   const eps = input.eps;
   if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) {
-    throw new SsmKernelError('INVALID_OPTION', `${fn}: option 'eps' must be a finite number >= 0, got ${String(eps)}`);
+    throw new SsmKernelError('BAD_OPTION', `${fn}: option 'eps' must be a finite number >= 0, got ${String(eps)}`);
   }
 
   const y = allocLike(x, rows * dim);

@@ -30,7 +30,7 @@ import {
   checkOptionalFloat,
   copyLike,
 } from './common';
-import { SsmKernelError } from './errors';
+import { SsmKernelError } from '../errors';
 
 /** Parameters shared by every Mamba-2 step (scan, chunked SSD, single step, multi-step verify). */
 export interface Mamba2Params {
@@ -122,7 +122,7 @@ export function checkMamba2Params(fn: string, p: Mamba2Params): Mamba2Params {
     const [lo, hi] = p.dtLimit;
     if (typeof lo !== 'number' || typeof hi !== 'number' || Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) {
       throw new SsmKernelError(
-        'INVALID_OPTION',
+        'BAD_OPTION',
         `${fn}: option 'dtLimit' must be [min, max] with min <= max, got ${JSON.stringify(p.dtLimit)}`,
       );
     }

@@ -29,7 +29,7 @@ import {
   checkIndexArray,
   copyLike,
 } from './common';
-import { SsmKernelError } from './errors';
+import { SsmKernelError } from '../errors';
 import { type Mamba1Params, checkMamba1Params, mamba1Advance } from './mamba1';
 import { type Mamba2Params, checkMamba2Params, mamba2Advance } from './mamba2';
 
@@ -121,7 +121,7 @@ export function recomputeStepsAfter(accepted: number, numDrafts: number): number
   checkDim('recomputeStepsAfter', 'numDrafts', numDrafts, 0);
   if (!Number.isInteger(accepted) || accepted < 0 || accepted > numDrafts) {
     throw new SsmKernelError(
-      'INVALID_OPTION',
+      'BAD_OPTION',
       `recomputeStepsAfter: 'accepted' must be an integer in [0, ${numDrafts}], got ${String(accepted)}`,
     );
   }
@@ -142,7 +142,7 @@ function checkVerifyCommon(
   for (let i = 0; i < b; i++) {
     if (!Number.isInteger(rs[i]) || rs[i] < -1 || rs[i] >= Tc) {
       throw new SsmKernelError(
-        'INVALID_OPTION',
+        'BAD_OPTION',
         `${fn}: 'recomputeSteps' for batch element ${i} must be an integer in [-1, ${Tc - 1}] (cacheLen ${Tc}), got ${rs[i]}`,
       );
     }
@@ -153,7 +153,7 @@ function checkVerifyCommon(
   if (needCache) {
     if (input.snapshot === undefined || input.cache === undefined) {
       throw new SsmKernelError(
-        'INVALID_OPTION',
+        'BAD_OPTION',
         `${fn}: 'snapshot' and 'cache' are required when some recomputeSteps >= 0`,
       );
     }

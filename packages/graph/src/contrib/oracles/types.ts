@@ -8,9 +8,9 @@ export type FloatArray = Float32Array | Float64Array;
 /** Integer data accepted for ids / lengths. */
 export type IntArray = Int32Array | BigInt64Array | readonly number[] | readonly bigint[];
 
-/** Throws a GraphError('bad_argument') naming the oracle and the offending argument. */
+/** Throws a GraphError('BAD_OPTION') naming the oracle and the offending argument. */
 export function check(cond: boolean, op: string, message: string): asserts cond {
-  if (!cond) throw new GraphError('bad_argument', `${op} oracle: ${message}`);
+  if (!cond) throw new GraphError('BAD_OPTION', `${op} oracle: ${message}`);
 }
 
 /** Checks that `data` holds exactly `expected` elements. */

@@ -1,3 +1,5 @@
+import { MilError } from '@mil/core';
+
 /** What went wrong, as a stable string a caller can switch on. */
 export type ModelsErrorCode =
   | 'BAD_CONFIG'
@@ -15,12 +17,4 @@ export type ModelsErrorCode =
  * try { llamaOracleForward(cfg, w, [[1, 2]]); }
  * catch (e) { if (e instanceof ModelsError && e.code === 'MISSING_WEIGHT') console.error(e.message); }
  */
-export class ModelsError extends Error {
-  readonly code: ModelsErrorCode;
-
-  constructor(code: ModelsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModelsError';
-    this.code = code;
-  }
-}
+export class ModelsError extends MilError<ModelsErrorCode> {}

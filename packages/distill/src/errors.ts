@@ -1,4 +1,4 @@
-// The one error class of @mil/distill (lives with the trainer for now; the package entry re-exports it).
+import { MilError } from '@mil/core';
 
 /** Every way the distill package can fail, as a stable string a caller can switch on. */
 export type DistillErrorCode =
@@ -25,11 +25,4 @@ export type DistillErrorCode =
  * @example
  * try { await train(opts); } catch (e) { if (e instanceof DistillError && e.code === 'CHECKPOINT_CORRUPT') ... }
  */
-export class DistillError extends Error {
-  readonly code: DistillErrorCode;
-  constructor(code: DistillErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DistillError';
-    this.code = code;
-  }
-}
+export class DistillError extends MilError<DistillErrorCode> {}
