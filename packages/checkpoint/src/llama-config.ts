@@ -111,7 +111,7 @@ export function parseLlamaConfig(json: unknown, source = 'config.json'): LlamaCo
     r.fail('num_key_value_heads', `a divisor of num_attention_heads (${numAttentionHeads}) for grouped-query attention`);
   }
   let headDim: number;
-  if (r.has('head_dim')) headDim = r.int('head_dim');
+  if (r.has('head_dim') && r.json.head_dim !== null) headDim = r.int('head_dim'); // HF Mistral writes head_dim: null
   else {
     if (hiddenSize % numAttentionHeads !== 0) r.fail('hidden_size', `a multiple of num_attention_heads (${numAttentionHeads}) when head_dim is not given`);
     headDim = hiddenSize / numAttentionHeads;

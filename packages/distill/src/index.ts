@@ -17,3 +17,6 @@ export { runMainJob, MAIN_JOB_DEFAULTS, type MainJobOptions, type MainJobEvents,
 export { loadMainJobData, tokenizeDocuments, type MainJobData } from './jobs/main-job-data';
 export { compileTopKKdStep } from './kd-step';
 export { cacheTeacherTopK, readTeacherTopK, topKKl } from './teacher-topk-cache';
+export { parseRecipe, loadRecipeFile, builtInRecipePath, BUILT_IN_RECIPES, RecipeError, RECIPE_FORMAT, STAGE_KINDS, type Recipe, type RecipeStage, type RecipeData, type RecipeStageKind, type RecipeErrorCode } from './recipe/recipe-file';
+export { resolveRecipe, hybridStageSpecs, type ResolvedStage, type ResolveOptions } from './recipe/recipe-stages';
+export { memoryPlan, formatMemoryPlan, assertMemoryFits, availableMemory, MemoryPlanError, type MemoryPlan, type MemoryPlanInput, type MemoryItem, type MemoryErrorCode } from './memory/memory-plan';

@@ -6,6 +6,8 @@ import { progressBar, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
 import { CliError } from '../errors';
 import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
+import { printRecipe } from './print-recipe';
+import { checkMainJobMemory } from './memory-check';
 
 const D = MAIN_JOB_DEFAULTS;
 export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamba2|mamba1] [--attention 0.5|0.25|0.125]
@@ -13,6 +15,7 @@ export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamb
             [--lr ${D.lr}] [--stage2-lr ${D.stage2Lr}] [--stage1-kl ${D.stage1Loss.kl}] [--stage1-ce ${D.stage1Loss.ce}]
             [--batch ${D.batch}] [--seq ${D.seq}] [--eval-tokens ${D.evalTokens}] [--no-ablations]
             [--out runs/distill-<time>] [--seed ${D.seed}] ${runFlagsHelp}
+mil distill --print-recipe [--recipe default|paper|file.json] [--teacher …]   the recipe resolved against the teacher, and its memory plan
   The reference's stage-1 loss is --stage1-kl 0.1 --stage1-ce 1; --align-steps 0 skips layer-wise alignment (the paper).`;
 
 export async function distillCommand(argv: string[]): Promise<void> {
@@ -37,8 +40,12 @@ export async function distillCommand(argv: string[]): Promise<void> {
       'no-ablations': { type: 'boolean', default: false },
       out: { type: 'string' },
       seed: { type: 'string', default: s(D.seed) },
+      recipe: { type: 'string' },
+      'print-recipe': { type: 'boolean', default: false },
     },
   });
+  if (a['print-recipe']) return printRecipe({ recipe: a.recipe ?? 'default', teacher: a.teacher! }, (l) => process.stderr.write(`${l}\n`));
+  if (a.recipe !== undefined) throw new CliError('BAD_OPTION', '--recipe is read by --print-recipe only for now (the main job runs the built-in default recipe)');
   const num = (k: keyof typeof a, integer = true) => {
     const v = Number(a[k]);
     if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) throw new CliError('BAD_OPTION', `--${String(k)} must be a non-negative ${integer ? 'integer' : 'number'}, got ${a[k]}`);
@@ -57,6 +64,7 @@ export async function distillCommand(argv: string[]): Promise<void> {
   };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`teacher: ${opts.teacher}; student: ${opts.variant}, ${fraction * 100}% attention; run folder: ${opts.out}`);
+  await checkMainJobMemory(opts, log);
   let bar: ProgressBar = progressBar('');
   const evalBars = new Map<string, ProgressBar>();
   const r = await runMainJob(opts, {

@@ -1,0 +1,12 @@
+export { DataError, type DataErrorCode } from './errors';
+export { exampleFromRecord, type Example, type TextExample, type ChatExample, type PreferenceExample } from './examples';
+export { expandDataPaths, formatOf, globToRegExp, type FileFormat } from './files';
+export { readJsonl } from './read-jsonl';
+export { readParquet } from './read-parquet';
+export { readExamples, type ReadProgress, type ReadExamplesOptions } from './read-examples';
+export { chatSpans, tokenizeChat, commonPrefix, type ChatSpan, type ChatTokenOptions, type TokenizedSequence } from './chat-tokens';
+export { tokenizeText, tokenizePreference, tokenizeExample, type TokenizeOptions, type TokenizedPair } from './tokenize';
+export { WindowPacker, packSequences, joinWindows, windowBatch, type PackedWindows, type PackOptions, type WindowBatch } from './pack';
+export { isHeldOut, exampleContent } from './split';
+export { readPreferencePairs, type PreferencePairs } from './preference-pairs';
+export { tokenizeToShards, loadShards, fileSha256, tokenizerFolderHash, type ShardOptions, type ShardSet, type ShardSplit, type TokenizeProgress } from './shard-cache';
