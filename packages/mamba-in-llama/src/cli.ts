@@ -10,7 +10,7 @@ const HELP = `mil — Mamba-in-Llama in Node.js
 
   mil distill [options]      distill the embedded teacher into a hybrid, evaluate, write a run folder (the main job)
   mil generate [options]     sample text from a model folder (a teacher, or a run's hybrid student)
-  mil export [options]       write a model folder as standalone ONNX
+  mil export [options]       write a model folder for onnxruntime, transformers.js or llama.cpp (GGUF)
   mil install-provider cuda  install the optional CUDA execution provider (from the npm registry)
   mil teacher-signal [opts]  teacher top-k log-probs in shards, here or over Redis workers (mil worker)
   mil help                   this text

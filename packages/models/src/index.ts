@@ -28,4 +28,12 @@ export { buildHybridTrainGraph, buildHybridInferenceGraph, buildHybridMixerGraph
 export { HybridSession, type HybridSessionOptions, type HybridSessionState } from './hybrid/hybrid-session';
 export { MambaVerifyState, type MambaVerifyPoint } from './hybrid/hybrid-verify-state';
 export { saveHybrid, loadHybrid, type HybridModel, type LoadedHybrid, type LoadHybridOptions, type SaveHybridOptions } from './hybrid/hybrid-io';
-export { exportOnnx, type ExportOptions, type ExportedModel } from './export/export-onnx';
+export { exportOnnx, buildExportSpec, writeExportGraph, type ExportOptions, type ExportedModel, type ExportSource, type GraphIo } from './export/export-onnx';
+export { renameSymbolicDims, TRANSFORMERS_JS_DIM_NAMES } from './export/onnx-dims';
+export { exportTransformersJs, transformersJsConfig, TOKENIZER_FILES, type TransformersJsExport, type TransformersJsExportOptions } from './export/export-transformers-js';
+export { exportGguf, type GgufExport, type GgufExportOptions } from './export/export-gguf';
+export { encodeGguf, ggmlTensorBytes, GGML_TYPE, GGUF_VALUE_TYPE, type GgufFile, type GgufTensor, type GgufValue, type GgmlType } from './export/gguf-writer';
+export { quantizeQ8_0, dequantizeQ8_0, encodeGgml, QK8_0 } from './export/gguf-quant';
+export { llamaGgufTensors, permuteRopeRows, GGUF_FILE_TYPE, type GgufDtype, type GgufEmitter, type LlamaGgufOptions } from './export/gguf-llama';
+export { hybridGgufTensors } from './export/gguf-hybrid';
+export { ggufTokenizer, GGUF_TOKEN_TYPE, type GgufTokenizer } from './export/gguf-tokenizer';

@@ -24,7 +24,7 @@ async function runExported(dir: string): Promise<Float32Array> {
   // Empty caches: KV with past 0; conv/ssm states zero-filled at their static sizes.
   for (const v of io.inputs) {
     if (v.name in feeds) continue;
-    const dims = v.shape.map((d) => (d === 'batch' ? 1 : typeof d === 'number' ? d : 0));
+    const dims = v.shape.map((d) => (d === 'batch_size' ? 1 : typeof d === 'number' ? d : 0));
     feeds[v.name] = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
   }
   const out = await s.run(feeds);
