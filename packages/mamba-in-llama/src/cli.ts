@@ -3,12 +3,14 @@
 import { generateCommand, generateHelp } from './commands/generate';
 import { distillCommand, distillHelp } from './commands/distill';
 import { exportCommand, exportHelp } from './commands/export';
+import { evalCommand, evalHelp } from './commands/eval';
 
 const HELP = `mil — Mamba-in-Llama in Node.js
 
   mil distill [options]      distill the embedded teacher into a hybrid, evaluate, write a run folder (the main job)
   mil generate [options]     sample text from a model folder
   mil export [options]       write a model folder as standalone ONNX
+  mil eval [options] [task…] evaluate model folders (ppl, long, mc, needle, speed); report.html
   mil help                   this text
 
 ${distillHelp}
@@ -16,6 +18,8 @@ ${distillHelp}
 ${generateHelp}
 
 ${exportHelp}
+
+${evalHelp}
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -27,6 +31,8 @@ async function main(argv: string[]): Promise<void> {
       return distillCommand(rest);
     case 'export':
       return exportCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
     case undefined:
     case 'help':
     case '--help':

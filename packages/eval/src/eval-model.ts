@@ -1,0 +1,93 @@
+// A model folder opened for evaluation: teacher (HF Llama layout) or hybrid student (mamba_config.json beside it),
+// with its tokenizer, a way to open an incremental session and a way to emit its full-sequence logits graph.
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { LoadedTokenizer } from '@mil/checkpoint';
+import type { RunOptions } from '@mil/core';
+import type { Graph, Tensor } from '@mil/graph';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, HybridSession, LlamaSession, loadHybrid, loadLlama, toMamba1Layout, type LlamaOracleConfig } from '@mil/models';
+import { EvalError } from './eval-error';
+
+/** What the evaluations need from a session: both `LlamaSession` and `HybridSession` provide it. */
+export interface EvalSession {
+  readonly vocabSize: number;
+  readonly length: number;
+  forward(ids: readonly number[]): Promise<Float32Array>;
+  reset(): void;
+  release(): Promise<void>;
+}
+
+/** A point an `EvalSession` can go back to (see `EvalModel.mark` / `rewind`). */
+export type SessionMark = unknown;
+
+export interface EvalModel {
+  /** Short label (folder name, or `parent/student` for a run folder's student). */
+  name: string;
+  dir: string;
+  kind: 'teacher' | 'hybrid';
+  tokenizer: LoadedTokenizer;
+  /** The training context length (config `max_position_embeddings`). */
+  maxPositionEmbeddings: number;
+  params: number;
+  /** Layers that are attention / Mamba (a teacher has no Mamba layers). */
+  attnLayers: number;
+  ssmLayers: number;
+  /** Opens a batch-1 incremental session whose position tables reach `maxPositions`. */
+  session(maxPositions: number): Promise<EvalSession>;
+  /** Remembers the session's state (a KV length for the teacher, a snapshot for a hybrid). */
+  mark(s: EvalSession): SessionMark;
+  /** Returns the session to a state `mark` returned. */
+  rewind(s: EvalSession, m: SessionMark): void;
+  /** Emits the logits [batch, seq, vocab] of `input_ids`/`position_ids` (weights as named parameters). */
+  logitsGraph(g: Graph, maxPositions: number): Tensor;
+  /** The parameters `logitsGraph` names. */
+  graphWeights: ReadonlyMap<string, Float32Array>;
+  run: RunOptions;
+}
+
+const label = (dir: string) => {
+  const b = basename(dir.replace(/\/+$/, ''));
+  const parent = basename(join(dir, '..'));
+  return b === 'student' ? `${parent}/student` : b;
+};
+
+/**
+ * Opens a teacher or hybrid folder for evaluation (a hybrid has `mamba_config.json`).
+ *
+ * @example
+ * const m = await loadEvalModel('models/sotu-tiny', { threads: 2 });
+ * const s = await m.session(4096);
+ */
+export async function loadEvalModel(dir: string, run: RunOptions = {}): Promise<EvalModel> {
+  if (!existsSync(join(dir, 'config.json')))
+    throw new EvalError('BAD_MODEL_FOLDER', `${dir}: no config.json, expected a teacher (HF Llama) or hybrid student folder`, { hint: 'a distill run keeps its student in runs/<run>/student' });
+  const isHybrid = existsSync(join(dir, 'mamba_config.json'));
+  const count = (w: ReadonlyMap<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
+  const opts = { ep: run.ep, threads: run.threads, spinning: run.spinning };
+  if (isHybrid) {
+    const h = await loadHybrid(dir);
+    if (!h.tokenizer) throw new EvalError('NO_TOKENIZER', `${dir}: no tokenizer.json`);
+        return {
+      name: label(dir), dir, kind: 'hybrid', tokenizer: h.tokenizer, graphWeights: toMamba1Layout(h.teacher, h.hybrid, h.weights, 'separate'), run,
+      maxPositionEmbeddings: maxPos(h.teacher), params: count(h.weights), attnLayers: h.hybrid.attnLayers.length, ssmLayers: h.hybrid.ssmLayers.length,
+      session: (maxPositions) => HybridSession.create(h.teacher, h.hybrid, h.weights, { ...opts, maxPositions }),
+      mark: (s) => (s as HybridSession).snapshot(),
+      rewind: (s, m) => (s as HybridSession).restore(m as ReturnType<HybridSession['snapshot']>),
+      logitsGraph: (g, maxPositions) => buildHybridTrainGraph(g, h.teacher, h.hybrid, { maxPositions }).logits,
+    };
+  }
+  const t = await loadLlama(dir);
+  if (!t.tokenizer) throw new EvalError('NO_TOKENIZER', `${dir}: no tokenizer.json`);
+  return {
+    name: label(dir), dir, kind: 'teacher', tokenizer: t.tokenizer, graphWeights: t.weights, run,
+    maxPositionEmbeddings: maxPos(t.config), params: count(t.weights), attnLayers: t.config.num_hidden_layers, ssmLayers: 0,
+    session: (maxPositions) => LlamaSession.create(t.config, t.weights, { ...opts, maxPositions }),
+    mark: (s) => s.length,
+    rewind: (s, m) => (s as LlamaSession).truncate(m as number),
+    logitsGraph: (g, maxPositions) => buildLlamaTrainGraph(g, t.config, { maxPositions }).logits,
+  };
+}
+
+function maxPos(c: LlamaOracleConfig): number {
+  return c.max_position_embeddings ?? 2048;
+}
