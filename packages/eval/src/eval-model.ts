@@ -2,7 +2,7 @@
 // with its tokenizer, a way to open an incremental session and a way to emit its full-sequence logits graph.
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { LoadedTokenizer } from '@mil/checkpoint';
+import type { HybridConfig, LoadedTokenizer } from '@mil/checkpoint';
 import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, HybridSession, LlamaSession, loadHybrid, loadLlama, toMamba1Layout, type LlamaOracleConfig } from '@mil/models';
@@ -62,29 +62,56 @@ export async function loadEvalModel(dir: string, run: RunOptions = {}): Promise<
   if (!existsSync(join(dir, 'config.json')))
     throw new EvalError('BAD_MODEL_FOLDER', `${dir}: no config.json, expected a teacher (HF Llama) or hybrid student folder`, { hint: 'a distill run keeps its student in runs/<run>/student' });
   const isHybrid = existsSync(join(dir, 'mamba_config.json'));
-  const count = (w: ReadonlyMap<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
-  const opts = { ep: run.ep, threads: run.threads, spinning: run.spinning };
   if (isHybrid) {
     const h = await loadHybrid(dir);
     if (!h.tokenizer) throw new EvalError('NO_TOKENIZER', `${dir}: no tokenizer.json`);
-        return {
-      name: label(dir), dir, kind: 'hybrid', tokenizer: h.tokenizer, graphWeights: toMamba1Layout(h.teacher, h.hybrid, h.weights, 'separate'), run,
-      maxPositionEmbeddings: maxPos(h.teacher), params: count(h.weights), attnLayers: h.hybrid.attnLayers.length, ssmLayers: h.hybrid.ssmLayers.length,
-      session: (maxPositions) => HybridSession.create(h.teacher, h.hybrid, h.weights, { ...opts, maxPositions }),
-      mark: (s) => (s as HybridSession).snapshot(),
-      rewind: (s, m) => (s as HybridSession).restore(m as ReturnType<HybridSession['snapshot']>),
-      logitsGraph: (g, maxPositions) => buildHybridTrainGraph(g, h.teacher, h.hybrid, { maxPositions }).logits,
-    };
+    return hybridEvalModel(h.teacher, h.hybrid, h.weights, h.tokenizer, run, { name: label(dir), dir });
   }
   const t = await loadLlama(dir);
   if (!t.tokenizer) throw new EvalError('NO_TOKENIZER', `${dir}: no tokenizer.json`);
+  return teacherEvalModel(t.config, t.weights, t.tokenizer, run, { name: label(dir), dir });
+}
+
+const count = (w: ReadonlyMap<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
+const sessionOpts = (run: RunOptions) => ({ ep: run.ep, threads: run.threads, spinning: run.spinning });
+
+/**
+ * An `EvalModel` of a Llama / Mistral teacher held in memory.
+ *
+ * @example
+ * const m = teacherEvalModel(config, initLlamaWeights(config, 1), tokenizer, { threads: 1 });
+ */
+export function teacherEvalModel(
+  config: LlamaOracleConfig, weights: ReadonlyMap<string, Float32Array>, tokenizer: LoadedTokenizer, run: RunOptions = {}, id = { name: 'teacher', dir: '' },
+): EvalModel {
+  const w = weights as Map<string, Float32Array>;
   return {
-    name: label(dir), dir, kind: 'teacher', tokenizer: t.tokenizer, graphWeights: t.weights, run,
-    maxPositionEmbeddings: maxPos(t.config), params: count(t.weights), attnLayers: t.config.num_hidden_layers, ssmLayers: 0,
-    session: (maxPositions) => LlamaSession.create(t.config, t.weights, { ...opts, maxPositions }),
+    ...id, kind: 'teacher', tokenizer, graphWeights: weights, run,
+    maxPositionEmbeddings: maxPos(config), params: count(weights), attnLayers: config.num_hidden_layers, ssmLayers: 0,
+    session: (maxPositions) => LlamaSession.create(config, w, { ...sessionOpts(run), maxPositions }),
     mark: (s) => s.length,
     rewind: (s, m) => (s as LlamaSession).truncate(m as number),
-    logitsGraph: (g, maxPositions) => buildLlamaTrainGraph(g, t.config, { maxPositions }).logits,
+    logitsGraph: (g, maxPositions) => buildLlamaTrainGraph(g, config, { maxPositions }).logits,
+  };
+}
+
+/**
+ * An `EvalModel` of a hybrid student held in memory (weights by reference name, either Mamba-1 layout).
+ *
+ * @example
+ * const m = hybridEvalModel(teacher, hybrid, randomHybridWeights(teacher, hybrid, 1), tokenizer);
+ */
+export function hybridEvalModel(
+  teacher: LlamaOracleConfig, hybrid: HybridConfig, weights: ReadonlyMap<string, Float32Array>, tokenizer: LoadedTokenizer, run: RunOptions = {},
+  id = { name: 'hybrid', dir: '' },
+): EvalModel {
+  return {
+    ...id, kind: 'hybrid', tokenizer, graphWeights: toMamba1Layout(teacher, hybrid, weights, 'separate'), run,
+    maxPositionEmbeddings: maxPos(teacher), params: count(weights), attnLayers: hybrid.attnLayers.length, ssmLayers: hybrid.ssmLayers.length,
+    session: (maxPositions) => HybridSession.create(teacher, hybrid, weights, { ...sessionOpts(run), maxPositions }),
+    mark: (s) => (s as HybridSession).snapshot(),
+    rewind: (s, m) => (s as HybridSession).restore(m as ReturnType<HybridSession['snapshot']>),
+    logitsGraph: (g, maxPositions) => buildHybridTrainGraph(g, teacher, hybrid, { maxPositions }).logits,
   };
 }
 

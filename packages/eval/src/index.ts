@@ -7,7 +7,7 @@ export { lossCurveSvg, type Series } from './loss-curve-svg';
 export { heatmapSvg } from './heatmap-svg';
 export { reportHtml, writeReport, type ReportSection } from './report-html';
 export { EvalError, type EvalErrorCode } from './eval-error';
-export { loadEvalModel, type EvalModel, type EvalSession, type SessionMark } from './eval-model';
+export { loadEvalModel, teacherEvalModel, hybridEvalModel, type EvalModel, type EvalSession, type SessionMark } from './eval-model';
 export { tokenLogProb, argmax } from './log-probs';
 export { sessionScorer, batchScorer, type Scorer, type ScoreRequest, type ScoreResult, type BatchScorerOptions } from './scorer';
 export { loadTexts, tokenStreams, BUILTIN_TEXTS } from './texts';
