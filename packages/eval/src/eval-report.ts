@@ -64,7 +64,9 @@ function runLossCurve(dir: string): string | null {
 export function evalReportSections(results: readonly ModelEvalResult[]): ReportSection[] {
   const s: ReportSection[] = [];
   const t = compareTable(results);
-  s.push({ heading: 'Summary', table: t, note: `models: ${results.map((r) => r.model.dir).join(', ')}` });
+  // Transposed (one column per model) so that many metrics fit the page.
+  const summary = { head: ['metric', ...t.rows.map((r) => r[0])], rows: t.head.slice(1).map((h, i) => [h, ...t.rows.map((r) => r[i + 1])]) };
+  s.push({ heading: 'Summary', table: summary, note: `models: ${results.map((r) => r.model.dir).join(', ')}` });
   for (const r of results) {
     const svg = r.model.kind === 'hybrid' ? runLossCurve(r.model.dir) : null;
     if (svg) s.push({ heading: `Distillation loss: ${r.model.name}`, svg });

@@ -22,7 +22,7 @@ export function reportHtml(title: string, sections: readonly ReportSection[], ge
     if ('table' in s) {
       const num = (v: string | number) => typeof v === 'number' || /^[\d.,e+%-]+$/.test(v);
       const cell = (v: string | number) => `<td${num(v) ? ' class="n"' : ''}>${esc(String(v))}</td>`;
-      const t = `<table><thead><tr>${s.table.head.map((x) => `<th>${esc(x)}</th>`).join('')}</tr></thead><tbody>${s.table.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n')}</tbody></table>`;
+      const t = `<div class="scroll"><table><thead><tr>${s.table.head.map((x) => `<th>${esc(x)}</th>`).join('')}</tr></thead><tbody>${s.table.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n')}</tbody></table></div>`;
       return `${h}\n${t}${s.note ? `<p class="note">${esc(s.note)}</p>` : ''}`;
     }
     return `${h}\n<p>${esc(s.text)}</p>`;
@@ -32,7 +32,7 @@ export function reportHtml(title: string, sections: readonly ReportSection[], ge
 <style>
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:960px;color:#222}
 table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 8px}th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:.5em 0}.note{color:#666;font-size:90%}
+figure{margin:.5em 0}.scroll{overflow-x:auto}th{font-size:85%}.note{color:#666;font-size:90%}
 </style></head><body>
 <h1>${esc(title)}</h1>
 <p class="note">generated ${esc(generated.toISOString())}</p>
