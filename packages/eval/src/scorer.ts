@@ -1,7 +1,7 @@
 // Log-likelihood scoring of (context, continuation) token pairs: the one primitive behind perplexity and
 // multiple choice. Two engines: a session that runs each shared context once and rewinds between continuations,
 // and a batched full-sequence graph that scores many padded rows per call.
-import { Graph, Runner, logSoftmax, reduceMax, targetLogProbs } from '@mil/graph';
+import { Graph, Runner, exp, gatherElements, log, reduceMax, reduceSum, squeeze, sub, unsqueeze } from '@mil/graph';
 import { EvalError } from './eval-error';
 import type { EvalModel, EvalSession } from './eval-model';
 import { tokenLogProb } from './log-probs';
@@ -107,10 +107,14 @@ export async function batchScorer(model: EvalModel, opts: BatchScorerOptions): P
   const g = new Graph('score');
   const targets = g.input('targets', 'int64', ['batch', 'seq']);
   const logits = model.logitsGraph(g, opts.maxPositions);
-  const lp = targetLogProbs(logits, targets);
-  const mx = reduceMax(logSoftmax(logits, -1), [-1], false);
+  // log p(target) = (logit − max) − lse, where lse = log Σ exp(logit − max); the argmax's log p is −lse. No
+  // [batch, seq, vocab] log-softmax or one-hot is materialised.
+  const rowMax = reduceMax(logits, [-1], true);
+  const lse = squeeze(log(reduceSum(exp(sub(logits, rowMax)), [-1], true)), [-1]);
+  const top = squeeze(rowMax, [-1]);
+  const lp = sub(sub(squeeze(gatherElements(logits, unsqueeze(targets, [-1]), -1), [-1]), top), lse);
   const built = g.toModel({
-    outputs: { lp, mx },
+    outputs: { lp, lse },
     weights: 'initializers',
     weightData: (n) => {
       const w = model.graphWeights.get(n);
@@ -147,7 +151,7 @@ export async function batchScorer(model: EvalModel, opts: BatchScorerOptions): P
         if (runner.inputNames.includes('position_ids')) feeds.position_ids = { data: pos, dims: [b, L] };
         const res = await runner.run(feeds);
         const lpd = res.lp.data as Float32Array;
-        const mxd = res.mx.data as Float32Array;
+        const lsed = res.lse.data as Float32Array;
         rows.forEach((ri, k) => {
           const r = requests[ri];
           const n = r.continuation.length;
@@ -156,7 +160,7 @@ export async function batchScorer(model: EvalModel, opts: BatchScorerOptions): P
           let greedy = true;
           for (let t = from; t < from + n; t++) {
             logProb += lpd[k * L + t];
-            greedy &&= lpd[k * L + t] >= mxd[k * L + t] - 1e-6;
+            greedy &&= lpd[k * L + t] >= -lsed[k * L + t] - 1e-6; // target logit = row max
           }
           out[ri] = { logProb, greedy, tokens: n };
         });
