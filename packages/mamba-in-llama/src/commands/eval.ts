@@ -15,7 +15,7 @@ export const evalHelp = `mil eval --model <dir> | --compare <dir> <dir> …  [ta
             [--long-length 4×context] [--long-sequences 2]
             [--mc-file <file>,…] [--mc-limit N] [--few-shot 0]   (lm-eval JSONL, HellaSwag, ARC, PIQA, WinoGrande, LAMBADA, MMLU CSV)
             [--needle-lengths 1024,2048,4096,8192] [--needle-depths 10]
-            [--speed-prompts 128,512,2048] [--speed-gens 64] [--engine batch|session] [--batch 8]
+            [--speed-prompts 128,512,2048] [--speed-gens 64] [--engine session|batch] [--batch 8]
   Teacher and hybrid folders alike; --compare takes every folder after it (task names end the list).`;
 
 export async function evalCommand(argv: string[]): Promise<void> {
@@ -42,7 +42,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       'needle-depths': { type: 'string' },
       'speed-prompts': { type: 'string' },
       'speed-gens': { type: 'string' },
-      engine: { type: 'string', default: 'batch' },
+      engine: { type: 'string', default: 'session' },
       batch: { type: 'string' },
     },
   });
