@@ -21,7 +21,7 @@ describe('needle prompts', () => {
       expect(p.needleAt).toBeGreaterThan(prev);
       prev = p.needleAt;
       const text = tokenizer.decode(p.ids.slice(p.needleAt), { skipSpecialTokens: true });
-      expect(text.startsWith(` The pass key is ${key}.`)).toBe(true);
+      expect(text.trimStart().startsWith(`The pass key is ${key}.`)).toBe(true);
       expect(text.endsWith('What is the pass key? The pass key is')).toBe(true);
       // The haystack is the held-out stream, cut at the depth.
       expect(p.ids.slice(1, p.needleAt)).toEqual(filler.slice(0, p.needleAt - 1));

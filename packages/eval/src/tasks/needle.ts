@@ -34,8 +34,9 @@ export interface NeedleResult {
 /** Default depths: 10 steps from the start to the end of the filler. */
 export const NEEDLE_DEPTHS = Array.from({ length: 10 }, (_, i) => i / 9);
 
-const needleText = (key: string) => ` The pass key is ${key}. Remember it. ${key} is the pass key.`;
-const QUESTION = ' What is the pass key? The pass key is';
+// No leading space: the tokenizer's word-start marker supplies it (a space would add a lone '▁' token).
+const needleText = (key: string) => `The pass key is ${key}. Remember it. ${key} is the pass key.`;
+const QUESTION = 'What is the pass key? The pass key is';
 
 /**
  * Builds one passkey prompt of `length` tokens: BOS + filler[0:p] + needle + filler[p:] + question, where
