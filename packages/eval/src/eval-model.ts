@@ -1,6 +1,6 @@
 // A model folder opened for evaluation: teacher (HF Llama layout) or hybrid student (mamba_config.json beside it),
 // with its tokenizer, a way to open an incremental session and a way to emit its full-sequence logits graph.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { HybridConfig, LoadedTokenizer } from '@mil/checkpoint';
 import type { RunOptions } from '@mil/core';
@@ -26,8 +26,13 @@ export interface EvalModel {
   dir: string;
   kind: 'teacher' | 'hybrid';
   tokenizer: LoadedTokenizer;
-  /** The training context length (config `max_position_embeddings`). */
+  /** Config `max_position_embeddings`. */
   maxPositionEmbeddings: number;
+  /**
+   * Sequence length the model was trained on: `seq` of the folder's `training.json` (the embedded teacher: 256),
+   * else `options.seq` of the run folder's `metrics.json` (a distilled student), else `max_position_embeddings`.
+   */
+  trainedContext: number;
   params: number;
   /** Layers that are attention / Mamba (a teacher has no Mamba layers). */
   attnLayers: number;
@@ -65,11 +70,23 @@ export async function loadEvalModel(dir: string, run: RunOptions = {}): Promise<
   if (isHybrid) {
     const h = await loadHybrid(dir);
     if (!h.tokenizer) throw new EvalError('NO_TOKENIZER', `${dir}: no tokenizer.json`);
-    return hybridEvalModel(h.teacher, h.hybrid, h.weights, h.tokenizer, run, { name: label(dir), dir });
+    return { ...hybridEvalModel(h.teacher, h.hybrid, h.weights, h.tokenizer, run, { name: label(dir), dir }), trainedContext: trainedContext(dir, maxPos(h.teacher)) };
   }
   const t = await loadLlama(dir);
   if (!t.tokenizer) throw new EvalError('NO_TOKENIZER', `${dir}: no tokenizer.json`);
-  return teacherEvalModel(t.config, t.weights, t.tokenizer, run, { name: label(dir), dir });
+  return { ...teacherEvalModel(t.config, t.weights, t.tokenizer, run, { name: label(dir), dir }), trainedContext: trainedContext(dir, maxPos(t.config)) };
+}
+
+function trainedContext(dir: string, fallback: number): number {
+  const read = (f: string): Record<string, unknown> | null => {
+    try {
+      return JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+  };
+  const seq = read(join(dir, 'training.json'))?.seq ?? (read(join(dir, '..', 'metrics.json'))?.options as Record<string, unknown> | undefined)?.seq;
+  return typeof seq === 'number' && Number.isInteger(seq) && seq > 0 ? seq : fallback;
 }
 
 const count = (w: ReadonlyMap<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
@@ -87,7 +104,7 @@ export function teacherEvalModel(
   const w = weights as Map<string, Float32Array>;
   return {
     ...id, kind: 'teacher', tokenizer, graphWeights: weights, run,
-    maxPositionEmbeddings: maxPos(config), params: count(weights), attnLayers: config.num_hidden_layers, ssmLayers: 0,
+    maxPositionEmbeddings: maxPos(config), trainedContext: maxPos(config), params: count(weights), attnLayers: config.num_hidden_layers, ssmLayers: 0,
     session: (maxPositions) => LlamaSession.create(config, w, { ...sessionOpts(run), maxPositions }),
     mark: (s) => s.length,
     rewind: (s, m) => (s as LlamaSession).truncate(m as number),
@@ -107,7 +124,7 @@ export function hybridEvalModel(
 ): EvalModel {
   return {
     ...id, kind: 'hybrid', tokenizer, graphWeights: toMamba1Layout(teacher, hybrid, weights, 'separate'), run,
-    maxPositionEmbeddings: maxPos(teacher), params: count(weights), attnLayers: hybrid.attnLayers.length, ssmLayers: hybrid.ssmLayers.length,
+    maxPositionEmbeddings: maxPos(teacher), trainedContext: maxPos(teacher), params: count(weights), attnLayers: hybrid.attnLayers.length, ssmLayers: hybrid.ssmLayers.length,
     session: (maxPositions) => HybridSession.create(teacher, hybrid, weights, { ...sessionOpts(run), maxPositions }),
     mark: (s) => (s as HybridSession).snapshot(),
     rewind: (s, m) => (s as HybridSession).restore(m as ReturnType<HybridSession['snapshot']>),

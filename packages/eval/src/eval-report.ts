@@ -29,9 +29,10 @@ export function compareTable(results: readonly ModelEvalResult[]): { head: strin
       const pts = r.long?.curve.filter((p) => p.position >= lo && p.position < hi && Number.isFinite(p.ppl)) ?? [];
       return pts.length ? f2(Math.exp(pts.reduce((s, p) => s + Math.log(p.ppl), 0) / pts.length)) : '-';
     };
-    const train = results[0].model.maxPositionEmbeddings;
-    cols.push({ name: `long ppl <${train}`, get: (r) => at(r, 0, r.model.maxPositionEmbeddings) });
-    cols.push({ name: `long ppl ${train}–${long.length}`, get: (r) => at(r, r.model.maxPositionEmbeddings, Infinity) });
+    // One split for every model: the first model's trained sequence length (the embedded teacher: 256; config allows 1024).
+    const train = results[0].model.trainedContext;
+    cols.push({ name: `long ppl <${train}`, get: (r) => at(r, 0, train) });
+    cols.push({ name: `long ppl ${train}–${long.length}`, get: (r) => at(r, train, Infinity) });
   }
   for (const task of Object.keys(first((r) => r.mc) ?? {})) {
     cols.push({ name: `${task} acc`, get: (r) => (r.mc?.[task] ? f2(r.mc[task].acc) : '-') });
@@ -83,8 +84,8 @@ export function evalReportSections(results: readonly ModelEvalResult[]): ReportS
     const series = results.filter((r) => r.long).map((r) => ({ name: r.model.name, points: r.long!.curve.filter((p) => Number.isFinite(p.ppl)).map((p) => ({ x: p.position, y: Math.log(p.ppl) })) }));
     s.push({
       heading: 'Long context: perplexity by position',
-      svg: lossCurveSvg(series, { title: `log perplexity by position (training context ${results[0].model.maxPositionEmbeddings})`, xLabel: 'position', yLabel: 'ln ppl' }),
-      note: 'held-out SOTU 2001–2021 speeches; positions past the training context test length extrapolation',
+      svg: lossCurveSvg(series, { title: `log perplexity by position (trained on ${[...new Set(results.map((r) => r.model.trainedContext))].join(' / ')} tokens)`, xLabel: 'position', yLabel: 'ln ppl' }),
+      note: `held-out SOTU 2001–2021 speeches, ${results.find((r) => r.long)!.long!.sequences} sequences; positions past the trained sequence length (${results.map((r) => `${r.model.name}: ${r.model.trainedContext}`).join(', ')}) test length extrapolation`,
     });
   }
   for (const r of results.filter((x) => x.mc)) {

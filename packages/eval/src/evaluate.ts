@@ -53,7 +53,7 @@ export interface EvaluateOptions {
 }
 
 export interface ModelEvalResult {
-  model: { name: string; dir: string; kind: 'teacher' | 'hybrid'; params: number; attnLayers: number; ssmLayers: number; maxPositionEmbeddings: number };
+  model: { name: string; dir: string; kind: 'teacher' | 'hybrid'; params: number; attnLayers: number; ssmLayers: number; maxPositionEmbeddings: number; trainedContext: number };
   ppl?: Record<string, PplResult>;
   long?: LongContextResult;
   mc?: Record<string, { acc: number; acc_norm: number; items: number; fewShot: number }>;
@@ -78,7 +78,7 @@ export async function evaluateModel(dir: string, o: EvaluateOptions, run: RunOpt
   for (const t of o.tasks) if (!EVAL_TASKS.includes(t)) throw new EvalError('BAD_OPTION', `eval: unknown task "${t}" (tasks: ${EVAL_TASKS.join(', ')})`);
   const m = await loadEvalModel(dir, run);
   const r: ModelEvalResult = {
-    model: { name: m.name, dir, kind: m.kind, params: m.params, attnLayers: m.attnLayers, ssmLayers: m.ssmLayers, maxPositionEmbeddings: m.maxPositionEmbeddings },
+    model: { name: m.name, dir, kind: m.kind, params: m.params, attnLayers: m.attnLayers, ssmLayers: m.ssmLayers, maxPositionEmbeddings: m.maxPositionEmbeddings, trainedContext: m.trainedContext },
     seconds: {},
   };
   const window = o.window ?? 256;
