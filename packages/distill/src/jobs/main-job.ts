@@ -165,7 +165,7 @@ async function writeRunFolder(
   const title = `distillation loss (${metrics.variant}, ${Number(metrics.attentionFraction) * 100}% attention)`;
   const lossSvg = lossCurveSvg([...curve(student, 'attn-init'), ...(random ? curve(random, 'random-init') : [])], { title });
   await writeFileAtomic(join(out, 'loss-curve.svg'), lossSvg);
-  const ppl = (metrics.perplexity as MainJobRow[]).map((r) => [r.model, r.params, r.sotu.toFixed(2), r.brown.toFixed(2)]);
+  const ppl = (metrics.perplexity as MainJobRow[]).map((r) => [r.model, r.params.toLocaleString('en-US'), r.sotu.toFixed(2), r.brown.toFixed(2)]);
   await writeReport(out, `mil distill: ${title}`, [{ heading: 'Distillation loss', svg: lossSvg }, { heading: 'Held-out perplexity', table: { head: ['model', 'params', 'ppl SOTU 2001–2021', 'ppl Brown'], rows: ppl } }]);
   await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
   await writeFileAtomic(join(out, 'run-config.json'), JSON.stringify({ stages }, null, 2) + '\n');
