@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The `mil` command line: distill (the main job), generate, export.
+// The `mil` command line: distill (the main job), generate, export, eval, teacher-signal / worker, install-provider.
 import { generateCommand, generateHelp } from './commands/generate';
 import { distillCommand, distillHelp } from './commands/distill';
 import { exportCommand, exportHelp } from './commands/export';
 import { teacherSignalCommand, teacherSignalHelp, workerCommand } from './commands/teacher-signal';
 import { installProviderCommand, installProviderHelp } from './commands/install-provider';
+import { evalCommand, evalHelp } from './commands/eval';
 
 const HELP = `mil — Mamba-in-Llama in Node.js
 
@@ -13,6 +14,7 @@ const HELP = `mil — Mamba-in-Llama in Node.js
   mil export [options]       write a model folder for onnxruntime, transformers.js or llama.cpp (GGUF)
   mil install-provider cuda  install the optional CUDA execution provider (from the npm registry)
   mil teacher-signal [opts]  teacher top-k log-probs in shards, here or over Redis workers (mil worker)
+  mil eval [options] [task…] evaluate model folders (ppl, long, mc, needle, speed); report.html
   mil help                   this text
 
   Every command takes --ep cpu|webgpu|cuda (execution provider, default cpu) and --threads N.
@@ -22,6 +24,10 @@ ${distillHelp}
 ${generateHelp}
 
 ${exportHelp}
+
+${evalHelp}
+
+${teacherSignalHelp}
 
 ${installProviderHelp}
 `;
@@ -41,6 +47,8 @@ async function main(argv: string[]): Promise<void> {
       return workerCommand(rest);
     case 'install-provider':
       return installProviderCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -71,6 +71,7 @@ describe('mil', () => {
       'align (25% Mamba)', 'stage1 (25% Mamba)', 'align (50% Mamba)', 'stage1 (50% Mamba)', 'stage2 (all params, KL)',
     ]);
     expect(readFileSync(join(out, 'loss-curve.svg'), 'utf8')).toContain('<polyline');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<svg[\s\S]*ppl SOTU 2001–2021/);
     for (const f of ['config.json', 'mamba_config.json', 'model.safetensors', 'tokenizer.json']) expect(existsSync(join(out, 'student', f))).toBe(true);
     const cfg = JSON.parse(readFileSync(join(out, 'student', 'mamba_config.json'), 'utf8'));
     expect(cfg.attn_layers).toEqual([1, 3, 5, 7]);

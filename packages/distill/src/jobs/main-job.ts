@@ -7,7 +7,7 @@ import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, saveHybrid } from '@mil/models';
 import { dropLayers, layerSchedule } from '@mil/weight-transfer';
-import { lossCurveSvg, perplexity } from '@mil/eval';
+import { lossCurveSvg, perplexity, writeReport } from '@mil/eval';
 import { writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
 import { defaultRecipe, type StageSpec } from '../pipeline/stages';
 import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hybrid';
@@ -165,7 +165,10 @@ async function writeRunFolder(
     });
   };
   const title = `distillation loss (${metrics.variant}, ${Number(metrics.attentionFraction) * 100}% attention)`;
-  await writeFileAtomic(join(out, 'loss-curve.svg'), lossCurveSvg([...curve(student, 'attn-init'), ...(random ? curve(random, 'random-init') : [])], { title }));
+  const lossSvg = lossCurveSvg([...curve(student, 'attn-init'), ...(random ? curve(random, 'random-init') : [])], { title });
+  await writeFileAtomic(join(out, 'loss-curve.svg'), lossSvg);
+  const ppl = (metrics.perplexity as MainJobRow[]).map((r) => [r.model, r.params.toLocaleString('en-US'), r.sotu.toFixed(2), r.brown.toFixed(2)]);
+  await writeReport(out, `mil distill: ${title}`, [{ heading: 'Distillation loss', svg: lossSvg }, { heading: 'Held-out perplexity', table: { head: ['model', 'params', 'ppl SOTU 2001–2021', 'ppl Brown'], rows: ppl } }]);
   await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
   await writeFileAtomic(join(out, 'run-config.json'), JSON.stringify({ stages }, null, 2) + '\n');
 }
