@@ -79,7 +79,7 @@ function naiveHfForward(cfg: LlamaOracleConfig, w: Map<string, Float32Array>, id
     const inv = 1 / Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length + cfg.rms_norm_eps);
     return x.map((v, i) => v * inv * wt[i]);
   };
-  const invFreq = ropeInvFreq(hd, cfg.rope_theta, cfg.rope_scaling);
+  const invFreq = ropeInvFreq(hd, cfg.rope_theta!, cfg.rope_scaling);
   const rope = (v: number[], pos: number) => {
     const half = hd / 2;
     const cos = Array.from({ length: hd }, (_, i) => Math.cos(pos * invFreq[i % half]));

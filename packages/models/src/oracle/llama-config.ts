@@ -25,8 +25,12 @@ export interface LlamaOracleConfig {
   /** Defaults to `hidden_size / num_attention_heads`, as in HF. */
   head_dim?: number | null;
   rms_norm_eps: number;
-  rope_theta: number;
+  /** transformers 4 spelling; transformers 5 keeps it in `rope_parameters` instead. */
+  rope_theta?: number;
+  /** transformers 4 spelling of the scaling (null / absent: plain RoPE). */
   rope_scaling?: RopeScalingConfig | null;
+  /** transformers 5 spelling: `rope_theta` and the scaling fields in one object (`rope_type` "default" = plain). */
+  rope_parameters?: (RopeScalingConfig & { rope_theta?: number }) | null;
   tie_word_embeddings: boolean;
   /** Mistral: a query at position i sees keys j with `i - j < sliding_window`. Null/absent: full causal. */
   sliding_window?: number | null;
@@ -72,6 +76,17 @@ function positiveNumber(field: string, value: unknown): number {
   return value;
 }
 
+/** RoPE settings from either spelling: transformers 5's `rope_parameters` wins over 4's `rope_theta` / `rope_scaling`. */
+function resolveRope(config: LlamaOracleConfig): { ropeTheta: number; ropeScaling: RopeScalingConfig | null } {
+  const p = config.rope_parameters;
+  if (p != null) {
+    const type = p.rope_type ?? p.type ?? 'default';
+    const { rope_theta, ...scaling } = p;
+    return { ropeTheta: positiveNumber('rope_parameters.rope_theta', rope_theta ?? config.rope_theta ?? 10000), ropeScaling: type === 'default' ? null : scaling };
+  }
+  return { ropeTheta: positiveNumber('rope_theta', config.rope_theta ?? 10000), ropeScaling: config.rope_scaling ?? null };
+}
+
 /**
  * Checks a Llama/Mistral config and fills in HF's defaults (kv heads, head_dim).
  *
@@ -114,8 +129,7 @@ export function resolveLlamaConfig(config: LlamaOracleConfig): ResolvedLlamaConf
     numKvHeads,
     headDim,
     rmsNormEps: positiveNumber('rms_norm_eps', config.rms_norm_eps),
-    ropeTheta: positiveNumber('rope_theta', config.rope_theta),
-    ropeScaling: config.rope_scaling ?? null,
+    ...resolveRope(config),
     tieWordEmbeddings: config.tie_word_embeddings === true,
     slidingWindow,
     maxPositionEmbeddings: positiveInt(config, 'max_position_embeddings', config.max_position_embeddings),
