@@ -152,7 +152,8 @@ async function writeRunFolder(
 ): Promise<void> {
   await mkdir(out, { recursive: true });
   const studentDir = join(out, 'student');
-  await saveHybrid(studentDir, { teacher: teacherConfig, hybrid: student.hybridConfig, weights: student.weights });
+  // _name_or_path = the teacher folder as given: the reference's loader builds the model from it
+  await saveHybrid(studentDir, { teacher: teacherConfig, hybrid: student.hybridConfig, weights: student.weights }, { teacherNameOrPath: teacherDir });
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) await writeFileAtomic(join(studentDir, f), await readFile(join(teacherDir, f)));
   const curve = (r: DistillHybridResult, label: string) => {
     let offset = 0;

@@ -47,7 +47,7 @@ export interface DistillHybridResult {
  * @example
  * const r = await distillHybrid({ teacherConfig, teacherWeights, variant: 'mamba2', tokens, seq: 128, batch: 8,
  *   stages: defaultRecipe({ attn75, attn50, stage1Steps: 200, stage2Steps: 50 }) });
- * await saveHybrid('runs/x/student', { teacherConfig, hybridConfig: r.hybridConfig, weights: r.weights });
+ * await saveHybrid('runs/x/student', { teacher: teacherConfig, hybrid: r.hybridConfig, weights: r.weights }, { teacherNameOrPath: 'models/sotu-tiny' });
  */
 export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHybridResult> {
   const seed = o.seed ?? 0;
