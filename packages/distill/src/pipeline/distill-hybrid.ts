@@ -3,7 +3,7 @@
 import type { ExecutionProvider } from '@mil/graph';
 import type { HybridConfig } from '@mil/checkpoint';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, type LlamaOracleConfig } from '@mil/models';
-import { initStudentFromTeacher, makeHybridConfig, progressiveReinit } from '@mil/weight-transfer';
+import { initStudentFromTeacher, makeHybridConfig, progressiveReinit, type MambaLayerInit } from '@mil/weight-transfer';
 import { TeacherSignal } from '../teacher-signal';
 import { compileKdStep } from '../kd-step';
 import { compileAlignStep } from '../align-step';
@@ -17,8 +17,12 @@ export interface DistillHybridOptions {
   teacherWeights: ReadonlyMap<string, Float32Array>;
   variant: 'mamba1' | 'mamba2';
   stages: StageSpec[];
-  /** Mamba mixers initialised from attention (the paper) or randomly (the ablation). */
-  init?: 'attention' | 'random';
+  /**
+   * How every Mamba layer starts, at the first stage and at every later stage that replaces more layers: from the
+   * attention it replaces ('attention', the paper), or the ablations 'random-layer' (the reference's
+   * `init_with_kqvo = false`: the whole decoder layer fresh) and 'random-mixer' (only the mixer; 'random' = this).
+   */
+  init?: MambaLayerInit | 'random';
   seed?: number;
   /** Training token stream, cut into windows of `seq` + 1. */
   tokens: Int32Array;
@@ -32,6 +36,8 @@ export interface DistillHybridOptions {
   checkpointDir?: string;
   onProgress?: (stage: StageSpec, event: ProgressEvent) => void;
   onStageStart?: (stage: StageSpec, index: number) => void;
+  /** The student as it enters a stage, before any step (the map is trained in place afterwards: copy what you keep). */
+  onStageReady?: (stage: StageSpec, index: number, weights: ReadonlyMap<string, Float32Array>, hybridConfig: HybridConfig) => void;
   signal?: AbortSignal;
 }
 
@@ -65,10 +71,12 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
     for (const [index, stage] of o.stages.entries()) {
       o.onStageStart?.(stage, index);
       const next = makeHybridConfig(o.teacherConfig, o.variant, stage.attnLayers);
-      if (!weights || !hybridConfig) weights = initStudentFromTeacher(o.teacherWeights, o.teacherConfig, next, { seed, init: o.init ?? 'attention' });
+      const init = o.init ?? 'attention';
+      if (!weights || !hybridConfig) weights = initStudentFromTeacher(o.teacherWeights, o.teacherConfig, next, { seed, init });
       else if (hybridConfig.attnLayers.join() !== next.attnLayers.join())
-        weights = progressiveReinit(weights, hybridConfig, next, o.teacherConfig, { seed: seed + index });
+        weights = progressiveReinit(weights, hybridConfig, next, o.teacherConfig, { seed: seed + index, init });
       hybridConfig = next;
+      o.onStageReady?.(stage, index, weights, hybridConfig);
       const cfg = hybridConfig;
       const run = { ep: o.ep, threads: o.threads, spinning: o.spinning ?? false };
       const kd =
