@@ -9,6 +9,18 @@ export { pretrainLlama, type PretrainOptions } from './jobs/pretrain-llama';
 export { TeacherSignal } from './teacher-signal';
 export { compileKdStep, type KdLossOptions, type KdStep } from './kd-step';
 export { defaultRecipe, isTrainable, type StageSpec, type TrainableSet } from './pipeline/stages';
+export {
+  RECIPES,
+  RECIPE_NAMES,
+  recipeStages,
+  withOverrides,
+  type Recipe,
+  type RecipeName,
+  type RecipeBudget,
+  type RecipeOverrides,
+  type StageSettings,
+  type PseudoLabelSettings,
+} from './pipeline/recipes';
 export { distillHybrid, type DistillHybridOptions, type DistillHybridResult } from './pipeline/distill-hybrid';
 export { generatePseudoLabels, savePseudoLabels, collatePseudoLabels, type PseudoLabel, type PseudoLabelOptions } from './pseudo-labels';
 export { compileDpoStep, ReferenceLogProbs, collatePairs, type PairBatch } from './dpo-step';

@@ -10,6 +10,8 @@ import { compileAlignStep } from '../align-step';
 import { arrayDataSource, train, type ProgressEvent, type StepRecord } from '../trainer';
 import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-windows';
 import type { TokenBatch } from '../train-step';
+import { collatePseudoLabels, type PseudoLabel } from '../pseudo-labels';
+import { DistillError } from '../trainer/distill-error';
 import { isTrainable, type StageSpec } from './stages';
 
 export interface DistillHybridOptions {
@@ -24,8 +26,12 @@ export interface DistillHybridOptions {
    */
   init?: MambaLayerInit | 'random';
   seed?: number;
-  /** Training token stream, cut into windows of `seq` + 1. */
+  /** Training token stream, cut into windows of `seq` + 1 (stages whose data is 'text'). */
   tokens: Int32Array;
+  /** Teacher continuations (SeqKD), for stages whose data is 'teacher-pseudo-labels'; each fills `seq` + 1 tokens. */
+  pseudoLabels?: readonly PseudoLabel[];
+  /** Right-padding id of pseudo-labels shorter than `seq` + 1 (default 2, the eos of Llama tokenizers). */
+  padId?: number;
   seq: number;
   batch: number;
   ep?: ExecutionProvider;
@@ -63,7 +69,15 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
     spinning: o.spinning ?? false,
   });
   const windows = tokenWindows(o.tokens.length, o.seq);
-  const data = arrayDataSource<TokenWindow, TokenBatch>(windows, { batchSize: o.batch, dropLast: true, collate: collateWindows(o.tokens, o.seq) });
+  const text = arrayDataSource<TokenWindow, TokenBatch>(windows, { batchSize: o.batch, dropLast: true, collate: collateWindows(o.tokens, o.seq) });
+  const labels = o.pseudoLabels
+    ? arrayDataSource<PseudoLabel, TokenBatch>(o.pseudoLabels, { batchSize: o.batch, dropLast: true, collate: (xs) => collatePseudoLabels(xs, o.seq, o.padId) })
+    : null;
+  const dataFor = (stage: StageSpec) => {
+    if ((stage.data ?? 'text') === 'text') return text;
+    if (!labels) throw new DistillError('BAD_OPTION', `stage "${stage.name}" trains on teacher pseudo-labels but distillHybrid got no pseudoLabels`);
+    return labels;
+  };
   let hybridConfig: HybridConfig | null = null;
   let weights: Map<string, Float32Array> | null = null;
   const done: DistillHybridResult['stages'] = [];
@@ -94,10 +108,10 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
         const result = await train<TokenBatch>({
           params: stageWeights,
           lossAndGrads: (_p, b) => kd.lossAndGrads(stageWeights, b),
-          data,
+          data: dataFor(stage),
           totalSteps: stage.steps,
           trainable: isTrainable(stage.trainable),
-          optimizer: { kind: 'adamw', lr: stage.lr, betas: [0.9, 0.98], weightDecay: 0 },
+          optimizer: { kind: 'adamw', lr: stage.lr, betas: stage.betas ?? [0.9, 0.98], weightDecay: stage.weightDecay ?? 0 },
           schedule: { kind: 'cosine', warmupSteps: stage.warmupSteps ?? 0 },
           maxGradNorm: stage.maxGradNorm,
           seed: seed + index,
