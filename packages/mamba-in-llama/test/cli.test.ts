@@ -28,6 +28,8 @@ describe('mil', () => {
     expect(r.stderr).toContain('--variant must be mamba1 or mamba2, got mamba3');
     const s = mil('distill', '--stage1-steps', '2.5');
     expect(s.stderr).toContain('--stage1-steps must be a non-negative integer');
+    expect(mil('distill', '--recipe', 'fast').stderr).toContain('--recipe must be default, paper; got fast');
+    expect(mil('distill', '--init', 'random').stderr).toContain('--init must be attention, random-layer, random-mixer; got random');
   });
 
   it('runs a tiny main job and writes the student in the reference layout', () => {
@@ -35,7 +37,7 @@ describe('mil', () => {
     const r = mil('distill', '--align-steps', '2', '--stage1-steps', '2', '--stage2-steps', '1', '--batch', '2', '--seq', '32', '--eval-tokens', '256', '--out', out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('teacher (Llama)');
-    expect(r.stdout).toContain('ablation: random-init mamba2');
+    expect(r.stdout).toContain('ablation: random-layer-init mamba2');
     expect(r.stdout).toContain('ablation: teacher minus layers [0,2,4,6]');
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.ppl_ratio_sotu).toBeGreaterThan(0);
@@ -46,6 +48,8 @@ describe('mil', () => {
     for (const f of ['config.json', 'mamba_config.json', 'model.safetensors', 'tokenizer.json']) expect(existsSync(join(out, 'student', f))).toBe(true);
     const cfg = JSON.parse(readFileSync(join(out, 'student', 'mamba_config.json'), 'utf8'));
     expect(cfg.attn_layers).toEqual([1, 3, 5, 7]);
+    // what the reference's loader reads to find the teacher
+    expect(JSON.parse(readFileSync(join(out, 'student', 'config.json'), 'utf8'))._name_or_path).toBe('models/sotu-tiny');
     return loadHybrid(join(out, 'student')).then((h) => expect(h.weights.has('model.layers.0.mamba.in_proj.weight')).toBe(true));
   }, 300_000);
 });
