@@ -2,8 +2,7 @@
 // the CPU through onnxruntime-node, in one run: distillation tokens/s and achieved GFLOP/s as a fraction of the ORT
 // MatMul ceiling measured alongside, then the held-out perplexity ratios student / teacher of the main job.
 //
-//   npm run bench:distill [-- --rounds 7] [--warmup 2] [--threads 2] [--ep cpu|webgpu|cuda] [--batch 8]
-//                         [--metrics runs/distill-<time>/metrics.json | --skip-ppl]
+//   npm run bench:distill [-- --rounds 7] [--warmup 2] [--threads 2] [--ep cpu|webgpu|cuda] [--batch 8] [--skip-ppl]
 //                         [--main-steps-scale 1] [--main-eval-tokens 16384]
 //
 // Part 1, throughput, in interleaved rounds (every workload once per round, so the ratio sees the same load):
@@ -26,11 +25,11 @@
 // step runs. Embedding gather/scatter, norms, RoPE, softmax, the depthwise conv, Δ/decay elementwise work, the
 // gated RMSNorm, the losses, clipping and AdamW are not counted.
 //
-// Part 2, perplexity: by default `runMainJob({ ...MAIN_JOB_DEFAULTS, out: undefined })` in the same process after
-// part 1 (~7 min on 2 cores), or, with --metrics, the ratios of a finished `npm start` run's metrics.json.
+// Part 2, perplexity: `runMainJob({ ...MAIN_JOB_DEFAULTS, out: undefined })` in the same process after part 1
+// (~10 min on 2 cores), so every ratio in the result file comes from this run of this code. --skip-ppl leaves the
+// ratios out (null); --main-steps-scale / --main-eval-tokens other than the defaults mark them `ppl_from_defaults: false`.
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '@mil/core';
 import type { LlamaConfig } from '@mil/checkpoint';
-import { readFileSync } from 'node:fs';
 import { AdamW, clipGradNorm } from '@mil/graph';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, resolveHybridDims, type HybridDims } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
@@ -39,7 +38,8 @@ import {
   TeacherSignal,
   collateWindows,
   compileKdStep,
-  defaultRecipe,
+  RECIPES,
+  recipeStages,
   isTrainable,
   loadMainJobData,
   runMainJob,
@@ -68,9 +68,7 @@ const WARMUP = numberFlag('warmup', 2);
 const THREADS = numberFlag('threads', 2);
 const EP = String(flag('ep') ?? 'cpu') as ExecutionProvider;
 if (!EXECUTION_PROVIDERS.includes(EP)) throw new Error(`--ep expects one of ${EXECUTION_PROVIDERS.join(', ')}, got ${EP}`);
-const METRICS_FLAG = flag('metrics');
-if (METRICS_FLAG === true) throw new Error('--metrics expects the path of a run folder\'s metrics.json');
-const METRICS_PATH = METRICS_FLAG;
+if (flag('metrics') !== undefined) throw new Error('bench:distill: --metrics is gone; the perplexity ratios come from this run (or --skip-ppl)');
 const SKIP_PPL = flag('skip-ppl') === true;
 const STEPS_SCALE = numberFlag('main-steps-scale', 1);
 const EVAL_TOKENS = numberFlag('main-eval-tokens', JOB.evalTokens);
@@ -247,8 +245,7 @@ function batchNll(logits: Float32Array, targets: BigInt64Array, vocab: number): 
 // ---------------------------------------------------------------- perplexity (main job)
 
 interface PplPart {
-  source: 'inline' | 'metrics-file' | 'skipped';
-  metricsPath: string | null;
+  source: 'inline' | 'skipped';
   metrics: Record<string, unknown> | null;
   options: MainJobOptions | null;
   wallS: number | null;
@@ -273,13 +270,7 @@ function scaledOptions(): MainJobOptions {
 }
 
 async function perplexityPart(): Promise<PplPart> {
-  if (METRICS_PATH !== undefined) {
-    const metrics = JSON.parse(readFileSync(METRICS_PATH, 'utf8')) as Record<string, unknown>;
-    if (metrics.variant !== 'mamba2' || metrics.attentionFraction !== 0.5 || typeof metrics.ppl_ratio_sotu !== 'number')
-      throw new Error(`bench:distill: ${METRICS_PATH} is not a finished 50% Mamba-2 main-job run (variant ${String(metrics.variant)}, attentionFraction ${String(metrics.attentionFraction)}, ppl_ratio_sotu ${String(metrics.ppl_ratio_sotu)})`);
-    return { source: 'metrics-file', metricsPath: METRICS_PATH, metrics, options: (metrics.options as MainJobOptions) ?? null, wallS: Number(metrics.wallSeconds) };
-  }
-  if (SKIP_PPL) return { source: 'skipped', metricsPath: null, metrics: null, options: null, wallS: null };
+  if (SKIP_PPL) return { source: 'skipped', metrics: null, options: null, wallS: null };
   const options = scaledOptions();
   log();
   log(`main job (perplexity): runMainJob with align ${options.alignSteps}, stage 1 ${options.stage1Steps}, stage 2 ${options.stage2Steps} steps, ` +
@@ -295,7 +286,7 @@ async function perplexityPart(): Promise<PplPart> {
       if (done === total) log(`  eval ${model} on ${set}: done`);
     },
   });
-  return { source: 'inline', metricsPath: null, metrics: r.metrics, options, wallS: (performance.now() - t0) / 1e3 };
+  return { source: 'inline', metrics: r.metrics, options, wallS: (performance.now() - t0) / 1e3 };
 }
 
 // ---------------------------------------------------------------- main
@@ -312,9 +303,9 @@ async function main(): Promise<void> {
   const dims = resolveHybridDims(teacherConfig, hybrid);
   const init = initStudentFromTeacher(teacherWeights, teacherConfig, hybrid, { seed: JOB.seed });
   // The main job's recipe; its "stage1 (50% Mamba)" and "stage2 (all params, KL)" entries are what is timed.
-  const recipe = defaultRecipe({
-    attn75: layerSchedule(L, { attentionFraction: 0.75 }).attnLayers, attn50: target.attnLayers,
-    stage1Steps: JOB.stage1Steps, stage2Steps: JOB.stage2Steps, lr: JOB.lr, stage2Lr: JOB.stage2Lr, stage1Loss: JOB.stage1Loss, alignSteps: 0,
+  const recipe = recipeStages(RECIPES[JOB.recipe], {
+    attn75: layerSchedule(L, { attentionFraction: 0.75 }).attnLayers, attn50: target.attnLayers, numLayers: L,
+    stage1Steps: JOB.stage1Steps, stage2Steps: JOB.stage2Steps, alignSteps: 0,
   });
   const spec1 = recipe.find((s) => s.trainable === 'mamba' && s.attnLayers.join() === target.attnLayers.join())!;
   const spec2 = recipe.find((s) => s.trainable === 'all')!;
@@ -436,7 +427,7 @@ async function main(): Promise<void> {
   if (m) {
     log();
     const defaults = ppl.options && sameOptions(ppl.options, JOB) ? 'MAIN_JOB_DEFAULTS' : 'NOT the defaults';
-    log(`perplexity (${ppl.source}${ppl.metricsPath ? `: ${ppl.metricsPath}` : ''}; ${defaults}), held-out SOTU 2001–2021 and Brown:`);
+    log(`perplexity (this run's main job; ${defaults}), held-out SOTU 2001–2021 and Brown:`);
     log(formatTable(['model', 'params', 'SOTU ppl', 'Brown ppl', 'SOTU / teacher'], rowsPpl.map((r) => [r.model, r.params, r.sotu, r.brown, r.sotu / rowsPpl[0].sotu])));
   }
 
@@ -460,7 +451,7 @@ async function main(): Promise<void> {
     ppl_ratio_dropped_50: sig(num(m?.ppl_ratio_dropped_sotu)),
     ppl_ratio_brown_50: sig(num(m?.ppl_ratio_brown)),
     ppl_source: ppl.source,
-    ppl_metrics_path: ppl.metricsPath,
+    ablation_init: ppl.options?.ablationInit ?? null,
     ppl_from_defaults: ppl.options ? sameOptions(ppl.options, JOB) : null,
     perplexity: rowsPpl.map((r) => ({ model: r.model, params: r.params, sotu: sig(r.sotu), brown: sig(r.brown) })),
     main_job_options: ppl.options,

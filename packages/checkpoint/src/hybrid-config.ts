@@ -50,17 +50,36 @@ function detectVariant(ssm: Json, r: FieldReader): HybridVariant {
   return ssm.ngroups !== undefined ? 'mamba2' : 'mamba1';
 }
 
+export interface ParseHybridOptions {
+  /** Force the variant instead of detecting it. */
+  variant?: HybridVariant;
+  /**
+   * The teacher's `vocab_size`, used when `vocab_size` is null or absent: the reference's training scripts never
+   * set it, so the `mamba_config.json` they write holds `"vocab_size": null` (the vocabulary is the teacher's).
+   */
+  vocabSize?: number;
+}
+
+function vocabSizeOf(r: FieldReader, teacherVocab: number | undefined): number {
+  if ((r.json.vocab_size === null || r.json.vocab_size === undefined) && teacherVocab === undefined) {
+    r.fail('vocab_size', "an integer ≥ 1, or null with the teacher's vocab_size given (loadModelFolder takes it from config.json)");
+  }
+  return r.int('vocab_size', { fallback: teacherVocab });
+}
+
 /**
  * Parses and validates a hybrid `mamba_config.json` (object or JSON text). The variant comes from
  * `opts.variant`, else `ssm_cfg.layer`, else the presence of `ssm_cfg.ngroups` (as in the released Mamba-2
- * configs). Sizes that cannot form the reference's mixer are CheckpointErrors naming the field.
+ * configs). A null `vocab_size` takes `opts.vocabSize` (the teacher's). Sizes that cannot form the reference's
+ * mixer are CheckpointErrors naming the field.
  *
  * @example
  * const h = parseMambaHybridConfig({ d_model: 4096, ssm_cfg: { expand: 1 }, rms_norm_eps: 1e-5, vocab_size: 128256,
  *   d_inner: 4096, d_xb: 1024, intermediate_size: 14336, hidden_act: 'silu', n_layer: 32, attn_layers: [1, 3, 5] });
  * h.ssmLayers; // [0, 2, 4, 6, 7, ...]
+ * parseMambaHybridConfig({ ...sameFields, vocab_size: null }, 'mamba_config.json', { vocabSize: teacher.vocabSize });
  */
-export function parseMambaHybridConfig(json: unknown, source = 'mamba_config.json', opts: { variant?: HybridVariant } = {}): HybridConfig {
+export function parseMambaHybridConfig(json: unknown, source = 'mamba_config.json', opts: ParseHybridOptions = {}): HybridConfig {
   const raw = asJsonObject(json, source, 'hybrid config');
   const r = new FieldReader(raw, source);
   const dModel = r.int('d_model');
@@ -114,7 +133,7 @@ export function parseMambaHybridConfig(json: unknown, source = 'mamba_config.jso
     intermediateSize: r.int('intermediate_size'),
     hiddenAct: r.string('hidden_act', 'silu'),
     rmsNormEps: r.positive('rms_norm_eps', 1e-5),
-    vocabSize: r.int('vocab_size'),
+    vocabSize: vocabSizeOf(r, opts.vocabSize),
     ssm,
     raw,
   };
@@ -147,7 +166,8 @@ export function hybridConfigToJson(cfg: HybridConfig): Record<string, unknown> {
     d_model: cfg.dModel,
     ssm_cfg: ssmRaw,
     rms_norm_eps: cfg.rmsNormEps,
-    vocab_size: cfg.vocabSize,
+    // a config read with "vocab_size": null (the reference's own files) is written back the same way
+    vocab_size: cfg.raw?.vocab_size === null ? null : cfg.vocabSize,
     d_inner: cfg.dInner,
     d_xb: cfg.dXb,
     intermediate_size: cfg.intermediateSize,

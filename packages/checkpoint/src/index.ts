@@ -29,6 +29,7 @@ export {
   checkHybridMatchesTeacher,
   type HybridConfig,
   type HybridVariant,
+  type ParseHybridOptions,
   type SsmConfig,
 } from './hybrid-config';
 export { loadTokenizer, createTokenizer, type LoadedTokenizer, type TokenizerFiles, type EncodeOptions, type DecodeOptions } from './tokenizer';

@@ -63,7 +63,7 @@ export async function loadModelFolder(dir: string, opts: LoadModelFolderOptions 
   let hybrid: HybridConfig | null = null;
   const hybridPath = join(dir, 'mamba_config.json');
   if (await exists(hybridPath)) {
-    hybrid = parseMambaHybridConfig(await readText(hybridPath, 'hybrid config'), hybridPath, { variant: opts.hybridVariant });
+    hybrid = parseMambaHybridConfig(await readText(hybridPath, 'hybrid config'), hybridPath, { variant: opts.hybridVariant, vocabSize: config.vocabSize });
     checkHybridMatchesTeacher(hybrid, config, hybridPath);
   }
   const wantTokenizer = opts.tokenizer ?? 'auto';

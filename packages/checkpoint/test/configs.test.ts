@@ -97,6 +97,46 @@ describe('Llama / Mistral config.json', () => {
   });
 });
 
+describe('what transformers 5 and the reference write', () => {
+  // config.json of a transformers 5.17 Llama with llama3 RoPE (the conformance fixture's teacher), as written
+  const t5 = {
+    architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 1, dtype: 'bfloat16', eos_token_id: 2,
+    head_dim: 16, hidden_act: 'silu', hidden_size: 64, initializer_range: 0.2, intermediate_size: 128, max_position_embeddings: 512,
+    mlp_bias: false, model_type: 'llama', num_attention_heads: 4, num_hidden_layers: 4, num_key_value_heads: 2, pad_token_id: null,
+    pretraining_tp: 1, rms_norm_eps: 1e-5, tie_word_embeddings: false, transformers_version: '5.17.0', use_cache: true, vocab_size: 512,
+    rope_parameters: { factor: 8.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 64, rope_theta: 10000.0, rope_type: 'llama3' },
+  };
+  // the transformers 4 spelling of the same config
+  const { rope_parameters: _rp, dtype: _dt, ...rest } = t5;
+  const t4 = { ...rest, torch_dtype: 'bfloat16', rope_theta: 10000.0, rope_scaling: { factor: 8.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 64, rope_type: 'llama3' } };
+
+  it('rope_parameters / dtype (transformers 5) parse to the same config as rope_theta + rope_scaling / torch_dtype (4)', () => {
+    const a = withoutRaw(parseLlamaConfig(t5));
+    expect(a).toEqual(withoutRaw(parseLlamaConfig(t4)));
+    expect([a.ropeTheta, a.torchDtype, a.ropeScaling]).toEqual([10000, 'bfloat16', { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 }]);
+    // plain RoPE in the 5 spelling, θ other than the default
+    const plain = parseLlamaConfig({ ...t5, rope_parameters: { rope_theta: 500000.0, rope_type: 'default' } });
+    expect([plain.ropeTheta, plain.ropeScaling]).toEqual([500000, null]);
+    // each spelling is written back as it was read
+    expect(llamaConfigToJson(parseLlamaConfig(t5))).toEqual(t5);
+    expect(llamaConfigToJson(parseLlamaConfig(t4))).toEqual(t4);
+  });
+
+  it('Mistral with sliding_window 16 as transformers 5 writes it', () => {
+    const m = parseLlamaConfig({ ...t5, architectures: ['MistralForCausalLM'], model_type: 'mistral', sliding_window: 16, rope_parameters: { rope_theta: 10000.0, rope_type: 'default' } });
+    expect([m.modelType, m.slidingWindow, m.ropeScaling]).toEqual(['mistral', 16, null]);
+  });
+
+  it('the reference\'s mamba_config.json has "vocab_size": null: the teacher\'s vocabulary is used, and null is written back', async () => {
+    const ref = { d_model: 64, ssm_cfg: { expand: 1, ngroups: 4, d_state: 16 }, rms_norm_eps: 1e-5, vocab_size: null, d_inner: 64, d_xb: 32, intermediate_size: 128, hidden_act: 'silu', n_layer: 4, attn_layers: [1, 3] };
+    const h = parseMambaHybridConfig(ref, 'mamba_config.json', { vocabSize: 512 });
+    expect([h.variant, h.vocabSize, h.ssmLayers]).toEqual(['mamba2', 512, [0, 2]]);
+    checkHybridMatchesTeacher(h, parseLlamaConfig(t5));
+    expect(JSON.stringify(hybridConfigToJson(h))).toBe(JSON.stringify(ref));
+    await expectCode(() => parseMambaHybridConfig(ref), 'BAD_CONFIG', /"vocab_size" must be an integer ≥ 1, or null with the teacher's vocab_size given/);
+  });
+});
+
 describe('hybrid mamba_config.json', () => {
   const m1 = fixture('mamba-llama3-0.50.mamba_config.json');
   const m2 = fixture('mamba2-llama3-0.50.mamba_config.json');

@@ -9,6 +9,18 @@ export { pretrainLlama, type PretrainOptions } from './jobs/pretrain-llama';
 export { TeacherSignal } from './teacher-signal';
 export { compileKdStep, type KdLossOptions, type KdStep } from './kd-step';
 export { defaultRecipe, isTrainable, type StageSpec, type TrainableSet } from './pipeline/stages';
+export {
+  RECIPES,
+  RECIPE_NAMES,
+  recipeStages,
+  withOverrides,
+  type Recipe,
+  type RecipeName,
+  type RecipeBudget,
+  type RecipeOverrides,
+  type StageSettings,
+  type PseudoLabelSettings,
+} from './pipeline/recipes';
 export { distillHybrid, type DistillHybridOptions, type DistillHybridResult } from './pipeline/distill-hybrid';
 export { generatePseudoLabels, savePseudoLabels, collatePseudoLabels, type PseudoLabel, type PseudoLabelOptions } from './pseudo-labels';
 export { compileDpoStep, ReferenceLogProbs, collatePairs, type PairBatch } from './dpo-step';
@@ -17,6 +29,6 @@ export { runMainJob, MAIN_JOB_DEFAULTS, type MainJobOptions, type MainJobEvents,
 export { loadMainJobData, tokenizeDocuments, type MainJobData } from './jobs/main-job-data';
 export { compileTopKKdStep } from './kd-step';
 export { cacheTeacherTopK, readTeacherTopK, topKKl } from './teacher-topk-cache';
-export { parseRecipe, loadRecipeFile, builtInRecipePath, BUILT_IN_RECIPES, RecipeError, RECIPE_FORMAT, STAGE_KINDS, type Recipe, type RecipeStage, type RecipeData, type RecipeStageKind, type RecipeErrorCode } from './recipe/recipe-file';
+export { parseRecipe, loadRecipeFile, builtInRecipePath, BUILT_IN_RECIPES, RecipeError, RECIPE_FORMAT, STAGE_KINDS, type Recipe as RecipeFile, type RecipeStage, type RecipeData, type RecipeStageKind, type RecipeErrorCode } from './recipe/recipe-file';
 export { resolveRecipe, hybridStageSpecs, type ResolvedStage, type ResolveOptions } from './recipe/recipe-stages';
 export { memoryPlan, formatMemoryPlan, assertMemoryFits, availableMemory, MemoryPlanError, type MemoryPlan, type MemoryPlanInput, type MemoryItem, type MemoryErrorCode } from './memory/memory-plan';

@@ -28,6 +28,8 @@ describe('mil', () => {
     expect(r.stderr).toContain('mil: [BAD_OPTION] --variant must be mamba1 or mamba2, got mamba3');
     const s = mil('distill', '--stage1-steps', '2.5');
     expect(s.stderr).toContain('--stage1-steps must be a non-negative integer');
+    expect(mil('distill', '--recipe', 'fast').stderr).toContain('--recipe must be default, paper; got fast');
+    expect(mil('distill', '--init', 'random').stderr).toContain('--init must be attention, random-layer, random-mixer; got random');
   });
 
   it('validates --ep and --threads on every command: a coded line, exit 2, no stack trace', () => {
@@ -63,7 +65,7 @@ describe('mil', () => {
     const r = mil('distill', '--align-steps', '2', '--stage1-steps', '2', '--stage2-steps', '1', '--batch', '2', '--seq', '32', '--eval-tokens', '256', '--out', out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('teacher (Llama)');
-    expect(r.stdout).toContain('ablation: random-init mamba2');
+    expect(r.stdout).toContain('ablation: random-layer-init mamba2');
     expect(r.stdout).toContain('ablation: teacher minus layers [0,2,4,6]');
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.ppl_ratio_sotu).toBeGreaterThan(0);
@@ -82,6 +84,8 @@ describe('mil', () => {
     expect(a.stdout.startsWith('The')).toBe(true);
     expect(a.stdout.trim().length).toBeGreaterThan('The'.length);
     expect(g(join(out, 'student')).stdout).toBe(a.stdout);
+    // what the reference's loader reads to find the teacher
+    expect(JSON.parse(readFileSync(join(out, 'student', 'config.json'), 'utf8'))._name_or_path).toBe('models/sotu-tiny');
     return loadHybrid(join(out, 'student')).then((h) => expect(h.weights.has('model.layers.0.mamba.in_proj.weight')).toBe(true));
   }, 300_000);
 });

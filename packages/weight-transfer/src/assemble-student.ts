@@ -3,13 +3,17 @@
 import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
 import type { HybridDims } from '@mil/models';
 import { WeightTransferError } from './errors';
+import { freshLayerTensor, LAYER_BODY } from './fresh-layer';
 import { initMambaMixer, type AttentionWeights } from './mamba-init';
 import type { DtBiasMode } from './seeded-init';
 import { studentDims, studentWeightSpecs } from './student-specs';
 import { copyOrShare, requireTensor, type WeightMap } from './tensor-source';
 
-/** Where a Mamba layer's mixer comes from: copied from the source, built from the source's attention, or random. @internal */
-export type MixerSource = 'copy' | 'attention' | 'random';
+/**
+ * Where a Mamba layer comes from: copied from the source, mixer built from the source's attention, mixer random
+ * (MLP and norms from the source), or the whole decoder layer fresh (mixer, MLP and norms). @internal
+ */
+export type MixerSource = 'copy' | 'attention' | 'random-mixer' | 'random-layer';
 
 /** @internal */
 export interface AssembleOptions {
@@ -40,6 +44,13 @@ export function assembleStudent(o: AssembleOptions): Map<string, Float32Array> {
   const mixers = new Map<number, Map<string, Float32Array>>();
   const out = new Map<string, Float32Array>();
   for (const { name, shape } of studentWeightSpecs(o.teacherConfig, o.hybrid)) {
+    const body = LAYER_BODY.exec(name);
+    if (body !== null && dims.isMamba(Number(body[1])) && o.mixerSource(Number(body[1])) === 'random-layer') {
+      // gate/up: [intermediate, hidden], down: [hidden, intermediate]; a bias's fan-in is its weight's
+      const inFeatures = body[3] === 'down' ? dims.teacher.intermediateSize : dims.dModel;
+      out.set(name, freshLayerTensor(name, shape.reduce((a, b) => a * b, 1), inFeatures, o.seed));
+      continue;
+    }
     const m = /^model\.layers\.(\d+)\.mamba\./.exec(name);
     if (m === null) {
       out.set(name, copyOrShare(requireTensor(o.source, name, shape, o.sourceLabel), o.shareCopied));

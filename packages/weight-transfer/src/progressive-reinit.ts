@@ -3,7 +3,7 @@
 import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
 import { assembleStudent } from './assemble-student';
 import { WeightTransferError } from './errors';
-import { resolveInitOptions } from './init-student';
+import { resolveInitOptions, resolveLayerInit, type MambaLayerInit } from './init-student';
 import type { DtBiasMode } from './seeded-init';
 import { studentDims } from './student-specs';
 import type { WeightMap } from './tensor-source';
@@ -15,6 +15,12 @@ const MIXER_SIZES = ['dModel', 'dInner', 'dXb', 'dState', 'dConv', 'dtRank', 'nH
 export interface ProgressiveReinitOptions {
   /** Seed of the new parameters of the newly replaced layers (same values as a fresh init with this seed). */
   seed: number;
+  /**
+   * How the newly replaced layers start (default 'attention': from the checkpoint's fine-tuned attention). The
+   * ablations use the same init here as at their first stage, so no layer of a random-init student comes from
+   * attention; see `MambaLayerInit`.
+   */
+  init?: MambaLayerInit | 'random';
   /** How the Δ bias of new mixers is stored; default 'reference'. */
   dtBiasMode?: DtBiasMode;
   /** Share the previous checkpoint's Float32Arrays instead of copying unchanged tensors. Default false. */
@@ -25,7 +31,8 @@ export interface ProgressiveReinitOptions {
  * The student of `newHybridConfig` built from the previous stage's hybrid checkpoint, layer by layer:
  * (i) layers that were Mamba are loaded as they are; (ii) layers that were attention and now become Mamba get
  * x/B/C/out from that checkpoint's fine-tuned v/k/q/o (new parameters initialised as in `initStudentFromTeacher`)
- * and keep its MLP and norms; (iii) layers still attention are loaded as they are. Embeddings, final norm and LM head
+ * and keep its MLP and norms (with `init` 'random-mixer': a random mixer; 'random-layer': the whole layer fresh);
+ * (iii) layers still attention are loaded as they are. Embeddings, final norm and LM head
  * come from the checkpoint. A layer that was Mamba cannot become attention again (UNSUPPORTED), and both configs must
  * be the same variant with the same mixer sizes.
  *
@@ -41,6 +48,7 @@ export function progressiveReinit(
   options: ProgressiveReinitOptions,
 ): Map<string, Float32Array> {
   const o = resolveInitOptions(options);
+  const init = resolveLayerInit(options.init);
   const t = teacherConfig;
   if (prevHybridConfig.variant !== newHybridConfig.variant) {
     throw new WeightTransferError('BAD_CONFIG', `the previous hybrid is ${prevHybridConfig.variant} but the new one is ${newHybridConfig.variant}; progressive re-initialisation keeps the variant`);
@@ -68,7 +76,7 @@ export function progressiveReinit(
     hybrid: newHybridConfig,
     source: prevHybridWeights,
     sourceLabel: 'previous hybrid',
-    mixerSource: (layer) => (prevAttn.has(layer) ? 'attention' : 'copy'),
+    mixerSource: (layer) => (prevAttn.has(layer) ? init : 'copy'),
     ...o,
   });
 }

@@ -107,3 +107,58 @@ for (const variant of ['mamba1', 'mamba2'] as const) {
     });
   });
 }
+
+// The ablations: a random-init student must not take any Mamba layer from attention, at its first stage or when the
+// schedule later replaces more layers; 'random-layer' also starts the MLP and norms of those layers fresh.
+for (const variant of ['mamba1', 'mamba2'] as const) {
+  describe(`random-init ablations through progressive re-initialisation (${variant})`, () => {
+    const h50 = makeHybridConfig(cfg, variant, sched(0.5)); // Mamba 0, 2, 4, 6
+    const h25 = makeHybridConfig(cfg, variant, sched(0.25)); // + Mamba 1, 5
+    const attnProj = (w: Map<string, Float32Array>, i: number) => ['q', 'k', 'v', 'o'].map((p) => w.get(`model.layers.${i}.self_attn.${p}_proj.weight`)!);
+    /** The mixer tensors that attention init fills (Mamba-2: the x/B/C row blocks and out_proj). */
+    const attnFilled = (w: Map<string, Float32Array>, i: number): Float32Array[] => {
+      const m = (n: string) => w.get(`model.layers.${i}.mamba.${n}`)!;
+      if (variant === 'mamba1') return [m('C_proj.weight'), m('B_proj.weight'), m('in_proj_x.weight'), m('out_proj.weight')];
+      const ip = m('in_proj.weight');
+      return [rows(ip, D, dInner + 2 * dXb, 2 * dInner + 2 * dXb), rows(ip, D, dInner + dXb, dInner + 2 * dXb), rows(ip, D, dInner, dInner + dXb), m('out_proj.weight')];
+    };
+    const body = ['input_layernorm.weight', 'post_attention_layernorm.weight', 'mlp.gate_proj.weight', 'mlp.up_proj.weight', 'mlp.down_proj.weight'];
+
+    for (const init of ['random-layer', 'random-mixer'] as const) {
+      it(`${init}: no Mamba layer equals what attention init gives, at the first stage and after the re-init; MLP/norms ${init === 'random-layer' ? 'fresh' : 'kept'}`, () => {
+        const first = initStudentFromTeacher(teacher, cfg, h50, { seed: 1, init });
+        const firstAttn = initStudentFromTeacher(teacher, cfg, h50, { seed: 1 });
+        const trained = fineTune(first, 5); // the stage trains; its attention layers move away from the teacher's
+        const next = progressiveReinit(trained, h50, h25, cfg, { seed: 2, init });
+        const nextAttn = progressiveReinit(trained, h50, h25, cfg, { seed: 2 });
+        const checks: [Map<string, Float32Array>, Map<string, Float32Array>, number[], Map<string, Float32Array>][] = [
+          [first, firstAttn, [0, 2, 4, 6], teacher],
+          [next, nextAttn, [1, 5], trained],
+        ];
+        for (const [got, attnInit, layers, source] of checks) {
+          for (const i of layers) {
+            const a = attnFilled(got, i);
+            const b = attnFilled(attnInit, i);
+            const src = attnProj(source, i);
+            for (let k = 0; k < 4; k++) {
+              expect(sameBits(a[k], b[k]), `layer ${i} block ${k}`).toBe(false);
+              expect(sameBits(b[k], src[k])).toBe(true); // what attention init takes (so the comparison means something)
+            }
+            for (const n of body) {
+              const full = `model.layers.${i}.${n}`;
+              if (init === 'random-mixer') expect(sameBits(got.get(full)!, source.get(full)!), full).toBe(true);
+              else {
+                expect(sameBits(got.get(full)!, source.get(full)!), full).toBe(false);
+                const v = got.get(full)!;
+                if (n.endsWith('layernorm.weight')) expect(v.every((x) => x === 1), full).toBe(true);
+                else expect(Math.max(...v.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(n.includes('down') ? 80 : D));
+              }
+            }
+          }
+        }
+        // layers that were Mamba come through the re-init unchanged, whatever the init
+        for (const i of [0, 2, 4, 6]) for (const n of [...next.keys()].filter((k) => k.startsWith(`model.layers.${i}.`))) expect(sameBits(next.get(n)!, trained.get(n)!), n).toBe(true);
+      });
+    }
+  });
+}

@@ -5,11 +5,15 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, saveHybrid } from '@mil/models';
-import { dropLayers, layerSchedule } from '@mil/weight-transfer';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, LlamaSession, loadLlama, saveHybrid } from '@mil/models';
+import { dropLayers, layerSchedule, type MambaLayerInit } from '@mil/weight-transfer';
 import { lossCurveSvg, perplexity, writeReport } from '@mil/eval';
 import { writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
-import { defaultRecipe, type StageSpec } from '../pipeline/stages';
+import { mixSeeds } from '@mil/core';
+import { seededPermutation } from '../trainer/seeds';
+import type { StageSpec } from '../pipeline/stages';
+import { RECIPES, recipeStages, withOverrides, type RecipeName } from '../pipeline/recipes';
+import { generatePseudoLabels, type PseudoLabel } from '../pseudo-labels';
 import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hybrid';
 import type { ProgressEvent } from '../trainer';
 import { DistillError } from '../errors';
@@ -20,12 +24,22 @@ export interface MainJobOptions extends RunOptions {
   teacher: string;
   variant: 'mamba1' | 'mamba2';
   attentionFraction: 0.5 | 0.25 | 0.125;
+  /** The training settings of every stage (`RECIPES`); the budget (steps, batch, seq) is given here. */
+  recipe: RecipeName;
+  /** How the student's Mamba layers start, at every stage that adds some. */
+  init: MambaLayerInit;
+  /** The random-init ablation (trained when `ablations`): 'random-layer' is the reference's init_with_kqvo=False. */
+  ablationInit: Exclude<MambaLayerInit, 'attention'>;
+  /** Alignment steps, for recipes that align (the paper's does not). */
   alignSteps: number;
   stage1Steps: number;
   stage2Steps: number;
-  lr: number;
-  stage2Lr: number;
-  stage1Loss: { kl: number; ce: number };
+  /** Replaces the recipe's stage-1 (and alignment) learning rate. */
+  lr?: number;
+  /** Replaces the recipe's stage-2 learning rate. */
+  stage2Lr?: number;
+  /** Replaces the recipe's stage-1 loss weights. */
+  stage1Loss?: { kl: number; ce: number };
   batch: number;
   seq: number;
   threads: number;
@@ -41,12 +55,12 @@ export const MAIN_JOB_DEFAULTS: MainJobOptions = {
   teacher: 'models/sotu-tiny',
   variant: 'mamba2',
   attentionFraction: 0.5,
+  recipe: 'default',
+  init: 'attention',
+  ablationInit: 'random-layer',
   alignSteps: 160,
   stage1Steps: 80,
   stage2Steps: 120,
-  lr: 5e-3,
-  stage2Lr: 5e-4,
-  stage1Loss: { kl: 1, ce: 0 },
   batch: 8,
   seq: 128,
   threads: 2,
@@ -57,8 +71,11 @@ export const MAIN_JOB_DEFAULTS: MainJobOptions = {
 
 export interface MainJobEvents {
   log?: (line: string) => void;
-  onStageStart?: (run: 'attention' | 'random', stage: StageSpec, index: number, total: number) => void;
-  onProgress?: (run: 'attention' | 'random', stage: StageSpec, e: ProgressEvent) => void;
+  /** Teacher continuations sampled so far, for recipes that train on them. */
+  onPseudoLabels?: (done: number, total: number) => void;
+  /** `run` is the init of the student being trained: the main one's, then the ablation's. */
+  onStageStart?: (run: MambaLayerInit, stage: StageSpec, index: number, total: number) => void;
+  onProgress?: (run: MambaLayerInit, stage: StageSpec, e: ProgressEvent) => void;
   onEval?: (model: string, set: string, done: number, total: number) => void;
 }
 
@@ -78,6 +95,28 @@ export interface MainJobResult {
 }
 
 /**
+ * Teacher continuations for SeqKD stages: `count` prompts of `seq · promptFraction` tokens cut from the training
+ * stream at seeded window starts, each continued by the teacher (its recipe's sampling) to `seq` + 1 tokens.
+ */
+async function pseudoLabelsFor(
+  o: MainJobOptions, teacherConfig: LlamaConfig, teacherWeights: Map<string, Float32Array>, train: Int32Array, count: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<PseudoLabel[]> {
+  const p = RECIPES[o.recipe].pseudoLabels!;
+  const promptLen = Math.max(1, Math.round(o.seq * p.promptFraction));
+  const starts = Math.floor((train.length - promptLen) / promptLen);
+  const order = seededPermutation(starts, mixSeeds(o.seed, 11));
+  const prompts = Array.from({ length: count }, (_, i) => Array.from(train.subarray(order[i % starts] * promptLen, order[i % starts] * promptLen + promptLen)));
+  const session = await LlamaSession.create(teacherConfig, teacherWeights, { threads: o.threads, spinning: false });
+  try {
+    // no eos: every continuation fills the sequence, so no batch needs padding
+    return await generatePseudoLabels(session, prompts, { maxNewTokens: o.seq + 1 - promptLen, temperature: p.temperature, topP: p.topP, topK: p.topK, seed: o.seed, onProgress });
+  } finally {
+    await session.release();
+  }
+}
+
+/**
  * Runs the main job.
  *
  * @example
@@ -92,22 +131,33 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const layers = teacherConfig.numHiddenLayers;
   const target = layerSchedule(layers, { attentionFraction: o.attentionFraction });
   const first = layerSchedule(layers, { attentionFraction: 0.75 });
-  const stages = defaultRecipe({
-    attn75: first.attnLayers, attn50: target.attnLayers, numLayers: layers, stage1Steps: o.stage1Steps, stage2Steps: o.stage2Steps,
-    lr: o.lr, stage2Lr: o.stage2Lr, stage1Loss: o.stage1Loss, alignSteps: o.alignSteps,
+  const recipe = withOverrides(RECIPES[o.recipe], { lr: o.lr, stage2Lr: o.stage2Lr, stage1Loss: o.stage1Loss });
+  const stages = recipeStages(recipe, {
+    attn75: first.attnLayers, attn50: target.attnLayers, numLayers: layers, stage1Steps: o.stage1Steps, stage2Steps: o.stage2Steps, alignSteps: o.alignSteps,
   });
   const totalSteps = stages.reduce((s, x) => s + x.steps, 0);
   log(`tokenizing SOTU 1790–2000 (${totalSteps * o.batch * o.seq} training tokens) and held-out prefixes (${o.evalTokens} tokens each)…`);
   const data = loadMainJobData(tokenizer, { trainTokens: totalSteps * o.batch * (o.seq + 1) + o.seq + 1, evalTokens: o.evalTokens, seed: o.seed });
+  const labelSteps = stages.filter((s) => s.data === 'teacher-pseudo-labels').reduce((n, s) => n + s.steps, 0);
+  let pseudoLabels: PseudoLabel[] | undefined;
+  let pseudoLabelSeconds = 0;
+  if (labelSteps > 0) {
+    // one epoch of labels, as the reference trains one epoch over its pseudo-labelled set; shared by both students
+    log(`sampling ${labelSteps * o.batch} teacher continuations for the pseudo-label stages (recipe ${o.recipe})…`);
+    const t0 = performance.now();
+    pseudoLabels = await pseudoLabelsFor(o, teacherConfig, teacherWeights, data.train, labelSteps * o.batch, ev.onPseudoLabels);
+    pseudoLabelSeconds = (performance.now() - t0) / 1000;
+  }
 
-  const runStudent = (init: 'attention' | 'random') =>
+  const runStudent = (init: MambaLayerInit) =>
     distillHybrid({
-      teacherConfig, teacherWeights, variant: o.variant, stages, init, seed: o.seed, tokens: data.train, seq: o.seq, batch: o.batch, ep: o.ep, threads: o.threads, spinning: o.spinning,
+      teacherConfig, teacherWeights, variant: o.variant, stages, init, seed: o.seed, tokens: data.train, pseudoLabels, seq: o.seq, batch: o.batch, ep: o.ep, threads: o.threads, spinning: o.spinning,
+      padId: tokenizer.eosId ?? 2,
       onStageStart: (s, i) => ev.onStageStart?.(init, s, i, stages.length),
       onProgress: (s, e) => ev.onProgress?.(init, s, e),
     });
-  const student = await runStudent('attention');
-  const random = o.ablations ? await runStudent('random') : null;
+  const student = await runStudent(o.init);
+  const random = o.ablations ? await runStudent(o.ablationInit) : null;
   const dropped = o.ablations ? dropLayers(teacherWeights, teacherConfig, target.ssmLayers) : null;
 
   const evalOne = async (name: string, build: (g: Graph) => Tensor, weights: Map<string, Float32Array>) => {
@@ -121,9 +171,9 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const pct = o.attentionFraction * 100;
   const rows: MainJobRow[] = [
     { model: 'teacher (Llama)', params: count(teacherWeights), ...(await evalOne('teacher', (g) => buildLlamaTrainGraph(g, teacherConfig, { maxPositions: o.seq }).logits, teacherWeights)) },
-    { model: `student ${o.variant}, ${pct}% attn, attention-init`, params: count(student.weights), ...(await evalOne('student', hybridLogits(student.hybridConfig), student.weights)) },
+    { model: `student ${o.variant}, ${pct}% attn, ${o.init}-init`, params: count(student.weights), ...(await evalOne('student', hybridLogits(student.hybridConfig), student.weights)) },
   ];
-  if (random) rows.push({ model: `ablation: random-init ${o.variant}`, params: count(random.weights), ...(await evalOne('random-init', hybridLogits(random.hybridConfig), random.weights)) });
+  if (random) rows.push({ model: `ablation: ${o.ablationInit}-init ${o.variant}`, params: count(random.weights), ...(await evalOne(`${o.ablationInit}-init`, hybridLogits(random.hybridConfig), random.weights)) });
   if (dropped)
     rows.push({
       model: `ablation: teacher minus layers [${target.ssmLayers}]`,
@@ -134,7 +184,9 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
     r.stages.map((s) => ({ name: s.name, steps: s.history.length, seconds: s.seconds, tokens: s.tokens, tokensPerSec: s.tokens / s.seconds, finalLoss: s.history.at(-1)?.loss }));
   const metrics = {
     teacher: o.teacher, variant: o.variant, attentionFraction: o.attentionFraction, attnLayers: target.attnLayers, ssmLayers: target.ssmLayers,
+    recipe: o.recipe, init: o.init, ablationInit: o.ablations ? o.ablationInit : null,
     options: o,
+    pseudoLabels: pseudoLabels ? { count: pseudoLabels.length, promptTokens: pseudoLabels[0].prompt.length, newTokens: pseudoLabels[0].completion.length, seconds: pseudoLabelSeconds } : null,
     stages: stageSummary(student),
     randomInitStages: random ? stageSummary(random) : null,
     perplexity: rows,
@@ -154,7 +206,8 @@ async function writeRunFolder(
 ): Promise<void> {
   await mkdir(out, { recursive: true });
   const studentDir = join(out, 'student');
-  await saveHybrid(studentDir, { teacher: teacherConfig, hybrid: student.hybridConfig, weights: student.weights });
+  // _name_or_path = the teacher folder as given: the reference's loader builds the model from it
+  await saveHybrid(studentDir, { teacher: teacherConfig, hybrid: student.hybridConfig, weights: student.weights }, { teacherNameOrPath: teacherDir });
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) await writeFileAtomic(join(studentDir, f), await readFile(join(teacherDir, f)));
   const curve = (r: DistillHybridResult, label: string) => {
     let offset = 0;

@@ -3,13 +3,15 @@
 import type { RunOptions } from '@mil/core';
 import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
 import { buildHybridTrainGraph, buildLlamaTrainGraph } from '@mil/models';
-import { initStudentFromTeacher, makeHybridConfig, progressiveReinit } from '@mil/weight-transfer';
+import { initStudentFromTeacher, makeHybridConfig, progressiveReinit, type MambaLayerInit } from '@mil/weight-transfer';
 import { TeacherSignal } from '../teacher-signal';
 import { compileKdStep } from '../kd-step';
 import { compileAlignStep } from '../align-step';
 import { arrayDataSource, train, type ProgressEvent, type StepRecord } from '../trainer';
 import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-windows';
 import type { TokenBatch } from '../train-step';
+import { collatePseudoLabels, type PseudoLabel } from '../pseudo-labels';
+import { DistillError } from '../errors';
 import { isTrainable, type StageSpec } from './stages';
 
 /** The stages to run and on what; `RunOptions` say where (spinning defaults to off here: the optimizer runs in JS between steps and spinning threads slow it). */
@@ -18,17 +20,27 @@ export interface DistillHybridOptions extends RunOptions {
   teacherWeights: ReadonlyMap<string, Float32Array>;
   variant: 'mamba1' | 'mamba2';
   stages: StageSpec[];
-  /** Mamba mixers initialised from attention (the paper) or randomly (the ablation). */
-  init?: 'attention' | 'random';
+  /**
+   * How every Mamba layer starts, at the first stage and at every later stage that replaces more layers: from the
+   * attention it replaces ('attention', the paper), or the ablations 'random-layer' (the reference's
+   * `init_with_kqvo = false`: the whole decoder layer fresh) and 'random-mixer' (only the mixer; 'random' = this).
+   */
+  init?: MambaLayerInit | 'random';
   seed?: number;
-  /** Training token stream, cut into windows of `seq` + 1. */
+  /** Training token stream, cut into windows of `seq` + 1 (stages whose data is 'text'). */
   tokens: Int32Array;
+  /** Teacher continuations (SeqKD), for stages whose data is 'teacher-pseudo-labels'; each fills `seq` + 1 tokens. */
+  pseudoLabels?: readonly PseudoLabel[];
+  /** Right-padding id of pseudo-labels shorter than `seq` + 1 (default 2, the eos of Llama tokenizers). */
+  padId?: number;
   seq: number;
   batch: number;
   /** Per-stage checkpoint folders go under this directory (resumable); none = no checkpoints. */
   checkpointDir?: string;
   onProgress?: (stage: StageSpec, event: ProgressEvent) => void;
   onStageStart?: (stage: StageSpec, index: number) => void;
+  /** The student as it enters a stage, before any step (the map is trained in place afterwards: copy what you keep). */
+  onStageReady?: (stage: StageSpec, index: number, weights: ReadonlyMap<string, Float32Array>, hybridConfig: HybridConfig) => void;
   signal?: AbortSignal;
 }
 
@@ -44,7 +56,7 @@ export interface DistillHybridResult {
  * @example
  * const r = await distillHybrid({ teacherConfig, teacherWeights, variant: 'mamba2', tokens, seq: 128, batch: 8,
  *   stages: defaultRecipe({ attn75, attn50, stage1Steps: 200, stage2Steps: 50 }) });
- * await saveHybrid('runs/x/student', { teacherConfig, hybridConfig: r.hybridConfig, weights: r.weights });
+ * await saveHybrid('runs/x/student', { teacher: teacherConfig, hybrid: r.hybridConfig, weights: r.weights }, { teacherNameOrPath: 'models/sotu-tiny' });
  */
 export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHybridResult> {
   const seed = o.seed ?? 0;
@@ -54,7 +66,15 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
     spinning: o.spinning ?? false,
   });
   const windows = tokenWindows(o.tokens.length, o.seq);
-  const data = arrayDataSource<TokenWindow, TokenBatch>(windows, { batchSize: o.batch, dropLast: true, collate: collateWindows(o.tokens, o.seq) });
+  const text = arrayDataSource<TokenWindow, TokenBatch>(windows, { batchSize: o.batch, dropLast: true, collate: collateWindows(o.tokens, o.seq) });
+  const labels = o.pseudoLabels
+    ? arrayDataSource<PseudoLabel, TokenBatch>(o.pseudoLabels, { batchSize: o.batch, dropLast: true, collate: (xs) => collatePseudoLabels(xs, o.seq, o.padId) })
+    : null;
+  const dataFor = (stage: StageSpec) => {
+    if ((stage.data ?? 'text') === 'text') return text;
+    if (!labels) throw new DistillError('BAD_OPTION', `stage "${stage.name}" trains on teacher pseudo-labels but distillHybrid got no pseudoLabels`);
+    return labels;
+  };
   let hybridConfig: HybridConfig | null = null;
   let weights: Map<string, Float32Array> | null = null;
   const done: DistillHybridResult['stages'] = [];
@@ -62,10 +82,12 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
     for (const [index, stage] of o.stages.entries()) {
       o.onStageStart?.(stage, index);
       const next = makeHybridConfig(o.teacherConfig, o.variant, stage.attnLayers);
-      if (!weights || !hybridConfig) weights = initStudentFromTeacher(o.teacherWeights, o.teacherConfig, next, { seed, init: o.init ?? 'attention' });
+      const init = o.init ?? 'attention';
+      if (!weights || !hybridConfig) weights = initStudentFromTeacher(o.teacherWeights, o.teacherConfig, next, { seed, init });
       else if (hybridConfig.attnLayers.join() !== next.attnLayers.join())
-        weights = progressiveReinit(weights, hybridConfig, next, o.teacherConfig, { seed: seed + index });
+        weights = progressiveReinit(weights, hybridConfig, next, o.teacherConfig, { seed: seed + index, init });
       hybridConfig = next;
+      o.onStageReady?.(stage, index, weights, hybridConfig);
       const cfg = hybridConfig;
       const run = { ep: o.ep, threads: o.threads, spinning: o.spinning ?? false };
       const kd =
@@ -83,10 +105,10 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
         const result = await train<TokenBatch>({
           params: stageWeights,
           lossAndGrads: (_p, b) => kd.lossAndGrads(stageWeights, b),
-          data,
+          data: dataFor(stage),
           totalSteps: stage.steps,
           trainable: isTrainable(stage.trainable),
-          optimizer: { kind: 'adamw', lr: stage.lr, betas: [0.9, 0.98], weightDecay: 0 },
+          optimizer: { kind: 'adamw', lr: stage.lr, betas: stage.betas ?? [0.9, 0.98], weightDecay: stage.weightDecay ?? 0 },
           schedule: { kind: 'cosine', warmupSteps: stage.warmupSteps ?? 0 },
           maxGradNorm: stage.maxGradNorm,
           seed: seed + index,

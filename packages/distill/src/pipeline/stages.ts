@@ -1,6 +1,7 @@
-// The paper's distillation recipe as a list of stages over one student (reference §3): stage 1 trains only the
-// Mamba mixers with 0.1·KL + CE while the schedule goes 25% → 50% Mamba; stage 2 trains everything with KL;
-// each change of schedule re-initialises the newly replaced layers from the previous stage's weights.
+// A distillation run as a list of stages over one student (reference §3): stage 1 trains only the Mamba mixers
+// while the schedule goes 25% → 50% Mamba; stage 2 trains everything; each change of schedule re-initialises the
+// newly replaced layers from the previous stage's weights. The recipes themselves are in recipes.ts.
+import { RECIPES, recipeStages, type Recipe } from './recipes';
 
 /** Which parameters a stage trains. 'mamba': names containing ".mamba." (the reference's stage-1 rule). */
 export type TrainableSet = 'mamba' | 'all';
@@ -19,13 +20,20 @@ export interface StageSpec {
   /** Loss weights: reference stage 1 = {kl: 0.1, ce: 1}; stage 2 KD = {kl: 1, ce: 0}. */
   loss: { kl: number; ce: number; temperature?: number; reduction?: 'masked-mean' | 'reference' };
   maxGradNorm?: number;
+  /** AdamW betas (default [0.9, 0.98], the reference's stage 1). */
+  betas?: readonly [number, number];
+  /** AdamW weight decay (default 0). */
+  weightDecay?: number;
+  /** Training data (default 'text'); 'teacher-pseudo-labels' needs `pseudoLabels` in distillHybrid's options. */
+  data?: 'text' | 'teacher-pseudo-labels';
 }
 
 export const isTrainable = (set: TrainableSet) => (name: string): boolean => set === 'all' || name.includes('.mamba.');
 
 /**
  * The default recipe scaled to a budget of optimizer steps: stage 1 at 25% Mamba (¼ of stage-1 steps), then 50%
- * (¾), then stage 2 on all parameters. `attnLayers25`/`attnLayers50` come from @mil/weight-transfer's layerSchedule.
+ * (¾), then stage 2 on all parameters (`recipeStages` of `RECIPES.default` with these values). `attn75`/`attn50`
+ * come from @mil/weight-transfer's layerSchedule.
  *
  * @example
  * const stages = defaultRecipe({ attn75: layerSchedule(8, { attentionFraction: 0.75 }).attnLayers,
@@ -48,21 +56,8 @@ export function defaultRecipe(o: {
   alignSteps?: number;
 }): StageSpec[] {
   const lr = o.lr ?? 2e-3;
-  const layers = o.numLayers ?? 2 * o.attn50.length;
-  const mambaPct = (attn: number[]) => `${Math.round(((layers - attn.length) / layers) * 1000) / 10}% Mamba`;
-  const s1loss = o.stage1Loss ?? { kl: 0.1, ce: 1 };
-  const s1a = Math.max(1, Math.round(o.stage1Steps / 4));
-  const stages: StageSpec[] = [
-    { name: `stage1 (${mambaPct(o.attn75)})`, attnLayers: o.attn75, trainable: 'mamba', steps: s1a, lr, warmupSteps: Math.ceil(s1a / 10), loss: s1loss, maxGradNorm: 1 },
-    { name: `stage1 (${mambaPct(o.attn50)})`, attnLayers: o.attn50, trainable: 'mamba', steps: o.stage1Steps - s1a, lr, warmupSteps: Math.ceil((o.stage1Steps - s1a) / 10), loss: s1loss, maxGradNorm: 1 },
-  ];
-  const align = o.alignSteps ?? 0;
-  if (align > 0) {
-    const a1 = Math.max(1, Math.round(align / 4));
-    stages.splice(1, 0, { name: `align (${mambaPct(o.attn50)})`, kind: 'align', attnLayers: o.attn50, trainable: 'mamba', steps: align - a1, lr, warmupSteps: 0, loss: s1loss, maxGradNorm: 1 });
-    stages.splice(0, 0, { name: `align (${mambaPct(o.attn75)})`, kind: 'align', attnLayers: o.attn75, trainable: 'mamba', steps: a1, lr, warmupSteps: 0, loss: s1loss, maxGradNorm: 1 });
-  }
-  if (o.stage2Steps > 0)
-    stages.push({ name: 'stage2 (all params, KL)', attnLayers: o.attn50, trainable: 'all', steps: o.stage2Steps, lr: o.stage2Lr ?? lr / 4, warmupSteps: Math.ceil(o.stage2Steps / 10), loss: { kl: 1, ce: 0 }, maxGradNorm: 1 });
-  return stages;
+  const base = RECIPES.default;
+  const stage1 = { ...base.stage1First, lr, loss: { ...(o.stage1Loss ?? { kl: 0.1, ce: 1 }), reduction: 'masked-mean' as const } };
+  const recipe: Recipe = { ...base, align: { ...base.align!, lr }, stage1First: stage1, stage1Target: stage1, stage2: { ...base.stage2, lr: o.stage2Lr ?? lr / 4 } };
+  return recipeStages(recipe, { attn75: o.attn75, attn50: o.attn50, numLayers: o.numLayers ?? 2 * o.attn50.length, stage1Steps: o.stage1Steps, stage2Steps: o.stage2Steps, alignSteps: o.alignSteps });
 }

@@ -45,6 +45,18 @@ export interface SaveHybridOptions {
   dtype?: Extract<StDtype, 'F32' | 'BF16' | 'F16'>;
   /** Copy the tokenizer files from this folder. */
   tokenizerFrom?: string;
+  /**
+   * The teacher's folder or hub id, written as `_name_or_path` in config.json: the reference's loader
+   * (`MambaTransformerHybridModelWrapper.from_pretrained_local`) reads it to build the model around the Mamba layers.
+   * Default: the teacher config's own `_name_or_path`, if it has one.
+   */
+  teacherNameOrPath?: string;
+  /**
+   * With a tied teacher (`tie_word_embeddings`), also write `lm_head.weight` (= the embedding): the reference loads
+   * the weights with a strict `load_state_dict`, which reports a tied head missing. Default true; false omits it
+   * (as transformers does for its own tied checkpoints).
+   */
+  tiedLmHead?: boolean;
   /** fsync before rename (default true). */
   fsync?: boolean;
   onProgress?: (p: WriteProgress) => void;
@@ -91,14 +103,17 @@ export async function loadHybrid(dir: string, opts: LoadHybridOptions = {}): Pro
   }
 }
 
+const TORCH_DTYPE = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' } as const;
+
 /**
- * Writes a student folder in the reference layout: `config.json` = the teacher config, `mamba_config.json`
- * (d_model, ssm_cfg, rms_norm_eps, vocab_size, d_inner, d_xb, intermediate_size, hidden_act, n_layer,
- * attn_layers), weights in `model.safetensors`. Atomic per file. Saving what `loadHybrid` returned reproduces the
- * files byte for byte.
+ * Writes a student folder in the reference layout, loadable by the reference's own loader: `config.json` = the
+ * teacher config with `_name_or_path` (the teacher) and the stored dtype, `mamba_config.json` (d_model, ssm_cfg,
+ * rms_norm_eps, vocab_size, d_inner, d_xb, intermediate_size, hidden_act, n_layer, attn_layers), every weight of
+ * the model's strict state dict in `model.safetensors` (a tied head included, see `tiedLmHead`). Atomic per file.
+ * Saving what `loadHybrid` returned reproduces the files byte for byte.
  *
  * @example
- * await saveHybrid('out/student', { teacher, hybrid, weights }, { dtype: 'BF16', tokenizerFrom: 'models/sotu-tiny' });
+ * await saveHybrid('out/student', { teacher, hybrid, weights }, { teacherNameOrPath: 'models/sotu-tiny', tokenizerFrom: 'models/sotu-tiny' });
  */
 export async function saveHybrid(dir: string, model: HybridModel, opts: SaveHybridOptions = {}): Promise<WriteResult> {
   const { teacher, hybrid } = model;
@@ -112,6 +127,13 @@ export async function saveHybrid(dir: string, model: HybridModel, opts: SaveHybr
     if (data.length !== size) throw new ModelsError('BAD_WEIGHT_SHAPE', `saveHybrid: ${name} has ${data.length} values, expected [${shape}] = ${size}`);
     return [name, { dtype, shape, data }];
   });
-  // config.json is the teacher's.
-  return saveModelFolder(dir, { config: teacher, hybrid, tensors }, { tokenizerFrom: opts.tokenizerFrom, fsync: opts.fsync, onProgress: opts.onProgress });
+  if (teacher.tieWordEmbeddings && (opts.tiedLmHead ?? true)) {
+    const embed = tensors.find(([n]) => n === 'model.embed_tokens.weight')!;
+    tensors.push(['lm_head.weight', embed[1]]);
+  }
+  // config.json is the teacher's, with the path or id it came from (the reference's loader reads _name_or_path) and
+  // the dtype field saying how the weights are stored, in the teacher's spelling (transformers 4 or 5).
+  const raw = opts.teacherNameOrPath !== undefined ? { ...teacher.raw, _name_or_path: opts.teacherNameOrPath } : teacher.raw;
+  const config = { ...teacher, raw, torchDtype: TORCH_DTYPE[dtype] };
+  return saveModelFolder(dir, { config, hybrid, tensors }, { tokenizerFrom: opts.tokenizerFrom, fsync: opts.fsync, onProgress: opts.onProgress });
 }
