@@ -194,7 +194,7 @@ describe('the files hold what real checkpoints hold (so the loaders below are te
     await mistral.close();
     for (const name of ['ref-mamba2-hybrid', 'ref-mamba1-hybrid']) {
       const raw = JSON.parse(await readFile(join(ROOT, name, 'mamba_config.json'), 'utf8')) as Record<string, unknown>;
-      expect(raw.vocabSize).toBeNull();
+      expect(raw.vocab_size).toBeNull();
       const folder = await loadModelFolder(join(ROOT, name));
       expect(folder.hybrid?.vocabSize).toBe(512);
       await folder.close();

@@ -58,7 +58,7 @@ describe('students we save load in the reference loader (checked against student
       const mamba = await readJson(join(out, 'mamba_config.json'));
       expect(Object.keys(mamba)).toEqual(Object.keys(refMamba));
       expect({ ...mamba, vocab_size: null }).toEqual(refMamba);
-      expect(mamba.vocabSize).toBe(teacher.vocabSize);
+      expect(mamba.vocab_size).toBe(teacher.vocabSize);
 
       // model.safetensors: exactly the keys and shapes of the reference's student
       expect(sorted(await shapes(out))).toEqual(sorted(await shapes(refDir)));
