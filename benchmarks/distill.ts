@@ -30,24 +30,9 @@
 // part 1 (~7 min on 2 cores), or, with --metrics, the ratios of a finished `npm start` run's metrics.json.
 import type { LlamaConfig } from '@mil/checkpoint';
 import { readFileSync } from 'node:fs';
-import { AdamW, clipGradNorm } from '@mil/graph';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, resolveHybridDims, type HybridDims } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
-import {
-  MAIN_JOB_DEFAULTS,
-  TeacherSignal,
-  collateWindows,
-  compileKdStep,
-  defaultRecipe,
-  isTrainable,
-  loadMainJobData,
-  runMainJob,
-  tokenWindows,
-  type KdStep,
-  type MainJobOptions,
-  type StageSpec,
-  type TokenBatch,
-} from '@mil/distill';
+import { MAIN_JOB_DEFAULTS, TeacherSignal, collateWindows, compileKdStep, defaultRecipe, isTrainable, loadMainJobData, runMainJob, tokenWindows, type KdStep, type MainJobOptions, type StageSpec, type TokenBatch, AdamW, clipGradNorm } from '@mil/distill';
 import { createMatmulProbe, flag, fmt, formatTable, forwardFlops, gflops, matmulFlops, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulCount, type MatmulProbe, runFields, runBench, sig, sigMap } from './lib';
 
 // ---------------------------------------------------------------- configuration

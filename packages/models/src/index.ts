@@ -2,8 +2,52 @@
  * @mil/models: the Llama/Mistral teacher and the Mamba-in-Llama hybrid students as ONNX graph emitters,
  * their plain-TypeScript oracles, generation, and the corpora + tokenizer of the embedded default teacher.
  */
-export * from './oracle/index';
-export * from './generate/index';
+export {
+  applyRopeInPlace,
+  createOracleStepModel,
+  emptyKvCache,
+  type KvCache,
+  type KvCacheLayer,
+  llamaOracleForward,
+  type LlamaOracleOptions,
+  type LlamaOracleOutput,
+  llamaWeightSpecs,
+  ModelsError,
+  type ModelsErrorCode,
+  type OracleStepModel,
+  randomLlamaWeights,
+  rmsNormRow,
+  ropeInvFreq,
+  truncateKvCache,
+  type WeightSource,
+  type WeightSpec,
+} from './oracle/index';
+export {
+  applyRepetitionPenalty,
+  applyTemperature,
+  argmax,
+  createRng,
+  findStopString,
+  type FinishReason,
+  generate,
+  generateAll,
+  type GeneratedToken,
+  type GenerateOptions,
+  type GenerationResult,
+  heldBackLength,
+  isSampling,
+  type Logits,
+  processLogits,
+  type Rng,
+  sampleFromLogits,
+  sampleFromProbs,
+  type SamplingOptions,
+  softmax,
+  type StepModel,
+  topK,
+  topP,
+  Xoshiro128StarStar,
+} from './generate/index';
 export { buildLlamaTrainGraph, ropeTables, type LlamaTrainGraph, type TrainGraphOptions, type LayerContext } from './llama/train-graph';
 export { linear, rmsNorm, applyRope, swiglu } from './llama/layers';
 export { buildLlamaInferenceGraph, kvNames, type LlamaInferenceGraph, type InferenceGraphOptions, type InferenceContext } from './llama/inference-graph';

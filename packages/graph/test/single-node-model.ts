@@ -1,7 +1,7 @@
 // A model made of one node whose inputs and outputs are all graph inputs/outputs: the smallest thing
 // that lets an op be run in onnxruntime (used to check oracles against the runtime).
 
-import type { AttributeValue, DType, Dim, ModelSpec } from './model-spec';
+import type { AttributeValue, DType, Dim, ModelSpec } from '../src/onnx/model-spec';
 
 export interface SingleNodeModelOptions {
   opType: string;

@@ -1,5 +1,5 @@
 // SGD with momentum over Float32Array parameters, with torch.optim.SGD's semantics (dampening, nesterov, L2 decay).
-import { GraphError } from '../errors';
+import { DistillError } from '../errors';
 import { buildEntries, checkGradNames, checkLr, entryGrad, type ParamEntry } from './param-entries';
 import { collectState, restoreState, type ParamSlots } from './slot-state';
 import type { GradSource, LrScale, Optimizer, OptimizerState, ParamFilter, ParamSource } from './types';
@@ -48,11 +48,11 @@ export class SGD implements Optimizer {
   constructor(params: ParamSource, options: SgdOptions = {}) {
     const { lr = 1e-3, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = options;
     checkLr(lr, 'SGD');
-    if (!(momentum >= 0)) throw new GraphError('BAD_OPTION', `SGD: momentum must be >= 0, got ${momentum}`);
-    if (!(weightDecay >= 0)) throw new GraphError('BAD_OPTION', `SGD: weightDecay must be >= 0, got ${weightDecay}`);
-    if (!Number.isFinite(dampening)) throw new GraphError('BAD_OPTION', `SGD: dampening must be finite, got ${dampening}`);
+    if (!(momentum >= 0)) throw new DistillError('BAD_OPTION', `SGD: momentum must be >= 0, got ${momentum}`);
+    if (!(weightDecay >= 0)) throw new DistillError('BAD_OPTION', `SGD: weightDecay must be >= 0, got ${weightDecay}`);
+    if (!Number.isFinite(dampening)) throw new DistillError('BAD_OPTION', `SGD: dampening must be finite, got ${dampening}`);
     if (nesterov && (momentum <= 0 || dampening !== 0)) {
-      throw new GraphError('BAD_OPTION', 'SGD: nesterov needs momentum > 0 and dampening = 0');
+      throw new DistillError('BAD_OPTION', 'SGD: nesterov needs momentum > 0 and dampening = 0');
     }
     this.lr = lr;
     this.momentum = momentum;

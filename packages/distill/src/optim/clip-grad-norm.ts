@@ -1,5 +1,5 @@
 // Global-norm gradient clipping with torch.nn.utils.clip_grad_norm_ semantics.
-import { GraphError } from '../errors';
+import { DistillError } from '../errors';
 
 /** Gradients: a name → data map, a record, or any iterable of arrays. */
 export type GradTensors = ReadonlyMap<string, Float32Array> | Readonly<Record<string, Float32Array>> | Iterable<Float32Array>;
@@ -7,7 +7,7 @@ export type GradTensors = ReadonlyMap<string, Float32Array> | Readonly<Record<st
 export interface ClipGradNormOptions {
   /** 2 (default) or 'inf' (max absolute value). */
   normType?: 2 | 'inf';
-  /** Throw a GraphError ('BAD_OPTION') instead of scaling when the norm is NaN or infinite (torch's error_if_nonfinite). */
+  /** Throw a DistillError ('BAD_OPTION') instead of scaling when the norm is NaN or infinite (torch's error_if_nonfinite). */
   errorIfNonfinite?: boolean;
 }
 
@@ -45,11 +45,11 @@ export function globalGradNorm(grads: GradTensors, normType: 2 | 'inf' = 2): num
  * clipGradNorm(g, 1); // returns 5; g.get('w') ≈ [0.6, 0.8]
  */
 export function clipGradNorm(grads: GradTensors, maxNorm: number, options: ClipGradNormOptions = {}): number {
-  if (!(maxNorm > 0)) throw new GraphError('BAD_OPTION', `clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
+  if (!(maxNorm > 0)) throw new DistillError('BAD_OPTION', `clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
   const norm = globalGradNorm(grads, options.normType ?? 2);
   if (!Number.isFinite(norm)) {
     if (options.errorIfNonfinite) {
-      throw new GraphError('BAD_OPTION', `clipGradNorm: the total gradient norm is ${norm}`);
+      throw new DistillError('BAD_OPTION', `clipGradNorm: the total gradient norm is ${norm}`);
     }
   }
   const coef = maxNorm / (norm + 1e-6);

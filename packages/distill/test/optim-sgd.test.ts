@@ -1,6 +1,6 @@
 // SGD against a float64 transcription of torch.optim.SGD's documented algorithm, on seeded random tensors.
 import { describe, expect, it } from 'vitest';
-import { GraphError } from '../src/errors';
+import { DistillError } from '../src/errors';
 import { SGD, type NamedParam, type SgdOptions } from '../src/optim/index';
 import { mulberry32 } from '@mil/core';
 
@@ -84,7 +84,7 @@ describe('SGD', () => {
   });
 
   it('rejects nesterov without momentum or with dampening, as torch', () => {
-    expect(() => new SGD(makeParams(1), { nesterov: true })).toThrow(GraphError);
+    expect(() => new SGD(makeParams(1), { nesterov: true })).toThrow(DistillError);
     expect(() => new SGD(makeParams(1), { nesterov: true, momentum: 0.9, dampening: 0.1 })).toThrow(/nesterov/);
   });
 });

@@ -1,6 +1,6 @@
 // AdamW against a float64 transcription of torch.optim.AdamW's documented algorithm, on seeded random tensors.
 import { describe, expect, it } from 'vitest';
-import { GraphError } from '../src/errors';
+import { DistillError } from '../src/errors';
 import { AdamW, type NamedParam } from '../src/optim/index';
 import { mulberry32 } from '@mil/core';
 
@@ -167,7 +167,7 @@ describe('AdamW', () => {
     short.tensors.set(`${params[3].name}.exp_avg`, new Float32Array(params[3].data.length).fill(7));
     const extra = { ...good, tensors: new Map(good.tensors).set('nope.exp_avg', new Float32Array(1)) };
     for (const bad of [missing, short, extra, { ...good, kind: 'sgd' as const }]) {
-      expect(() => opt.loadState(bad)).toThrow(GraphError);
+      expect(() => opt.loadState(bad)).toThrow(DistillError);
     }
     expect(() => opt.loadState(short)).toThrow(/exp_avg/);
     // The failed loads changed nothing (the 7-filled tensor of `short` was not copied in).
@@ -177,7 +177,7 @@ describe('AdamW', () => {
     try {
       opt.step({ [params[0].name]: new Float32Array(2) });
     } catch (e) {
-      expect((e as GraphError).code).toBe('SHAPE_MISMATCH');
+      expect((e as DistillError).code).toBe('SHAPE_MISMATCH');
     }
   });
 });

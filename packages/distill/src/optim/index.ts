@@ -1,4 +1,4 @@
-// Public API of the typed-array optimizers (re-exported by @mil/graph).
+// The typed-array optimizers, gradient clipping and LR schedules the trainer uses (re-exported by @mil/distill).
 export type {
   NamedParam,
   ParamSource,

@@ -1,6 +1,6 @@
 // Shared input types and argument checks of the contrib-op oracles.
 
-import { GraphError } from '../../errors';
+import { GraphError } from '../../src/errors';
 
 /** Float data accepted by the oracles (row-major, shapes passed explicitly). */
 export type FloatArray = Float32Array | Float64Array;

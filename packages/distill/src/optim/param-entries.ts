@@ -1,5 +1,5 @@
 // Per-parameter bookkeeping shared by the optimizers: resolved decay and lr scale, grad validation.
-import { GraphError } from '../errors';
+import { DistillError } from '../errors';
 import { compileParamFilter, defaultNoDecay, gradNames, gradOf, lrScaleOf, toNamedParams } from './param-filter';
 import type { GradSource, LrScale, ParamFilter, ParamSource } from './types';
 
@@ -25,20 +25,20 @@ export function buildEntries(params: ParamSource, opts: EntryOptions, who: strin
   const noDecay = opts.noDecay === undefined ? defaultNoDecay : compileParamFilter(opts.noDecay);
   const seen = new Set<string>();
   return toNamedParams(params).map(({ name, data, shape }) => {
-    if (seen.has(name)) throw new GraphError('BAD_OPTION', `${who}: parameter '${name}' is listed twice`);
+    if (seen.has(name)) throw new DistillError('BAD_OPTION', `${who}: parameter '${name}' is listed twice`);
     seen.add(name);
     if (!(data instanceof Float32Array)) {
-      throw new GraphError('BAD_OPTION', `${who}: parameter '${name}' must be a Float32Array`);
+      throw new DistillError('BAD_OPTION', `${who}: parameter '${name}' must be a Float32Array`);
     }
     if (shape !== undefined && shape.reduce((a, b) => a * b, 1) !== data.length) {
-      throw new GraphError(
+      throw new DistillError(
         'SHAPE_MISMATCH',
         `${who}: parameter '${name}' has shape [${shape.join(', ')}] but ${data.length} elements`,
       );
     }
     const lrScale = lrScaleOf(opts.lrScale, name, shape);
     if (!Number.isFinite(lrScale) || lrScale < 0) {
-      throw new GraphError('BAD_OPTION', `${who}: lr scale of '${name}' must be a finite number >= 0, got ${lrScale}`);
+      throw new DistillError('BAD_OPTION', `${who}: lr scale of '${name}' must be a finite number >= 0, got ${lrScale}`);
     }
     return {
       name,
@@ -55,7 +55,7 @@ export function buildEntries(params: ParamSource, opts: EntryOptions, who: strin
 export function checkGradNames(grads: GradSource, known: ReadonlyMap<string, ParamEntry>, who: string): void {
   for (const name of gradNames(grads)) {
     if (!known.has(name)) {
-      throw new GraphError('UNKNOWN_TENSOR', `${who}.step: gradient '${name}' matches no parameter of this optimizer`);
+      throw new DistillError('UNKNOWN_TENSOR', `${who}.step: gradient '${name}' matches no parameter of this optimizer`);
     }
   }
 }
@@ -65,7 +65,7 @@ export function entryGrad(grads: GradSource, e: ParamEntry, who: string): Float3
   const g = gradOf(grads, e.name);
   if (g === undefined) return undefined;
   if (g.length !== e.data.length) {
-    throw new GraphError(
+    throw new DistillError(
       'SHAPE_MISMATCH',
       `${who}.step: gradient '${e.name}' has ${g.length} elements, parameter has ${e.data.length}`,
     );
@@ -74,5 +74,5 @@ export function entryGrad(grads: GradSource, e: ParamEntry, who: string): Float3
 }
 
 export function checkLr(lr: number, who: string): void {
-  if (!Number.isFinite(lr) || lr < 0) throw new GraphError('BAD_OPTION', `${who}: lr must be a finite number >= 0, got ${lr}`);
+  if (!Number.isFinite(lr) || lr < 0) throw new DistillError('BAD_OPTION', `${who}: lr must be a finite number >= 0, got ${lr}`);
 }

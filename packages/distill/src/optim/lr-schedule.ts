@@ -1,5 +1,5 @@
 // Learning-rate schedules with Hugging Face transformers' semantics (get_*_schedule_with_warmup, LambdaLR).
-import { GraphError } from '../errors';
+import { DistillError } from '../errors';
 
 /**
  * A schedule as plain data (so it can be written into a checkpoint's trainer state).
@@ -49,20 +49,20 @@ export function scheduleFactor(spec: ScheduleSpec, step: number): number {
 export function lrSchedule(baseLr: number, spec: ScheduleSpec): (step: number) => number {
   validateSchedule(spec);
   if (!(baseLr >= 0) || !Number.isFinite(baseLr)) {
-    throw new GraphError('BAD_OPTION', `lrSchedule: baseLr must be a finite number >= 0, got ${baseLr}`);
+    throw new DistillError('BAD_OPTION', `lrSchedule: baseLr must be a finite number >= 0, got ${baseLr}`);
   }
   return (step) => baseLr * scheduleFactor(spec, step);
 }
 
-/** Throw a GraphError ('BAD_OPTION') naming the field of `spec` that is out of range. */
+/** Throw a DistillError ('BAD_OPTION') naming the field of `spec` that is out of range. */
 export function validateSchedule(spec: ScheduleSpec): void {
   const bad = (field: string, want: string, got: unknown) =>
-    new GraphError('BAD_OPTION', `schedule '${spec.kind}': ${field} must be ${want}, got ${String(got)}`);
+    new DistillError('BAD_OPTION', `schedule '${spec.kind}': ${field} must be ${want}, got ${String(got)}`);
   const warmup = spec.warmupSteps ?? 0;
   if (!Number.isInteger(warmup) || warmup < 0) throw bad('warmupSteps', 'an integer >= 0', warmup);
   if (spec.kind === 'constant') return;
   if (spec.kind !== 'linear' && spec.kind !== 'cosine') {
-    throw new GraphError('BAD_OPTION', `schedule: unknown kind '${String((spec as { kind: unknown }).kind)}'`);
+    throw new DistillError('BAD_OPTION', `schedule: unknown kind '${String((spec as { kind: unknown }).kind)}'`);
   }
   if (!Number.isInteger(spec.totalSteps) || spec.totalSteps < 1) throw bad('totalSteps', 'an integer >= 1', spec.totalSteps);
   if (spec.kind === 'cosine') {

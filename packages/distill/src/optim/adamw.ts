@@ -1,5 +1,5 @@
 // AdamW over Float32Array parameters, with torch.optim.AdamW's update equations, fused into one loop per tensor.
-import { GraphError } from '../errors';
+import { DistillError } from '../errors';
 import { buildEntries, checkGradNames, checkLr, entryGrad, type ParamEntry } from './param-entries';
 import { collectState, restoreState, type ParamSlots } from './slot-state';
 import type { GradSource, LrScale, Optimizer, OptimizerState, ParamFilter, ParamSource } from './types';
@@ -51,10 +51,10 @@ export class AdamW implements Optimizer {
     checkLr(lr, 'AdamW');
     const [b1, b2] = betas;
     if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) {
-      throw new GraphError('BAD_OPTION', `AdamW: betas must be in [0, 1), got [${b1}, ${b2}]`);
+      throw new DistillError('BAD_OPTION', `AdamW: betas must be in [0, 1), got [${b1}, ${b2}]`);
     }
-    if (!(eps >= 0)) throw new GraphError('BAD_OPTION', `AdamW: eps must be >= 0, got ${eps}`);
-    if (!(weightDecay >= 0)) throw new GraphError('BAD_OPTION', `AdamW: weightDecay must be >= 0, got ${weightDecay}`);
+    if (!(eps >= 0)) throw new DistillError('BAD_OPTION', `AdamW: eps must be >= 0, got ${eps}`);
+    if (!(weightDecay >= 0)) throw new DistillError('BAD_OPTION', `AdamW: weightDecay must be >= 0, got ${weightDecay}`);
     this.lr = lr;
     this.beta1 = b1;
     this.beta2 = b2;
@@ -109,7 +109,7 @@ export class AdamW implements Optimizer {
 
   #entry(name: string): AdamSlots {
     const e = this.#byName.get(name);
-    if (e === undefined) throw new GraphError('UNKNOWN_TENSOR', `AdamW: no parameter named '${name}'`);
+    if (e === undefined) throw new DistillError('UNKNOWN_TENSOR', `AdamW: no parameter named '${name}'`);
     return e;
   }
 }

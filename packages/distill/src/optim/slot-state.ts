@@ -1,5 +1,5 @@
 // Saving and restoring an optimizer's per-parameter buffers (`{param}.{slot}` tensors, torch's state_dict names).
-import { GraphError } from '../errors';
+import { DistillError } from '../errors';
 import type { OptimizerState } from './types';
 
 /** One parameter's state buffers, by slot name, in the order they are saved (e.g. exp_avg, exp_avg_sq, step). */
@@ -29,10 +29,10 @@ export function collectState(kind: OptimizerState['kind'], step: number, params:
  */
 export function restoreState(state: OptimizerState, kind: OptimizerState['kind'], who: string, params: readonly ParamSlots[]): number {
   if (state.kind !== kind) {
-    throw new GraphError('BAD_OPTION', `${who}.loadState: state is for optimizer '${state.kind}', expected '${kind}'`);
+    throw new DistillError('BAD_OPTION', `${who}.loadState: state is for optimizer '${state.kind}', expected '${kind}'`);
   }
   if (!Number.isInteger(state.step) || state.step < 0) {
-    throw new GraphError('BAD_OPTION', `${who}.loadState: step must be an integer >= 0, got ${state.step}`);
+    throw new DistillError('BAD_OPTION', `${who}.loadState: step must be an integer >= 0, got ${state.step}`);
   }
   const expected = new Set<string>();
   for (const p of params) for (const [slot] of p.buffers) expected.add(`${p.name}.${slot}`);
@@ -46,9 +46,9 @@ export function restoreState(state: OptimizerState, kind: OptimizerState['kind']
 /** Copy `src` into `dst` after checking the state tensor exists and has the right length. */
 function loadSlot(tensors: ReadonlyMap<string, Float32Array>, key: string, dst: Float32Array, who: string): void {
   const src = tensors.get(key);
-  if (src === undefined) throw new GraphError('BAD_OPTION', `${who}.loadState: state tensor '${key}' is missing`);
+  if (src === undefined) throw new DistillError('BAD_OPTION', `${who}.loadState: state tensor '${key}' is missing`);
   if (!(src instanceof Float32Array) || src.length !== dst.length) {
-    throw new GraphError(
+    throw new DistillError(
       'BAD_OPTION',
       `${who}.loadState: state tensor '${key}' should be a Float32Array of ${dst.length} elements, got ${describe(src)}`,
     );
@@ -60,7 +60,7 @@ function loadSlot(tensors: ReadonlyMap<string, Float32Array>, key: string, dst: 
 function checkNoExtraSlots(tensors: ReadonlyMap<string, Float32Array>, expected: ReadonlySet<string>, who: string): void {
   for (const key of tensors.keys()) {
     if (!expected.has(key)) {
-      throw new GraphError('BAD_OPTION', `${who}.loadState: state tensor '${key}' matches no parameter of this optimizer`);
+      throw new DistillError('BAD_OPTION', `${who}.loadState: state tensor '${key}' matches no parameter of this optimizer`);
     }
   }
 }

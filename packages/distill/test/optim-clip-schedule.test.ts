@@ -1,6 +1,6 @@
 // Global-norm clipping (torch clip_grad_norm_) and lr schedules (HF get_*_schedule_with_warmup).
 import { describe, expect, it } from 'vitest';
-import { GraphError } from '../src/errors';
+import { DistillError } from '../src/errors';
 import { clipGradNorm, globalGradNorm, lrSchedule, scheduleFactor, validateSchedule } from '../src/optim/index';
 import { mulberry32 } from '@mil/core';
 
@@ -42,7 +42,7 @@ describe('clipGradNorm', () => {
     expect(clipGradNorm(g, 3, { normType: 'inf' })).toBe(6);
     expect(g.x[1]).toBeCloseTo(-3, 5);
     const bad = { x: new Float32Array([1, NaN]) };
-    expect(() => clipGradNorm(bad, 1, { errorIfNonfinite: true })).toThrow(GraphError);
+    expect(() => clipGradNorm(bad, 1, { errorIfNonfinite: true })).toThrow(DistillError);
     expect(Number.isNaN(clipGradNorm(bad, 1))).toBe(true);
     expect(Number.isNaN(bad.x[0])).toBe(true);
     expect(() => clipGradNorm(bad, 0)).toThrow(/maxNorm/);
@@ -80,6 +80,6 @@ describe('lr schedules (HF semantics, step = optimizer steps already taken)', ()
     expect(() => validateSchedule({ kind: 'cosine', totalSteps: 0 })).toThrow(/totalSteps/);
     expect(() => validateSchedule({ kind: 'cosine', totalSteps: 10, minLrRatio: 2 })).toThrow(/minLrRatio/);
     expect(() => validateSchedule({ kind: 'linear', totalSteps: 10, warmupSteps: -1 })).toThrow(/warmupSteps/);
-    expect(() => lrSchedule(NaN, { kind: 'constant' })).toThrow(GraphError);
+    expect(() => lrSchedule(NaN, { kind: 'constant' })).toThrow(DistillError);
   });
 });
