@@ -1,6 +1,6 @@
 /**
  * @mil/models: the Llama/Mistral teacher and the Mamba-in-Llama hybrid students as ONNX graph emitters,
- * their plain-TypeScript oracles, generation, and the corpora + tokenizer of the embedded default teacher.
+ * their plain-TypeScript oracles, sessions and generation.
  */
 export {
   applyRopeInPlace,
@@ -52,16 +52,6 @@ export { buildLlamaTrainGraph, ropeTables, type LlamaTrainGraph, type TrainGraph
 export { linear, rmsNorm, applyRope, swiglu } from './llama/layers';
 export { buildLlamaInferenceGraph, kvNames, type LlamaInferenceGraph, type InferenceGraphOptions, type InferenceContext } from './llama/inference-graph';
 export { LlamaSession, type SessionOptions } from './llama/session';
-export { loadSotu, cleanSotuText, type SotuSpeech, type SotuRange } from './data/sotu';
-export { loadBrown, detokenizeBrown, type BrownDocument } from './data/brown';
-export { loadMobyDick, type MobyDickChapter } from './data/moby-dick';
-export { loadSplits, SOTU_TRAIN_YEARS, SOTU_HELD_OUT_YEARS, type CorpusDocument, type CorpusSplits } from './data/splits';
-export { trainBpe, type TrainBpeOptions, type TrainedBpe } from './tokenizer/train-bpe';
-export { ReferenceBpeEncoder } from './tokenizer/reference-encoder';
-export { llamaBpeTokenizerJson, bytePiece, type LlamaBpeTokenizerJson } from './tokenizer/tokenizer-json';
-export { llamaTokenizerConfig, SIMPLE_CHAT_TEMPLATE, type LlamaTokenizerConfig } from './tokenizer/tokenizer-config';
-export { saveTokenizer, stringifyTokenizerJson } from './tokenizer/save-tokenizer';
-export { charsPerToken } from './tokenizer/compression';
 export { initLlamaWeights } from './llama/init';
 export { loadLlama, type LoadedLlama } from './llama/load';
 export { hybridConfigForTeacher, resolveHybridDims, type HybridDims, type HybridModelOptions, type Mamba1DtBias } from './hybrid/hybrid-dims';

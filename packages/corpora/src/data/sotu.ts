@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelsError } from '../errors';
+import { CorporaError } from '../errors';
 import { packageDir } from './package-dir';
 
 /** One State of the Union address. */
@@ -82,7 +82,7 @@ export function loadSotu(range: SotuRange = {}): SotuSpeech[] {
   const fromYear = range.fromYear ?? -Infinity;
   const toYear = range.toYear ?? Infinity;
   if (fromYear > toYear) {
-    throw new ModelsError('BAD_OPTION', `loadSotu: fromYear (${fromYear}) must not exceed toYear (${toYear})`);
+    throw new CorporaError('BAD_OPTION', `loadSotu: fromYear (${fromYear}) must not exceed toYear (${toYear})`);
   }
   const dataDir = join(packageDir(SOTU_PACKAGE), 'data');
   const names = readdirSync(dataDir)
@@ -92,7 +92,7 @@ export function loadSotu(range: SotuRange = {}): SotuSpeech[] {
   for (const name of names) {
     const m = FILE_NAME.exec(name);
     if (!m) {
-      throw new ModelsError(
+      throw new CorporaError(
         'BAD_INPUT',
         `${join(dataDir, name)}: expected a file name like 'YYYY_first_last_party.txt'`,
       );
@@ -101,7 +101,7 @@ export function loadSotu(range: SotuRange = {}): SotuSpeech[] {
     if (year < fromYear || year > toYear) continue;
     const party = PARTIES[m[3]];
     if (party === undefined) {
-      throw new ModelsError('BAD_INPUT', `${join(dataDir, name)}: unknown party code '${m[3]}'`);
+      throw new CorporaError('BAD_INPUT', `${join(dataDir, name)}: unknown party code '${m[3]}'`);
     }
     const text = cleanSotuText(readFileSync(join(dataDir, name), 'utf8'));
     speeches.push({ year, president: titleCase(m[2]), party, text, file: `data/${name}` });

@@ -1,4 +1,4 @@
-import { ModelsError } from '../errors';
+import { CorporaError } from '../errors';
 import {
   BOS_TOKEN,
   bytePiece,
@@ -142,22 +142,22 @@ export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tra
   const maxPieceLength = options.maxPieceLength ?? 16;
   const progressEvery = options.progressEvery ?? 256;
   if (!Number.isInteger(vocabSize) || vocabSize <= FIRST_LEARNED_ID || vocabSize > ID_LIMIT) {
-    throw new ModelsError(
+    throw new CorporaError(
       'BAD_OPTION',
       `trainBpe: vocabSize must be an integer in (${FIRST_LEARNED_ID}, ${ID_LIMIT}] (3 specials + 256 bytes + learned pieces), got ${vocabSize}`,
     );
   }
   if (!(coverage > 0 && coverage <= 1)) {
-    throw new ModelsError('BAD_OPTION', `trainBpe: characterCoverage must be in (0, 1], got ${coverage}`);
+    throw new CorporaError('BAD_OPTION', `trainBpe: characterCoverage must be in (0, 1], got ${coverage}`);
   }
   if (!(minCharFrequency >= 1)) {
-    throw new ModelsError('BAD_OPTION', `trainBpe: minCharFrequency must be ≥ 1, got ${minCharFrequency}`);
+    throw new CorporaError('BAD_OPTION', `trainBpe: minCharFrequency must be ≥ 1, got ${minCharFrequency}`);
   }
   if (!Number.isInteger(minPairFrequency) || minPairFrequency < 1) {
-    throw new ModelsError('BAD_OPTION', `trainBpe: minPairFrequency must be a positive integer, got ${minPairFrequency}`);
+    throw new CorporaError('BAD_OPTION', `trainBpe: minPairFrequency must be a positive integer, got ${minPairFrequency}`);
   }
   if (!Number.isInteger(maxPieceLength) || maxPieceLength < 2) {
-    throw new ModelsError('BAD_OPTION', `trainBpe: maxPieceLength must be an integer ≥ 2, got ${maxPieceLength}`);
+    throw new CorporaError('BAD_OPTION', `trainBpe: maxPieceLength must be an integer ≥ 2, got ${maxPieceLength}`);
   }
   const targetPieces = vocabSize - FIRST_LEARNED_ID;
 
@@ -172,7 +172,7 @@ export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tra
     }
   }
   if (trainingChars === 0) {
-    throw new ModelsError('BAD_INPUT', 'trainBpe: the training texts are empty');
+    throw new CorporaError('BAD_INPUT', 'trainBpe: the training texts are empty');
   }
 
   // 2. Alphabet: the most frequent characters (ties by code point) while they are frequent enough,

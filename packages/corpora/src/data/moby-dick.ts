@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelsError } from '../errors';
+import { CorporaError } from '../errors';
 import { packageDir } from './package-dir';
 
 /** One chapter of Moby Dick (or the epilogue / front matter). */
@@ -32,7 +32,7 @@ export function loadMobyDick(options: { frontMatter?: boolean } = {}): MobyDickC
   const listPath = join(dataDir, 'file_list.json');
   const files = JSON.parse(readFileSync(listPath, 'utf8')) as unknown;
   if (!Array.isArray(files) || !files.every((f) => typeof f === 'string')) {
-    throw new ModelsError('BAD_INPUT', `${listPath}: expected a JSON array of file names`);
+    throw new CorporaError('BAD_INPUT', `${listPath}: expected a JSON array of file names`);
   }
   const out: MobyDickChapter[] = [];
   for (const name of files as string[]) {
@@ -44,7 +44,7 @@ export function loadMobyDick(options: { frontMatter?: boolean } = {}): MobyDickC
     const body = newline < 0 ? '' : raw.slice(newline + 1);
     const m = /^CHAPTER (\d+)\.\s*(.*)$/.exec(heading);
     if (name.startsWith('chapter_') && !m) {
-      throw new ModelsError('BAD_INPUT', `${join(dataDir, name)}: expected a first line 'CHAPTER n. Title'`);
+      throw new CorporaError('BAD_INPUT', `${join(dataDir, name)}: expected a first line 'CHAPTER n. Title'`);
     }
     const paragraphs = body
       .split(/\n\s*\n/)

@@ -1,4 +1,4 @@
-import { ModelsError } from '../errors';
+import { CorporaError } from '../errors';
 import { BOS_TOKEN, EOS_TOKEN, SPECIAL_TOKENS, UNK_TOKEN } from './tokenizer-json';
 
 /**
@@ -49,7 +49,7 @@ export function llamaTokenizerConfig(
 ): LlamaTokenizerConfig {
   const { modelMaxLength } = options;
   if (!Number.isInteger(modelMaxLength) || modelMaxLength < 1) {
-    throw new ModelsError('BAD_OPTION', `llamaTokenizerConfig: modelMaxLength must be a positive integer, got ${modelMaxLength}`);
+    throw new CorporaError('BAD_OPTION', `llamaTokenizerConfig: modelMaxLength must be a positive integer, got ${modelMaxLength}`);
   }
   const addedTokensDecoder: LlamaTokenizerConfig['added_tokens_decoder'] = {};
   SPECIAL_TOKENS.forEach((content, id) => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModelsError } from '../errors';
+import { CorporaError } from '../errors';
 import type { LlamaTokenizerConfig } from './tokenizer-config';
 import type { LlamaBpeTokenizerJson } from './tokenizer-json';
 
@@ -13,7 +13,7 @@ async function writeAtomic(path: string, text: string): Promise<void> {
     await rename(tmp, path);
   } catch (cause) {
     await rm(tmp, { force: true });
-    throw new ModelsError('BAD_INPUT', `could not write ${path}`, { cause });
+    throw new CorporaError('BAD_INPUT', `could not write ${path}`, { cause });
   }
 }
 

@@ -1,4 +1,4 @@
-import { ModelsError } from '../errors';
+import { CorporaError } from '../errors';
 import { BOS_TOKEN, bytePiece, SPACE_MARKER, type LlamaBpeTokenizerJson } from './tokenizer-json';
 import { normalizeForBpe } from './training-words';
 
@@ -29,12 +29,12 @@ export class ReferenceBpeEncoder {
     const unk = this.vocab.get(json.model.unk_token);
     const bos = this.vocab.get(BOS_TOKEN);
     if (unk === undefined || bos === undefined) {
-      throw new ModelsError('BAD_INPUT', `tokenizer.json: vocabulary lacks '${json.model.unk_token}' or '${BOS_TOKEN}'`);
+      throw new CorporaError('BAD_INPUT', `tokenizer.json: vocabulary lacks '${json.model.unk_token}' or '${BOS_TOKEN}'`);
     }
     const straddling = Object.keys(json.model.vocab).find((p) => NON_MARKER_THEN_MARKER.test(p));
     if (straddling !== undefined) {
       // Word-by-word encoding would then differ from whole-text encoding.
-      throw new ModelsError(
+      throw new CorporaError(
         'BAD_INPUT',
         `tokenizer.json: piece ${JSON.stringify(straddling)} has '${SPACE_MARKER}' after another character; the reference encoder expects sentencepiece-style pieces`,
       );

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelsError } from '../errors';
+import { CorporaError } from '../errors';
 import { packageDir } from './package-dir';
 
 /** One Brown corpus file (about 2,000 words of one text sample). */
@@ -77,7 +77,7 @@ export function loadBrown(options: { genres?: readonly string[] } = {}): BrownDo
     if (line.trim() === '') continue;
     const [id, genre] = line.trim().split(/\s+/);
     if (!id || !genre || !/^c[a-r]\d\d$/.test(id)) {
-      throw new ModelsError('BAD_INPUT', `${join(dir, 'cats.txt')}: expected lines 'cXNN genre', got '${line}'`);
+      throw new CorporaError('BAD_INPUT', `${join(dir, 'cats.txt')}: expected lines 'cXNN genre', got '${line}'`);
     }
     if (wanted && !wanted.has(genre)) continue;
     const raw = readFileSync(join(dir, id), 'utf8');
