@@ -11,8 +11,6 @@ export type { GraphErrorCode } from './errors';
 export {
   type AnyTypedArray,
   BYTES_PER_ELEMENT,
-  float16BitsToFloat32,
-  float32ToFloat16Bits,
   type FloatDType,
   isFloat,
   type TypedArrayFor,

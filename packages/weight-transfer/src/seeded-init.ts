@@ -74,11 +74,6 @@ export function inverseSoftplus(y: number): number {
   return y + Math.log(-Math.expm1(-y));
 }
 
-/** softplus(x) = ln(1 + e^x), as torch computes it (x for x > 20). */
-export function softplus(x: number): number {
-  return x > 20 ? x : Math.log1p(Math.exp(x));
-}
-
 /** `n` Δ biases: softplus⁻¹(dt) with dt = exp(U[ln DT_MIN, ln DT_MAX]) floored at DT_FLOOR (halved in 'effective' mode). */
 export function dtBias(rng: TensorRng, n: number, halve: boolean): Float32Array {
   const lo = Math.log(DT_MIN);
