@@ -26,7 +26,6 @@ export {
   applyRepetitionPenalty,
   applyTemperature,
   argmax,
-  createRng,
   findStopString,
   type FinishReason,
   generate,
@@ -38,7 +37,6 @@ export {
   isSampling,
   type Logits,
   processLogits,
-  type Rng,
   sampleFromLogits,
   sampleFromProbs,
   type SamplingOptions,
@@ -46,7 +44,6 @@ export {
   type StepModel,
   topK,
   topP,
-  Xoshiro128StarStar,
 } from './generate/index';
 export { buildLlamaTrainGraph, ropeTables, type LlamaTrainGraph, type TrainGraphOptions, type LayerContext } from './llama/train-graph';
 export { linear, rmsNorm, applyRope, swiglu } from './llama/layers';

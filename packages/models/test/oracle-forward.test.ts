@@ -1,7 +1,7 @@
 import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, expect, it } from 'vitest';
 import { llamaOracleForward, llamaWeightSpecs, createOracleStepModel, ModelsError, randomLlamaWeights, ropeInvFreq, truncateKvCache } from '../src/oracle/index';
-import { createRng } from '../src/generate/index';
+import { createRng } from '@mil/core';
 
 const base = parseLlamaConfig({
   model_type: 'llama',

@@ -1,7 +1,7 @@
 // The reference's initialisers for the new Mamba parameters (mamba_ssm defaults and PyTorch layer defaults),
 // driven by one seeded stream per tensor so a tensor's values depend only on (seed, tensor name).
-import { Xoshiro128StarStar } from '@mil/models';
 import { WeightTransferError } from './errors';
+import { Xoshiro128StarStar } from '@mil/core';
 
 /** Δ range of the reference's init: dt log-uniform in [DT_MIN, DT_MAX], floored at DT_FLOOR. */
 export const DT_MIN = 1e-3;
