@@ -282,7 +282,7 @@ describe('atomic writes', () => {
            b: { dtype: 'U8', shape: [4], data: () => { process.kill(process.pid, 'SIGKILL'); return new Uint8Array(4); } },
          });`,
       );
-      const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', script], { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' });
       expect(r.stderr).not.toMatch(/Error/);
       expect(r.signal).toBe('SIGKILL');
       const left = (await readdir(dir)).filter((f) => f !== 'kill.mts');
