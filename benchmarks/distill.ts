@@ -30,25 +30,9 @@
 // ratios out (null); --main-steps-scale / --main-eval-tokens other than the defaults mark them `ppl_from_defaults: false`.
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '@mil/core';
 import type { LlamaConfig } from '@mil/checkpoint';
-import { AdamW, clipGradNorm } from '@mil/graph';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, resolveHybridDims, type HybridDims } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
-import {
-  MAIN_JOB_DEFAULTS,
-  TeacherSignal,
-  collateWindows,
-  compileKdStep,
-  RECIPES,
-  recipeStages,
-  isTrainable,
-  loadMainJobData,
-  runMainJob,
-  tokenWindows,
-  type KdStep,
-  type MainJobOptions,
-  type StageSpec,
-  type TokenBatch,
-} from '@mil/distill';
+import { MAIN_JOB_DEFAULTS, TeacherSignal, collateWindows, compileKdStep, RECIPES, recipeStages, isTrainable, loadMainJobData, runMainJob, tokenWindows, type KdStep, type MainJobOptions, type StageSpec, type TokenBatch, AdamW, clipGradNorm } from '@mil/distill';
 import { createMatmulProbe, flag, fmt, formatTable, forwardFlops, gflops, matmulFlops, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulCount, type MatmulProbe, runFields, runBench, sig, sigMap } from './lib';
 
 // ---------------------------------------------------------------- configuration

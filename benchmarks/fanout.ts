@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { loadModelFolder } from '@mil/checkpoint';
 import { tokenizeDocuments } from '@mil/distill';
 import { killWorkerGroup, runTeacherSignal, spawnWorkerProcess, startLocalRedis } from '@mil/fanout';
-import { loadSplits } from '@mil/models';
+import { loadSplits } from '@mil/corpora';
 import { flag, formatTable, numberFlag, reportResult, runBench, runFields, sig, startRssSampler, timeOnce } from './lib';
 
 const TEACHER = resolve('models/sotu-tiny');

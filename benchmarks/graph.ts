@@ -10,7 +10,6 @@
 // matmuls of the same size). Elementwise work (norms, RoPE, softmax, SiLU, AdamW) is not counted.
 import * as tf from '@tensorflow/tfjs';
 import {
-  AdamW,
   Graph,
   Runner,
   add,
@@ -32,6 +31,7 @@ import {
 } from '@mil/graph';
 import { MiB, flag, fmt, formatTable, hostInfo, median, numberFlag, reportResult, startRssSampler, summarise, timeOnce, type Cell, createMatmulProbe, type MatmulProbe, forwardFlops, gflops, type MatmulCount, sig } from './lib';
 import { mulberry32, randn } from '@mil/core';
+import { AdamW } from '@mil/distill';
 
 // ---------------------------------------------------------------- configuration
 

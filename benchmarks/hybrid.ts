@@ -25,10 +25,11 @@
 // the context grows (the caches are buffers the graph reads in place; a step's outputs do not grow).
 // Every session compiles RoPE tables for max(contexts) + steps positions: past the teacher's trained 1024 the
 // outputs degrade, which does not change the work done per token.
-import { LlamaSession, HybridSession, loadLlama, loadSotu, type HybridSessionState } from '@mil/models';
+import { LlamaSession, HybridSession, loadLlama, type HybridSessionState } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
 import type { HybridConfig, HybridVariant, LlamaConfig } from '@mil/checkpoint';
 import { MiB, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, runFields, runBench, sig } from './lib';
+import { loadSotu } from '@mil/corpora';
 
 // ---------------------------------------------------------------- configuration
 

@@ -2,8 +2,9 @@
 // one AdamW step over N parameters in JS vs (a) the same update as an ORT graph, inputs and outputs included,
 // and (b) merely passing the weights through an ORT session (Identity). Prints a table and JSON.
 //   node --conditions=source --import tsx benchmarks/optim-adamw-vs-ort.ts [numParams=5000000] [threads=2]
-import { AdamW, SGD, Runner, clipGradNorm, encodeModel, type ModelSpec, type NodeSpec } from '@mil/graph';
+import { Runner, encodeModel, type ModelSpec, type NodeSpec } from '@mil/graph';
 import { mulberry32, randn } from '@mil/core';
+import { AdamW, SGD, clipGradNorm } from '@mil/distill';
 
 const N = Number(process.argv[2] ?? 5_000_000);
 const THREADS = Number(process.argv[3] ?? 2);

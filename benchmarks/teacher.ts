@@ -23,10 +23,11 @@
 // for forward + backward (each matmul has two gradient matmuls of its size). Embedding gather / scatter, norms,
 // RoPE, softmax, the loss and AdamW are not counted.
 import type { LlamaConfig } from '@mil/checkpoint';
-import { AdamW, Runner } from '@mil/graph';
-import { LlamaSession, buildLlamaTrainGraph, loadLlama, loadSotu } from '@mil/models';
-import { compileTrainStep, crossEntropy, type TokenBatch } from '@mil/distill';
+import { Runner } from '@mil/graph';
+import { LlamaSession, buildLlamaTrainGraph, loadLlama } from '@mil/models';
+import { compileTrainStep, crossEntropy, type TokenBatch, AdamW } from '@mil/distill';
 import { MiB, createMatmulProbe, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulProbe, forwardFlops, gflops, matmulFlops, type MatmulCount, runFields, runBench, sig, sigMap } from './lib';
+import { loadSotu } from '@mil/corpora';
 
 // ---------------------------------------------------------------- configuration
 

@@ -6,12 +6,7 @@
 // Deterministic: the same options give byte-identical files.
 import { parseArgs } from 'node:util';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { loadSplits, SOTU_TRAIN_YEARS } from '../packages/models/src/data/splits';
-import { charsPerToken } from '../packages/models/src/tokenizer/compression';
-import { ReferenceBpeEncoder } from '../packages/models/src/tokenizer/reference-encoder';
-import { saveTokenizer } from '../packages/models/src/tokenizer/save-tokenizer';
-import { llamaTokenizerConfig } from '../packages/models/src/tokenizer/tokenizer-config';
-import { trainBpe } from '../packages/models/src/tokenizer/train-bpe';
+import { ReferenceBpeEncoder, SOTU_TRAIN_YEARS, charsPerToken, llamaTokenizerConfig, loadSplits, saveTokenizer, trainBpe } from '@mil/corpora';
 
 const { values } = parseArgs({
   options: {

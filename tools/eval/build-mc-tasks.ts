@@ -9,7 +9,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRng } from '@mil/core';
-import { loadSplits } from '@mil/models';
+import { loadSplits } from '@mil/corpora';
 
 const { values: a } = parseArgs({ options: { items: { type: 'string', default: '100' }, seed: { type: 'string', default: '14' }, out: { type: 'string', default: 'packages/eval/data' } } });
 const N = Number(a.items);

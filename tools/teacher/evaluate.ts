@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildLlamaTrainGraph, loadLlama } from '@mil/models';
-import { perplexity } from '../../packages/eval/src/perplexity';
+import { perplexity } from '@mil/eval';
 
 const { values: a } = parseArgs({ options: { model: { type: 'string', default: 'models/sotu-tiny' }, data: { type: 'string', default: 'runs/teacher-data' }, seq: { type: 'string', default: '256' }, threads: { type: 'string', default: '2' }, sets: { type: 'string', default: 'sotu-heldout,brown,moby-dick' } } });
 const { config, weights } = await loadLlama(a.model!);

@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { loadSplits } from '@mil/models';
+import { loadSplits } from '@mil/corpora';
 
 const { values } = parseArgs({ options: { tokenizer: { type: 'string', default: 'models/sotu-tiny' }, out: { type: 'string', default: 'runs/teacher-data' } } });
 const dir = values.tokenizer!;

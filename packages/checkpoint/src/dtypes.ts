@@ -1,6 +1,7 @@
 // safetensors dtypes, their sizes and typed-array views, and the float16 / bfloat16 bit conversions.
 // Float16 and bfloat16 values travel as Uint16Array of raw bits: Node 20 has no Float16Array.
 
+import { f16ToF32Table, f32BitsToF16 } from '@mil/core';
 import { CheckpointError } from './errors';
 
 /** The safetensors dtypes this package reads and writes. */
@@ -98,24 +99,6 @@ export function f32ToBf16(src: Float32Array, out?: Uint16Array): Uint16Array {
   return dst;
 }
 
-let f16Table: Float32Array | undefined;
-/** All 65536 float16 values as float32, built once (256 KiB) so conversion is one load per element. */
-export function f16ToF32Table(): Float32Array {
-  if (f16Table) return f16Table;
-  const table = new Float32Array(65536);
-  const bits = new Uint32Array(table.buffer);
-  for (let h = 0; h < 65536; h++) {
-    const sign = (h & 0x8000) << 16;
-    const exp = (h >>> 10) & 0x1f;
-    const mant = h & 0x3ff;
-    if (exp === 0) table[h] = (sign ? -1 : 1) * mant * 2 ** -24; // zero and subnormals are exact in f32
-    else if (exp === 31) bits[h] = sign | 0x7f800000 | (mant << 13); // Inf / NaN with payload
-    else bits[h] = sign | ((exp + 112) << 23) | (mant << 13);
-  }
-  f16Table = table;
-  return table;
-}
-
 /**
  * IEEE float16 bits → float32 (exact).
  * @example f16ToF32(new Uint16Array([0x3c00, 0x0001])) // Float32Array [1, 5.96e-8]
@@ -126,30 +109,6 @@ export function f16ToF32(src: Uint16Array, out?: Float32Array): Float32Array {
   const table = f16ToF32Table();
   for (let i = 0; i < n; i++) dst[i] = table[src[i]];
   return dst;
-}
-
-/** One float32 (as bits) → float16 bits, round to nearest even, overflow to ±Inf, NaN stays (quiet) NaN. */
-export function f32BitsToF16(x: number): number {
-  const sign = (x >>> 16) & 0x8000;
-  const e = (x >>> 23) & 0xff;
-  const m = x & 0x7fffff;
-  if (e === 0xff) return sign | 0x7c00 | (m !== 0 ? 0x200 | (m >>> 13) : 0);
-  const e16 = e - 112; // rebias 127 → 15
-  if (e16 >= 31) return sign | 0x7c00;
-  if (e16 <= 0) {
-    if (e16 < -10) return sign; // below half the smallest subnormal: ±0
-    const m24 = m | 0x800000;
-    const shift = 14 - e16; // 14..24 bits dropped
-    let k = m24 >>> shift;
-    const rem = m24 & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (k & 1) === 1)) k++;
-    return sign | k; // k may reach 0x400, which is the smallest normal: still the right encoding
-  }
-  let h = (e16 << 10) | (m >>> 13);
-  const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1) === 1)) h++; // a carry into the exponent rounds up to Inf
-  return sign | h;
 }
 
 /**

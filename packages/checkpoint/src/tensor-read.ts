@@ -3,7 +3,8 @@
 // conversion overlaps I/O and memory stays at the size of the result plus a few MiB.
 import type { ByteSource } from './byte-source';
 import { CheckpointError } from './errors';
-import { dtypeByteSize, f16ToF32Table, f32BitsToF16, f32ToF16, rawView, toFloat16, toFloat32, type RawTypedArray, type StDtype } from './dtypes';
+import { f16ToF32Table, f32BitsToF16 } from '@mil/core';
+import { dtypeByteSize, f32ToF16, rawView, toFloat16, toFloat32, type RawTypedArray, type StDtype } from './dtypes';
 
 /** What `read` returns: the stored values ('raw'), float32, or float16 bits (Uint16Array). */
 export type ReadAs = 'raw' | 'float32' | 'float16';

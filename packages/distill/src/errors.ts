@@ -6,6 +6,10 @@ export type DistillErrorCode =
   | 'BAD_OPTION'
   /** `lossAndGrads` returned a gradient that is missing, unknown or of the wrong length. */
   | 'BAD_GRADS'
+  /** An optimizer was given a parameter or gradient name it does not hold. */
+  | 'UNKNOWN_TENSOR'
+  /** A parameter and its gradient (or optimizer state) have different lengths. */
+  | 'SHAPE_MISMATCH'
   /** The loss or the gradient norm is NaN or infinite; no update was applied. */
   | 'NON_FINITE'
   /** The data source yielded no batch for a whole epoch. */

@@ -1,8 +1,65 @@
 /**
  * @mil/distill: distillation losses, the trainer and the stage pipeline.
  */
-export * from './trainer/index';
-export * from './losses/index';
+export {
+  arrayDataSource,
+  type ArrayDataSourceOptions,
+  checkpointDirName,
+  type CheckpointOptions,
+  type DataSource,
+  DistillError,
+  type DistillErrorCode,
+  type EvalRecord,
+  type FileDigest,
+  listCheckpoints,
+  type LossAndGrads,
+  type LossAndGradsFn,
+  type MicroBatchContext,
+  type ProgressEvent,
+  seededPermutation,
+  type StepRecord,
+  train,
+  Trainer,
+  type TrainerOptimizer,
+  type TrainerOptions,
+  type TrainerSchedule,
+  type TrainerStateJson,
+  type TrainResult,
+} from './trainer/index';
+export {
+  crossEntropy,
+  dpoLoss,
+  forwardKl,
+  IGNORE_INDEX,
+  type KlOptions,
+  klPlusCe,
+  reverseKl,
+  sequenceLogProb,
+  validMask,
+} from './losses/index';
+export {
+  AdamW,
+  type AdamWOptions,
+  clipGradNorm,
+  type ClipGradNormOptions,
+  compileParamFilter,
+  defaultNoDecay,
+  globalGradNorm,
+  type GradSource,
+  type GradTensors,
+  type LrScale,
+  lrSchedule,
+  type NamedParam,
+  type Optimizer,
+  type OptimizerState,
+  type ParamFilter,
+  type ParamSource,
+  scheduleFactor,
+  type ScheduleSpec,
+  SGD,
+  type SgdOptions,
+  validateSchedule,
+} from './optim/index';
 export { compileTrainStep, type TokenBatch, type StepDefinition, type CompiledStep } from './train-step';
 export { tokenWindows, collateWindows, type TokenWindow } from './data/token-windows';
 export { pretrainLlama, type PretrainOptions } from './jobs/pretrain-llama';

@@ -1,9 +1,9 @@
 // DPO on a tiny Llama: the loss starts at log 2 (policy = reference) and a few AdamW steps raise the margin.
 import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, it, expect } from 'vitest';
-import { AdamW } from '@mil/graph';
 import { buildLlamaTrainGraph, randomLlamaWeights } from '@mil/models';
 import { collatePairs, compileDpoStep, ReferenceLogProbs } from '../src/dpo-step';
+import { AdamW } from '@mil/distill';
 
 const cfg = parseLlamaConfig({
   model_type: 'llama',

@@ -1,8 +1,9 @@
 // Loss values against plain TypeScript formulas, and their gradients against float64 finite differences.
 import { describe, it, expect } from 'vitest';
-import { Graph, Runner, gradCheck, reshape } from '@mil/graph';
+import { Graph, Runner, reshape } from '@mil/graph';
 import { crossEntropy, dpoLoss, forwardKl, klPlusCe, reverseKl, sequenceLogProb } from '../src/losses';
 import { mulberry32 } from '@mil/core';
+import { gradCheck } from '@mil/graph/testing';
 
 const B = 2, S = 3, V = 5;
 const rand = mulberry32(42);

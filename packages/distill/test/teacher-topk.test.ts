@@ -4,13 +4,14 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Graph, Runner, gradCheck, reshape } from '@mil/graph';
+import { Graph, Runner, reshape } from '@mil/graph';
 import { parseLlamaConfig, openSafetensors, type LlamaConfig } from '@mil/checkpoint';
 import { buildLlamaTrainGraph, randomLlamaWeights } from '@mil/models';
 import { TeacherSignal } from '../src/teacher-signal';
 import { cacheTeacherTopK, readTeacherTopK, topKKl } from '../src/teacher-topk-cache';
 import { forwardKl } from '../src/losses';
 import { mulberry32 } from '@mil/core';
+import { gradCheck } from '@mil/graph/testing';
 
 const cfg = parseLlamaConfig({
   model_type: 'llama',

@@ -1,7 +1,7 @@
 // Text sources for perplexity: the built-in held-out sets, or the user's .txt / .jsonl files, as token streams.
 import { readFileSync } from 'node:fs';
 import type { LoadedTokenizer } from '@mil/checkpoint';
-import { loadSplits } from '@mil/models';
+import { loadSplits } from '@mil/corpora';
 import { EvalError } from './eval-error';
 
 /** Built-in held-out sets (never trained on by the embedded teacher). */

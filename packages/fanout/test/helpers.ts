@@ -1,7 +1,7 @@
 // Shared by the fan-out tests: the embedded teacher and a small token corpus from its tokenizer.
 import { loadModelFolder } from '@mil/checkpoint';
 import { tokenizeDocuments } from '@mil/distill';
-import { loadSplits } from '@mil/models';
+import { loadSplits } from '@mil/corpora';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../../..');

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { groupQueryAttention, type GroupQueryAttentionArgs } from '../src/contrib/oracles';
+import { groupQueryAttention, type GroupQueryAttentionArgs } from './contrib-oracles';
 import { expectClose, randomFloats, runSingleNode, type Feed } from './contrib-oracles-harness';
 import { mulberry32 } from '@mil/core';
 

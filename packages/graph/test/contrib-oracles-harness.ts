@@ -4,7 +4,7 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { encodeModel } from '../src/onnx/proto-encode';
-import { singleNodeModel } from '../src/onnx/single-node-model';
+import { singleNodeModel } from './single-node-model';
 import type { AttributeValue, DType } from '../src/onnx/model-spec';
 
 /** n uniform values in [lo, hi) as float32 (never exactly 0 in practice). */

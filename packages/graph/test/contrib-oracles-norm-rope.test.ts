@@ -3,7 +3,7 @@ import {
   rotaryEmbedding,
   simplifiedLayerNormalization,
   skipSimplifiedLayerNormalization,
-} from '../src/contrib/oracles';
+} from './contrib-oracles';
 import { expectClose, randomFloats, runSingleNode, type Feed } from './contrib-oracles-harness';
 import { mulberry32 } from '@mil/core';
 

@@ -3,7 +3,7 @@ import {
   causalConvWithState,
   linearAttention,
   type LinearAttentionUpdateRule,
-} from '../src/contrib/oracles';
+} from './contrib-oracles';
 import { expectClose, randomFloats, runSingleNode, type Feed } from './contrib-oracles-harness';
 import { mulberry32 } from '@mil/core';
 

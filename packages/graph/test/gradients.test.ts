@@ -1,9 +1,9 @@
 // Every differentiable op's gradient rule against float64 central finite differences (through onnxruntime).
 import { describe, it, expect } from 'vitest';
 import * as G from '../src/index';
-import { gradCheck, type GradCheckInput } from '../src/index';
 import type { Tensor } from '../src/index';
 import { mulberry32 } from '@mil/core';
+import { gradCheck, type GradCheckInput } from '@mil/graph/testing';
 
 const TOL = 1e-6; // float64: central differences with eps 1e-6 agree to ~1e-8 on smooth ops
 

@@ -2,7 +2,6 @@ import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, expect, it } from 'vitest';
 import {
   argmax,
-  createRng,
   generate,
   generateAll,
   processLogits,
@@ -11,6 +10,7 @@ import {
   type StepModel,
 } from '../src/generate/index';
 import { createOracleStepModel, llamaOracleForward, ModelsError, randomLlamaWeights } from '../src/oracle/index';
+import { createRng } from '@mil/core';
 
 const cfg = parseLlamaConfig({
   model_type: 'llama',

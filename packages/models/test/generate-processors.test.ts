@@ -3,17 +3,15 @@ import {
   applyRepetitionPenalty,
   applyTemperature,
   argmax,
-  createRng,
   processLogits,
   sampleFromLogits,
   sampleFromProbs,
   softmax,
   topK,
   topP,
-  Xoshiro128StarStar,
 } from '../src/generate/index';
 import { ModelsError } from '../src/oracle/index';
-import { MilError } from '@mil/core';
+import { MilError, createRng, Xoshiro128StarStar } from '@mil/core';
 
 const kept = (logits: Float64Array) => Array.from(logits).flatMap((x, i) => (x === -Infinity ? [] : [i]));
 

@@ -2,7 +2,7 @@
 // Q8_0 arithmetic on hand-worked blocks, and RoPE (HF rotate-half vs llama.cpp interleaved) on random projections.
 import { describe, it, expect } from 'vitest';
 import { createRng } from '@mil/core';
-import { float16BitsToFloat32 } from '@mil/graph';
+import { float16BitsToFloat32 } from '@mil/core';
 import { encodeGguf, quantizeQ8_0, dequantizeQ8_0, encodeGgml, permuteRopeRows, ggufTokenizer, GGUF_TOKEN_TYPE, type GgufValue } from '../src/index';
 
 /** Minimal GGUF v3 reader (the oracle): header, metadata, tensor infos, data offsets. */

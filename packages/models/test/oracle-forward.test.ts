@@ -1,7 +1,7 @@
 import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, expect, it } from 'vitest';
 import { llamaOracleForward, llamaWeightSpecs, createOracleStepModel, ModelsError, randomLlamaWeights, ropeInvFreq, truncateKvCache } from '../src/oracle/index';
-import { createRng } from '../src/generate/index';
+import { createRng } from '@mil/core';
 
 const base = parseLlamaConfig({
   model_type: 'llama',
@@ -120,11 +120,17 @@ function naiveHfForward(cfg: LlamaConfig, w: Map<string, Float32Array>, ids: num
   return hs.map((h) => linear(head, rms(h, 'model.norm.weight'), false));
 }
 
+/** The JSON without its head_dim field, so the parser derives hidden_size / num_attention_heads. */
+function withoutHeadDim(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { head_dim: _, ...rest } = raw;
+  return rest;
+}
+
 describe('llamaOracleForward against a naive HF transcription', () => {
   const cases: [string, LlamaConfig][] = [
     ['GQA, head_dim != hidden/heads', base],
     ['llama3 rope scaling, biases, tied embeddings', parseLlamaConfig({ ...base.raw, rope_scaling: llama3Scaling, attention_bias: true, mlp_bias: true, tie_word_embeddings: true })],
-    ['Mistral sliding window 3, MHA, 3 layers', parseLlamaConfig({ ...base.raw, num_key_value_heads: 4, num_hidden_layers: 3, sliding_window: 3, head_dim: null })],
+    ['Mistral sliding window 3, MHA, 3 layers, head_dim from hidden/heads', parseLlamaConfig({ ...withoutHeadDim(base.raw), num_key_value_heads: 4, num_hidden_layers: 3, sliding_window: 3 })],
   ];
   for (const [name, cfg] of cases) {
     it(name, () => {
@@ -311,7 +317,8 @@ describe('errors', () => {
     expect(() => llamaOracleForward(base, src(w), [[1, 2], [3]])).toThrow(ModelsError);
     const c = llamaOracleForward(base, src(w), [[1, 2]]).cache;
     expect(() => llamaOracleForward(base, src(w), [[1], [2]], { cache: c })).toThrow(/cache: expected batch 2/);
-    expect(() => llamaOracleForward(parseLlamaConfig({ ...base.raw, num_key_value_heads: 3 }), src(w), [[1]])).toThrow(/num_key_value_heads.*divisor/);
-    expect(() => llamaOracleForward(parseLlamaConfig({ ...base.raw, hidden_act: 'gelu' }), src(w), [[1]])).toThrow(/silu/);
+    // configs are validated once, where they are parsed (@mil/checkpoint)
+    expect(() => parseLlamaConfig({ ...base.raw, num_key_value_heads: 3 })).toThrow(/divisor of num_attention_heads/);
+    expect(() => parseLlamaConfig({ ...base.raw, hidden_act: 'gelu' })).toThrow(/silu/);
   });
 });

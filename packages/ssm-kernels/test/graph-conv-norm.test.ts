@@ -1,7 +1,7 @@
 // Causal conv graph forms (standard Conv, CausalConvWithState, ring buffer) and the gated RMSNorm graph against
 // their oracles; gradients against finite differences.
 import { describe, it, expect } from 'vitest';
-import { causalConvWithState, gradCheck, reshape, transpose } from '@mil/graph';
+import { causalConvWithState, reshape, transpose } from '@mil/graph';
 import {
   causalConv1d,
   causalConv1dGraph,
@@ -17,6 +17,7 @@ import {
 import { expectClose, uniform, sliceTime } from './oracle-helpers';
 import { flatConcat, runGraph } from './graph-helpers';
 import { mulberry32 } from '@mil/core';
+import { gradCheck } from '@mil/graph/testing';
 
 const F = Float32Array;
 const TOL = 2e-5;

@@ -1,11 +1,12 @@
 // Mamba-1 training form (chunked scan with per-(channel, state) decay, standard ops) against the sequential
 // oracle, and its gradients against float64 finite differences.
 import { describe, it, expect } from 'vitest';
-import { exp, gradCheck, neg } from '@mil/graph';
+import { exp, neg } from '@mil/graph';
 import { mamba1Scan, mamba1ScanGraph, type Mamba1ScanInput } from '../src/index';
 import { expectClose, uniform, sliceTime } from './oracle-helpers';
 import { runGraph, flatConcat, mamba1Problem, type Feed } from './graph-helpers';
 import { mulberry32 } from '@mil/core';
+import { gradCheck } from '@mil/graph/testing';
 
 type P = Mamba1ScanInput;
 

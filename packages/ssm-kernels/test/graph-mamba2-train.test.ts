@@ -1,11 +1,12 @@
 // Mamba-2 training form (chunked SSD in standard ops) against the sequential oracle, and its gradients
 // against float64 finite differences.
 import { describe, it, expect } from 'vitest';
-import { exp, gradCheck, neg } from '@mil/graph';
+import { exp, neg } from '@mil/graph';
 import { mamba2Scan, mamba2ScanGraph, type FloatArray, type Mamba2ScanInput, type Mamba2StateLayout } from '../src/index';
 import { expectClose, mamba2Problem, uniform, sliceTime } from './oracle-helpers';
 import { runGraph, flatConcat, swapLast2, type Feed } from './graph-helpers';
 import { mulberry32 } from '@mil/core';
+import { gradCheck } from '@mil/graph/testing';
 
 type P = Mamba2ScanInput;
 

@@ -9,5 +9,5 @@ export { studentWeightSpecs, studentParamCount } from './student-specs';
 export { initStudentFromTeacher, MAMBA_LAYER_INITS, type MambaLayerInit, type StudentInitOptions } from './init-student';
 export { progressiveReinit, type ProgressiveReinitOptions } from './progressive-reinit';
 export { dropLayers, type DroppedModel } from './drop-layers';
-export { DT_MIN, DT_MAX, DT_FLOOR, A_INIT_RANGE, inverseSoftplus, softplus, type DtBiasMode } from './seeded-init';
+export { DT_MIN, DT_MAX, DT_FLOOR, A_INIT_RANGE, inverseSoftplus, type DtBiasMode } from './seeded-init';
 export type { WeightMap } from './tensor-source';

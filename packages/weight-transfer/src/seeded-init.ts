@@ -1,7 +1,7 @@
 // The reference's initialisers for the new Mamba parameters (mamba_ssm defaults and PyTorch layer defaults),
 // driven by one seeded stream per tensor so a tensor's values depend only on (seed, tensor name).
-import { Xoshiro128StarStar } from '@mil/models';
 import { WeightTransferError } from './errors';
+import { Xoshiro128StarStar } from '@mil/core';
 
 /** Δ range of the reference's init: dt log-uniform in [DT_MIN, DT_MAX], floored at DT_FLOOR. */
 export const DT_MIN = 1e-3;
@@ -72,11 +72,6 @@ export function torchDefault(rng: TensorRng, n: number, fanIn: number): Float32A
 /** softplus⁻¹(y) = y + ln(1 − e^(−y)), computed stably. */
 export function inverseSoftplus(y: number): number {
   return y + Math.log(-Math.expm1(-y));
-}
-
-/** softplus(x) = ln(1 + e^x), as torch computes it (x for x > 20). */
-export function softplus(x: number): number {
-  return x > 20 ? x : Math.log1p(Math.exp(x));
 }
 
 /** `n` Δ biases: softplus⁻¹(dt) with dt = exp(U[ln DT_MIN, ln DT_MAX]) floored at DT_FLOOR (halved in 'effective' mode). */

@@ -1,7 +1,8 @@
 import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, it, expect } from 'vitest';
 import { randomLlamaWeights } from '@mil/models';
-import { initStudentFromTeacher, makeHybridConfig, softplus, inverseSoftplus } from '@mil/weight-transfer';
+import { softplus } from '@mil/ssm-kernels';
+import { initStudentFromTeacher, makeHybridConfig, inverseSoftplus } from '@mil/weight-transfer';
 import { ksDistance, tinyTeacher } from './fixtures';
 
 // 64 Mamba layers of the tiny teacher: 64 × 64 = 4096 Mamba-1 Δ biases, 64 × 4 = 256 Mamba-2 heads.

@@ -1,8 +1,9 @@
 import { parseLlamaConfig, type LlamaConfig } from '@mil/checkpoint';
 import { describe, it, expect } from 'vitest';
-import { createRng, randomLlamaWeights } from '@mil/models';
+import { randomLlamaWeights } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig, progressiveReinit, studentWeightSpecs, WeightTransferError } from '@mil/weight-transfer';
 import { rows, sameBits, tinyTeacher } from './fixtures';
+import { createRng } from '@mil/core';
 
 // 8 layers so that 50% → 25% → 12.5% → 0% are all distinct steps.
 const cfg = parseLlamaConfig({ ...tinyTeacher.raw, num_hidden_layers: 8 });

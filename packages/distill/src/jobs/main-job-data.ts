@@ -1,9 +1,9 @@
 // Token streams for the main job: the teacher's training text (SOTU 1790–2000) and held-out sets, tokenized with
 // the teacher's tokenizer, only as far as needed (the JS tokenizer is the slow part of start-up).
 import type { LoadedTokenizer } from '@mil/checkpoint';
-import { loadSplits, type CorpusDocument } from '@mil/models';
 import { mixSeeds } from '@mil/core';
 import { seededPermutation } from '../trainer/seeds';
+import { loadSplits, type CorpusDocument } from '@mil/corpora';
 
 /** <s> doc </s> for documents in order until `maxTokens` tokens are collected. */
 export function tokenizeDocuments(tok: LoadedTokenizer, docs: readonly CorpusDocument[], maxTokens: number): Int32Array {

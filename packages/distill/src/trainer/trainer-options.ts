@@ -1,7 +1,7 @@
 // The options, callbacks and results of the training loop.
-import type { AdamWOptions, GradSource, ParamFilter, SgdOptions } from '@mil/graph';
 import type { DataSource } from './data-source';
 import type { EvalRecord, StepRecord } from './trainer-state';
+import { type AdamWOptions, type GradSource, type ParamFilter, type SgdOptions } from '../optim/index';
 
 /** What one micro-batch produced. */
 export interface LossAndGrads {

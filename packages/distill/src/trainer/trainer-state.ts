@@ -1,6 +1,6 @@
 // trainer_state.json: everything besides tensors that a resumed run needs, and its validation on load.
-import type { ScheduleSpec } from '@mil/graph';
 import { DistillError } from '../errors';
+import { type ScheduleSpec } from '../optim/index';
 
 /** One optimizer step as recorded in the history. */
 export interface StepRecord {

@@ -2,18 +2,6 @@
 // were computed by ORT graphs or by hand. Deterministic: a run interrupted and resumed from a checkpoint takes
 // exactly the same steps as one that was not.
 import {
-  AdamW,
-  SGD,
-  clipGradNorm,
-  compileParamFilter,
-  globalGradNorm,
-  lrSchedule,
-  validateSchedule,
-  type GradSource,
-  type Optimizer,
-  type ScheduleSpec,
-} from '@mil/graph';
-import {
   listCheckpoints,
   openCheckpoint,
   pruneCheckpoints,
@@ -26,6 +14,7 @@ import { DistillError } from '../errors';
 import { mixSeeds } from '@mil/core';
 import type { CheckpointOptions, ProgressEvent, TrainerOptions, TrainResult } from './trainer-options';
 import { TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, type EvalRecord, type StepRecord, type TrainerStateJson } from './trainer-state';
+import { AdamW, SGD, clipGradNorm, compileParamFilter, globalGradNorm, lrSchedule, type GradSource, type Optimizer, type ScheduleSpec, validateSchedule } from '../optim/index';
 
 // Salts that keep the seed streams of data order and of per-micro-batch randomness apart.
 const DATA_STREAM = 1;

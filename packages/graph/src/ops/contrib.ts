@@ -1,5 +1,5 @@
 // Builders for onnxruntime contrib ops used by inference graphs (no gradients: training graphs spell the math
-// out in standard ops). Semantics: docs/contrib-ops.md and the TypeScript oracles in src/contrib/oracles.
+// out in standard ops). Semantics: docs/contrib-ops.md and the TypeScript oracles in test/contrib-oracles.
 import type { Dim } from '../onnx/model-spec';
 import { Tensor } from '../tensor';
 import { GraphError } from '../errors';

@@ -6,7 +6,7 @@ import { EXECUTION_PROVIDERS, MilError, type ExecutionProvider, type RunOptions 
 import { loadModelFolder } from '@mil/checkpoint';
 import { tokenizeDocuments } from '@mil/distill';
 import { FanoutError, runTeacherSignal, startShardWorker } from '@mil/fanout';
-import { loadSplits } from '@mil/models';
+import { loadSplits } from '@mil/corpora';
 import { progressBar } from '../progress';
 
 export const teacherSignalHelp = `mil teacher-signal --teacher <dir> --out <dir> [--text <file> ...] [--tokens 200000] [--seq 128] [--batch 4]

@@ -2,7 +2,8 @@
 // with weights embedded, that onnxruntime (or transformers.js) loads without this package.
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Graph, saveModel, float32ToFloat16Bits, type ModelSpec, type Tensor, type Dim } from '@mil/graph';
+import { Graph, saveModel, type ModelSpec, type Tensor, type Dim } from '@mil/graph';
+import { float32ToFloat16Bits } from '@mil/core';
 import { writeFileAtomic, hybridConfigToJson, llamaConfigToJson, type HybridConfig, type LlamaConfig } from '@mil/checkpoint';
 import { ModelsError } from '../errors';
 import { buildLlamaInferenceGraph } from '../llama/inference-graph';

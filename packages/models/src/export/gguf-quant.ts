@@ -1,6 +1,6 @@
 // ggml encodings of float32 weights: F32, F16 and Q8_0 (blocks of 32: one f16 scale, 32 int8), as ggml's reference
 // quantize_row_q8_0 computes them (scale amax/127 in float32, round half away from zero).
-import { float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/graph';
+import { float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/core';
 import { ModelsError } from '../errors';
 import type { GgmlType } from './gguf-writer';
 

@@ -1,6 +1,5 @@
 // Public API of the generation loop and logits processors (re-exported by the package entry).
 export type { StepModel, Logits } from './step-model';
-export { Xoshiro128StarStar, createRng, type Rng } from '@mil/core';
 export { softmax, argmax, sampleFromLogits, sampleFromProbs } from './sampling';
 export {
   applyRepetitionPenalty,

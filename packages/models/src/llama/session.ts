@@ -1,11 +1,12 @@
 // A running Llama / Mistral inference session: the compiled cached graph plus the KV cache between calls.
 import type { LlamaConfig } from '@mil/checkpoint';
 import type { RunOptions } from '@mil/core';
-import { type DType, Graph, type HostTensor, Runner, float32ToFloat16Bits, float16BitsToFloat32 } from '@mil/graph';
+import { type DType, Graph, type HostTensor, Runner } from '@mil/graph';
 import { ModelsError } from '../errors';
 import type { StepModel } from '../generate/step-model';
 import { buildLlamaInferenceGraph } from './inference-graph';
 import { KvBuffer } from './kv-buffer';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '@mil/core';
 
 /** How a Llama session runs (`RunOptions`: provider, threads, spinning) and what it holds. */
 export interface SessionOptions extends RunOptions {
