@@ -3,6 +3,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { CheckpointError, ioError } from './errors';
+import { MAX_TOKENIZER_BYTES, readSmallTextFile } from './safe-read';
 import type { RawTypedArray } from './dtypes';
 import { openSafetensors, type OpenOptions, type SafetensorsFile, type TensorInfo } from './safetensors-reader';
 import type { ReadOptions } from './tensor-read';
@@ -84,12 +85,7 @@ function shardPath(dir: string, file: string, indexPath: string): string {
 }
 
 async function openIndexed(indexPath: string, opts: OpenOptions): Promise<Checkpoint> {
-  let text: string;
-  try {
-    text = await readFile(indexPath, 'utf8');
-  } catch (e) {
-    throw ioError(e, indexPath, 'reading safetensors index');
-  }
+  const text = await readSmallTextFile(indexPath, 'safetensors index', MAX_TOKENIZER_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);
