@@ -40,6 +40,10 @@ export interface LoadHybridOptions {
   variant?: HybridVariant;
   /** Layout of the returned Mamba-1 weights; default 'separate' (the training layout). */
   mamba1Layout?: Mamba1Layout;
+  /** Check every weight is finite, naming the tensor and index of the first NaN/Inf (default true). */
+  checkFinite?: boolean;
+  /** Refuse a model whose float32 weights + RoPE tables exceed this many bytes (default: the machine's memory). */
+  memoryLimitBytes?: number;
 }
 
 export interface SaveHybridOptions {
@@ -63,7 +67,7 @@ export interface SaveHybridOptions {
  * const s = await HybridSession.create(teacher, hybrid, weights);
  */
 export async function loadHybrid(dir: string, opts: LoadHybridOptions = {}): Promise<LoadedHybrid> {
-  const folder = await loadModelFolder(dir, { hybridVariant: opts.variant });
+  const folder = await loadModelFolder(dir, { hybridVariant: opts.variant, memoryLimitBytes: opts.memoryLimitBytes });
   try {
     const hybrid = folder.hybrid;
     if (!hybrid) throw new ModelsError('BAD_CONFIG', `${dir}: no mamba_config.json, so this is not a hybrid student (load it with loadLlama)`);
@@ -85,7 +89,7 @@ export async function loadHybrid(dir: string, opts: LoadHybridOptions = {}): Pro
       if (shape.join(',') !== spec.shape.join(',')) {
         throw new ModelsError('BAD_WEIGHT_SHAPE', `${dir}: tensor ${spec.name} has shape [${shape}], expected [${spec.shape}]`);
       }
-      weights.set(spec.name, (await folder.tensors.read(spec.name, { as: 'float32' })) as Float32Array);
+      weights.set(spec.name, (await folder.tensors.read(spec.name, { as: 'float32', checkFinite: opts.checkFinite ?? true })) as Float32Array);
     }
     const unused = folder.tensors.names.filter((n) => !weights.has(n));
     const out = toMamba1Layout(teacher, hybrid, weights, opts.mamba1Layout ?? 'separate');

@@ -4,6 +4,13 @@ import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { llamaWeightSpecs } from '../oracle/llama-weights';
 import { ModelsError } from '../oracle/models-error';
 
+export interface LoadLlamaOptions {
+  /** Check every weight is finite, naming the tensor and index of the first NaN/Inf (default true; off saves a pass over the weights). */
+  checkFinite?: boolean;
+  /** Refuse a model whose float32 weights + RoPE tables exceed this many bytes (default: the machine's memory). */
+  memoryLimitBytes?: number;
+}
+
 export interface LoadedLlama {
   config: LlamaOracleConfig;
   weights: Map<string, Float32Array>;
@@ -17,8 +24,8 @@ export interface LoadedLlama {
  * const { config, weights, tokenizer } = await loadLlama('models/sotu-tiny');
  * const session = await LlamaSession.create(config, weights);
  */
-export async function loadLlama(dir: string): Promise<LoadedLlama> {
-  const folder = await loadModelFolder(dir);
+export async function loadLlama(dir: string, opts: LoadLlamaOptions = {}): Promise<LoadedLlama> {
+  const folder = await loadModelFolder(dir, { memoryLimitBytes: opts.memoryLimitBytes });
   try {
     if (folder.hybrid) throw new ModelsError('BAD_CONFIG', `${dir} holds a hybrid (mamba_config.json); load it with loadHybrid`);
     const config = folder.config.raw as unknown as LlamaOracleConfig;
@@ -28,7 +35,7 @@ export async function loadLlama(dir: string): Promise<LoadedLlama> {
       const info = folder.tensors.info(spec.name);
       if (info.shape.join(',') !== spec.shape.join(','))
         throw new ModelsError('BAD_WEIGHT_SHAPE', `${dir}: tensor ${spec.name} has shape [${info.shape}], expected [${spec.shape}]`);
-      weights.set(spec.name, (await folder.tensors.read(spec.name, { as: 'float32' })) as Float32Array);
+      weights.set(spec.name, (await folder.tensors.read(spec.name, { as: 'float32', checkFinite: opts.checkFinite ?? true })) as Float32Array);
     }
     return { config, weights, tokenizer: folder.tokenizer };
   } finally {
