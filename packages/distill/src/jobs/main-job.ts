@@ -2,6 +2,7 @@
 // ablation on the same budget, drop the replaced layers for the other ablation, evaluate all by held-out perplexity
 // and write a run folder (student in the reference layout, metrics.json, loss-curve.svg).
 import { mkdir, readFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Graph, Tensor } from '@mil/graph';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama, saveHybrid, type LlamaOracleConfig } from '@mil/models';
@@ -13,6 +14,7 @@ import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hyb
 import type { ProgressEvent } from '../trainer';
 import { DistillError } from '../trainer/distill-error';
 import { loadMainJobData } from './main-job-data';
+import { prepareRunFolder, writeRunOptions } from './run-folder';
 
 export interface MainJobOptions {
   teacher: string;
@@ -30,8 +32,14 @@ export interface MainJobOptions {
   evalTokens: number;
   ablations: boolean;
   seed: number;
-  /** Run folder; nothing is written when absent. */
+  /** Run folder, created (and checked writable) before any work; nothing is written when absent. */
   out?: string;
+  /** Checkpoint the students into `out/checkpoints/` every this many steps of a stage (0: only at stage ends). */
+  checkpointEvery?: number;
+  /** …and whenever this many seconds have passed since the last checkpoint (0: off). */
+  checkpointSeconds?: number;
+  /** Continue the run in `out` from its checkpoints (bit-exact: the same student as an uninterrupted run). */
+  resume?: boolean | string;
 }
 
 /** What `npm start` runs (tuned for minutes on 2 cores; the package README's "Why the main job's defaults" gives the measurements). */
@@ -51,6 +59,8 @@ export const MAIN_JOB_DEFAULTS: MainJobOptions = {
   evalTokens: 16384,
   ablations: true,
   seed: 0,
+  checkpointEvery: 50,
+  checkpointSeconds: 60,
 };
 
 export interface MainJobEvents {
@@ -85,8 +95,12 @@ export interface MainJobResult {
 export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Promise<MainJobResult> {
   const started = performance.now();
   const log = ev.log ?? (() => undefined);
+  const resume = o.resume !== undefined && o.resume !== false;
+  if (o.out) await prepareRunFolder(o.out, { resume });
   const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(o.teacher);
   if (!tokenizer) throw new DistillError('BAD_OPTION', `${o.teacher}: the teacher folder has no tokenizer.json`);
+  checkTrainingFits(o, teacherConfig, totalmem());
+  if (o.out && !resume) await writeRunOptions(o.out, { ...o, out: undefined, resume: undefined });
   const layers = teacherConfig.num_hidden_layers;
   const target = layerSchedule(layers, { attentionFraction: o.attentionFraction });
   const first = layerSchedule(layers, { attentionFraction: 0.75 });
@@ -101,6 +115,9 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const runStudent = (init: 'attention' | 'random') =>
     distillHybrid({
       teacherConfig, teacherWeights, variant: o.variant, stages, init, seed: o.seed, tokens: data.train, seq: o.seq, batch: o.batch, threads: o.threads,
+      checkpointDir: o.out ? join(o.out, 'checkpoints', init) : undefined,
+      checkpointEvery: o.checkpointEvery ?? MAIN_JOB_DEFAULTS.checkpointEvery,
+      checkpointSeconds: o.checkpointSeconds ?? MAIN_JOB_DEFAULTS.checkpointSeconds,
       onStageStart: (s, i) => ev.onStageStart?.(init, s, i, stages.length),
       onProgress: (s, e) => ev.onProgress?.(init, s, e),
     });
@@ -144,6 +161,23 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   };
   if (o.out) await writeRunFolder(o.out, o.teacher, teacherConfig, student, random, stages, metrics);
   return { rows, student, random, stages, metrics };
+}
+
+/**
+ * Refuses, before any training, a window longer than the teacher's context and a batch whose activations
+ * (teacher and student logits, their gradients, per-layer activations) would not fit in memory.
+ */
+function checkTrainingFits(o: MainJobOptions, cfg: LlamaOracleConfig, memoryBytes: number): void {
+  if (o.seq > cfg.max_position_embeddings) {
+    throw new DistillError('TOO_LARGE', `seq ${o.seq} is longer than the teacher's context (${o.teacher}/config.json max_position_embeddings = ${cfg.max_position_embeddings})`);
+  }
+  const tokens = o.batch * o.seq;
+  // float32: ~6 logits-sized buffers (teacher, student, softmax, grads) and ~24 hidden-sized buffers per layer
+  const bytes = tokens * 4 * (6 * cfg.vocab_size + 24 * cfg.hidden_size * cfg.num_hidden_layers + 4 * cfg.intermediate_size * cfg.num_hidden_layers);
+  if (bytes > memoryBytes) {
+    const gb = (x: number) => (x / 2 ** 30).toFixed(1);
+    throw new DistillError('TOO_LARGE', `batch ${o.batch} × seq ${o.seq} needs about ${gb(bytes)} GiB of activations; this machine has ${gb(memoryBytes)} GiB (lower --batch or --seq)`);
+  }
 }
 
 async function writeRunFolder(

@@ -1,60 +1,120 @@
 // mil distill — the main job (see @mil/distill runMainJob): argument parsing, progress bars, the results table.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { MAIN_JOB_DEFAULTS, runMainJob, type MainJobOptions } from '@mil/distill';
+import { MAIN_JOB_DEFAULTS, readRunOptions, runMainJob, type MainJobOptions } from '@mil/distill';
 import { progressBar, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
+import { choiceFlag, CliError, intFlag, MAX_SEED, MAX_THREADS, numberFlag, parseFlags } from '../options';
 
 const D = MAIN_JOB_DEFAULTS;
 export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamba2|mamba1] [--attention 0.5|0.25|0.125]
             [--align-steps ${D.alignSteps}] [--stage1-steps ${D.stage1Steps}] [--stage2-steps ${D.stage2Steps}]
             [--lr ${D.lr}] [--stage2-lr ${D.stage2Lr}] [--stage1-kl ${D.stage1Loss.kl}] [--stage1-ce ${D.stage1Loss.ce}]
             [--batch ${D.batch}] [--seq ${D.seq}] [--threads ${D.threads}] [--eval-tokens ${D.evalTokens}] [--no-ablations]
-            [--out runs/distill-<time>] [--seed ${D.seed}]
-  The reference's stage-1 loss is --stage1-kl 0.1 --stage1-ce 1; --align-steps 0 skips layer-wise alignment (the paper).`;
+            [--out runs/distill-<time>] [--seed ${D.seed}] [--checkpoint-every ${D.checkpointEvery ?? 50}] [--checkpoint-seconds ${D.checkpointSeconds ?? 60}]
+  mil distill --resume <run folder> [--threads N]
+  The reference's stage-1 loss is --stage1-kl 0.1 --stage1-ce 1; --align-steps 0 skips layer-wise alignment (the paper).
+  The run folder is created first and holds resumable checkpoints (every --checkpoint-every steps and every
+  --checkpoint-seconds seconds, 0 = off); after a crash or kill, --resume continues bit-exactly where it stopped.`;
 
-export async function distillCommand(argv: string[]): Promise<void> {
-  const s = (v: number) => String(v);
-  const { values: a } = parseArgs({
-    args: argv,
-    options: {
-      teacher: { type: 'string', default: D.teacher },
-      variant: { type: 'string', default: D.variant },
-      attention: { type: 'string', default: s(D.attentionFraction) },
-      'align-steps': { type: 'string', default: s(D.alignSteps) },
-      'stage1-steps': { type: 'string', default: s(D.stage1Steps) },
-      'stage2-steps': { type: 'string', default: s(D.stage2Steps) },
-      lr: { type: 'string', default: s(D.lr) },
-      'stage2-lr': { type: 'string', default: s(D.stage2Lr) },
-      'stage1-kl': { type: 'string', default: s(D.stage1Loss.kl) },
-      'stage1-ce': { type: 'string', default: s(D.stage1Loss.ce) },
-      batch: { type: 'string', default: s(D.batch) },
-      seq: { type: 'string', default: s(D.seq) },
-      threads: { type: 'string', default: s(D.threads) },
-      'eval-tokens': { type: 'string', default: s(D.evalTokens) },
-      'no-ablations': { type: 'boolean', default: false },
-      out: { type: 'string' },
-      seed: { type: 'string', default: s(D.seed) },
-    },
-  });
-  const num = (k: keyof typeof a, integer = true) => {
-    const v = Number(a[k]);
-    if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) throw new Error(`--${String(k)} must be a non-negative ${integer ? 'integer' : 'number'}, got ${a[k]}`);
-    return v;
-  };
-  if (a.variant !== 'mamba1' && a.variant !== 'mamba2') throw new Error(`--variant must be mamba1 or mamba2, got ${a.variant}`);
-  const fraction = ({ '0.5': 0.5, '0.25': 0.25, '0.125': 0.125 } as const)[a.attention as '0.5'];
-  if (fraction === undefined) throw new Error(`--attention must be 0.5, 0.25 or 0.125, got ${a.attention}`);
-  const opts: MainJobOptions = {
-    teacher: a.teacher!, variant: a.variant, attentionFraction: fraction,
-    alignSteps: num('align-steps'), stage1Steps: num('stage1-steps'), stage2Steps: num('stage2-steps'),
-    lr: num('lr', false), stage2Lr: num('stage2-lr', false), stage1Loss: { kl: num('stage1-kl', false), ce: num('stage1-ce', false) },
-    batch: num('batch'), seq: num('seq'), threads: num('threads'), evalTokens: num('eval-tokens'),
-    ablations: !a['no-ablations'], seed: num('seed'),
+const FLAGS = {
+  teacher: { type: 'string' },
+  variant: { type: 'string' },
+  attention: { type: 'string' },
+  'align-steps': { type: 'string' },
+  'stage1-steps': { type: 'string' },
+  'stage2-steps': { type: 'string' },
+  lr: { type: 'string' },
+  'stage2-lr': { type: 'string' },
+  'stage1-kl': { type: 'string' },
+  'stage1-ce': { type: 'string' },
+  batch: { type: 'string' },
+  seq: { type: 'string' },
+  threads: { type: 'string' },
+  'eval-tokens': { type: 'string' },
+  'no-ablations': { type: 'boolean' },
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'checkpoint-seconds': { type: 'string' },
+  resume: { type: 'string' },
+} as const;
+
+const STEPS = { min: 0, max: 1_000_000 };
+/** Flags that may change between a run and its resumption (they do not change what is computed). */
+const RESUMABLE = new Set(['threads', 'checkpoint-every', 'checkpoint-seconds', 'resume']);
+
+/**
+ * Parses and range-checks the flags of `mil distill` into main-job options (no file is touched).
+ *
+ * @example distillOptions(['--seq', '64']).seq; // 64
+ */
+export function distillOptions(argv: string[]): MainJobOptions & { resume?: string } {
+  const a = parseFlags(argv, FLAGS, 'mil distill');
+  const str = (k: keyof typeof FLAGS, d: number | string) => (a[k] as string | undefined) ?? String(d);
+  const steps = (k: 'align-steps' | 'stage1-steps' | 'stage2-steps', d: number, min = 0) => intFlag(`--${k}`, str(k, d), { ...STEPS, min });
+  const positiveLr = { min: 0, minExclusive: true, max: 10 };
+  const seq = intFlag('--seq', str('seq', D.seq), { min: 2, max: 65536 });
+  const alignSteps = steps('align-steps', D.alignSteps);
+  // alignment splits its steps ¼ / ¾ over two schedules, so 1 step would leave one of them empty
+  if (alignSteps === 1) throw new CliError('BAD_FLAG', '--align-steps must be 0 (no alignment) or an integer in [2, 1000000]; got "1"');
+  const stage1Loss = { kl: numberFlag('--stage1-kl', str('stage1-kl', D.stage1Loss.kl), { min: 0, max: 1000 }), ce: numberFlag('--stage1-ce', str('stage1-ce', D.stage1Loss.ce), { min: 0, max: 1000 }) };
+  if (stage1Loss.kl + stage1Loss.ce === 0) throw new CliError('BAD_FLAG', '--stage1-kl and --stage1-ce are both 0; at least one loss weight must be positive');
+  const fraction = Number(choiceFlag('--attention', str('attention', D.attentionFraction), ['0.5', '0.25', '0.125'] as const)) as MainJobOptions['attentionFraction'];
+  const opts: MainJobOptions & { resume?: string } = {
+    teacher: str('teacher', D.teacher),
+    variant: choiceFlag('--variant', str('variant', D.variant), ['mamba2', 'mamba1'] as const),
+    attentionFraction: fraction,
+    alignSteps,
+    stage1Steps: steps('stage1-steps', D.stage1Steps, 2), // split ¼ / ¾ over the 25% and 50% schedules
+    stage2Steps: steps('stage2-steps', D.stage2Steps),
+    lr: numberFlag('--lr', str('lr', D.lr), positiveLr),
+    stage2Lr: numberFlag('--stage2-lr', str('stage2-lr', D.stage2Lr), positiveLr),
+    stage1Loss,
+    batch: intFlag('--batch', str('batch', D.batch), { min: 1, max: 4096 }),
+    seq,
+    threads: intFlag('--threads', str('threads', D.threads), { min: 1, max: MAX_THREADS }),
+    evalTokens: intFlag('--eval-tokens', str('eval-tokens', D.evalTokens), { min: seq, max: 100_000_000 }),
+    ablations: !a['no-ablations'],
+    seed: intFlag('--seed', str('seed', D.seed), { min: 0, max: MAX_SEED }),
+    checkpointEvery: intFlag('--checkpoint-every', str('checkpoint-every', D.checkpointEvery ?? 50), STEPS),
+    checkpointSeconds: numberFlag('--checkpoint-seconds', str('checkpoint-seconds', D.checkpointSeconds ?? 60), { min: 0, max: 1e7 }),
     out: a.out ?? join('runs', `distill-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   };
+  if (a.resume !== undefined) {
+    const fixed = Object.keys(a).filter((k) => !RESUMABLE.has(k));
+    if (fixed.length) throw new CliError('BAD_FLAG', `--resume continues a run with the options it was started with; drop --${fixed.join(', --')} (only --threads, --checkpoint-every and --checkpoint-seconds may change)`);
+    if (a.resume === '') throw new CliError('BAD_FLAG', '--resume needs the run folder to continue');
+    opts.resume = a.resume;
+  }
+  return opts;
+}
+
+/** The flags that reproduce recorded options (so a resumed run's job.json goes through the same checks). */
+function flagsOf(o: MainJobOptions): string[] {
+  const f = (k: string, v: unknown) => [`--${k}`, String(v)];
+  return [
+    ...f('teacher', o.teacher), ...f('variant', o.variant), ...f('attention', o.attentionFraction), ...f('align-steps', o.alignSteps),
+    ...f('stage1-steps', o.stage1Steps), ...f('stage2-steps', o.stage2Steps), ...f('lr', o.lr), ...f('stage2-lr', o.stage2Lr),
+    ...f('stage1-kl', o.stage1Loss?.kl), ...f('stage1-ce', o.stage1Loss?.ce), ...f('batch', o.batch), ...f('seq', o.seq),
+    ...f('eval-tokens', o.evalTokens), ...f('seed', o.seed), ...(o.ablations ? [] : ['--no-ablations']),
+  ];
+}
+
+export async function distillCommand(argv: string[]): Promise<void> {
+  let opts = distillOptions(argv);
+  if (opts.resume !== undefined) {
+    const given = opts;
+    const recorded = await readRunOptions<MainJobOptions>(given.resume!);
+    let checked: MainJobOptions;
+    try {
+      checked = distillOptions(flagsOf(recorded));
+    } catch (e) {
+      throw new CliError('BAD_ARGUMENT', `${join(given.resume!, 'job.json')} records options this version refuses: ${(e as Error).message}`);
+    }
+    opts = { ...checked, threads: given.threads, checkpointEvery: given.checkpointEvery, checkpointSeconds: given.checkpointSeconds, out: given.resume, resume: given.resume };
+  }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  log(`teacher: ${opts.teacher}; student: ${opts.variant}, ${fraction * 100}% attention; run folder: ${opts.out}`);
+  log(`teacher: ${opts.teacher}; student: ${opts.variant}, ${opts.attentionFraction * 100}% attention; run folder: ${opts.out}${opts.resume ? ' (resuming)' : ''}`);
   let bar: ProgressBar = progressBar('');
   const evalBars = new Map<string, ProgressBar>();
   const r = await runMainJob(opts, {
