@@ -171,6 +171,8 @@ export async function openCheckpoint(dirOrFile: string, opts: OpenOptions = {}):
   if (indexes.length > 1) {
     throw new CheckpointError('INVALID_INDEX', `${dirOrFile}: several indexes (${indexes.join(', ')}) and no model.safetensors.index.json; open one of them directly`, { path: dirOrFile });
   }
-  if (files.length === 0) throw new CheckpointError('NOT_FOUND', `${dirOrFile}: no .safetensors file or *.safetensors.index.json in this folder`, { path: dirOrFile });
+  if (files.length === 0) {
+    throw new CheckpointError('NOT_FOUND', `${join(dirOrFile, 'model.safetensors')} does not exist, and the folder has no other .safetensors file or *.safetensors.index.json`, { path: dirOrFile });
+  }
   return openFiles(dirOrFile, files.map((f) => join(dirOrFile, f)), opts);
 }

@@ -153,7 +153,7 @@ describe('reading', () => {
       expect(e.cause).toBeDefined();
       await expectCode(openSafetensors(dir), 'NOT_REGULAR_FILE', /is a folder, expected a regular file/);
       await expectCode(openCheckpoint(join(dir, 'nope')), 'NOT_FOUND');
-      await expectCode(openCheckpoint(dir), 'NOT_FOUND', /no \.safetensors file/);
+      await expectCode(openCheckpoint(dir), 'NOT_FOUND', /model\.safetensors does not exist, and the folder has no other \.safetensors file/);
     });
   });
 

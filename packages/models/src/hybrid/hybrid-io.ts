@@ -70,7 +70,7 @@ export async function loadHybrid(dir: string, opts: LoadHybridOptions = {}): Pro
   const folder = await loadModelFolder(dir, { hybridVariant: opts.variant, memoryLimitBytes: opts.memoryLimitBytes });
   try {
     const hybrid = folder.hybrid;
-    if (!hybrid) throw new ModelsError('BAD_CONFIG', `${dir}: no mamba_config.json, so this is not a hybrid student (load it with loadLlama)`);
+    if (!hybrid) throw new ModelsError('BAD_CONFIG', `${dir}/mamba_config.json does not exist, so this is not a hybrid student (load it with loadLlama)`);
     const teacher = folder.config.raw as unknown as LlamaOracleConfig;
     const dims = resolveHybridDims(teacher, hybrid);
     const has = (n: string) => folder.tensors.has(n);
@@ -84,10 +84,10 @@ export async function loadHybrid(dir: string, opts: LoadHybridOptions = {}): Pro
     }
     const weights = new Map<string, Float32Array>();
     for (const spec of specs) {
-      if (!has(spec.name)) throw new ModelsError('MISSING_WEIGHT', `${dir}: tensor ${spec.name} is missing`);
+      if (!has(spec.name)) throw new ModelsError('MISSING_WEIGHT', `${folder.tensors.path}: tensor ${spec.name} is missing`);
       const shape = folder.tensors.info(spec.name).shape;
       if (shape.join(',') !== spec.shape.join(',')) {
-        throw new ModelsError('BAD_WEIGHT_SHAPE', `${dir}: tensor ${spec.name} has shape [${shape}], expected [${spec.shape}]`);
+        throw new ModelsError('BAD_WEIGHT_SHAPE', `${folder.tensors.fileOf(spec.name)}: tensor ${spec.name} has shape [${shape}], expected [${spec.shape}] by ${dir}/mamba_config.json`);
       }
       weights.set(spec.name, (await folder.tensors.read(spec.name, { as: 'float32', checkFinite: opts.checkFinite ?? true })) as Float32Array);
     }

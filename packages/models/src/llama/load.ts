@@ -27,14 +27,14 @@ export interface LoadedLlama {
 export async function loadLlama(dir: string, opts: LoadLlamaOptions = {}): Promise<LoadedLlama> {
   const folder = await loadModelFolder(dir, { memoryLimitBytes: opts.memoryLimitBytes });
   try {
-    if (folder.hybrid) throw new ModelsError('BAD_CONFIG', `${dir} holds a hybrid (mamba_config.json); load it with loadHybrid`);
+    if (folder.hybrid) throw new ModelsError('BAD_CONFIG', `${dir}/mamba_config.json: this folder holds a hybrid; load it with loadHybrid`);
     const config = folder.config.raw as unknown as LlamaOracleConfig;
     const weights = new Map<string, Float32Array>();
     for (const spec of llamaWeightSpecs(config)) {
-      if (!folder.tensors.has(spec.name)) throw new ModelsError('MISSING_WEIGHT', `${dir}: tensor ${spec.name} is missing`);
+      if (!folder.tensors.has(spec.name)) throw new ModelsError('MISSING_WEIGHT', `${folder.tensors.path}: tensor ${spec.name} is missing`);
       const info = folder.tensors.info(spec.name);
       if (info.shape.join(',') !== spec.shape.join(','))
-        throw new ModelsError('BAD_WEIGHT_SHAPE', `${dir}: tensor ${spec.name} has shape [${info.shape}], expected [${spec.shape}]`);
+        throw new ModelsError('BAD_WEIGHT_SHAPE', `${folder.tensors.fileOf(spec.name)}: tensor ${spec.name} has shape [${info.shape}], expected [${spec.shape}] by ${dir}/config.json`);
       weights.set(spec.name, (await folder.tensors.read(spec.name, { as: 'float32', checkFinite: opts.checkFinite ?? true })) as Float32Array);
     }
     return { config, weights, tokenizer: folder.tokenizer };
