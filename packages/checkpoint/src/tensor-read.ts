@@ -120,8 +120,14 @@ function outputArray(as: ReadAs, dtype: StDtype, n: number, out: RawTypedArray |
 }
 
 function firstNonFinite(values: RawTypedArray, kind: 'float' | 'f16' | 'bf16'): number {
+  if (kind === 'float' && values instanceof Float32Array) {
+    // exponent bits all set = NaN or ±Inf; an integer test on the bits is ~2× faster than comparing floats
+    const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < u.length; i++) if ((u[i] & 0x7f800000) === 0x7f800000) return i;
+    return -1;
+  }
   if (kind === 'float') {
-    const v = values as Float32Array | Float64Array;
+    const v = values as Float64Array;
     for (let i = 0; i < v.length; i++) {
       const x = v[i];
       if (x !== x || x === Infinity || x === -Infinity) return i;

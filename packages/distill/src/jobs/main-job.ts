@@ -1,7 +1,7 @@
 // The project's main job: distil a Llama teacher into a hybrid (attention-initialised), train the random-init
 // ablation on the same budget, drop the replaced layers for the other ablation, evaluate all by held-out perplexity
 // and write a run folder (student in the reference layout, metrics.json, loss-curve.svg).
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Graph, Tensor } from '@mil/graph';
@@ -40,6 +40,8 @@ export interface MainJobOptions {
   checkpointSeconds?: number;
   /** Continue the run in `out` from its checkpoints (bit-exact: the same student as an uninterrupted run). */
   resume?: boolean | string;
+  /** Keep `out/checkpoints/` after the run completes (default: removed once the run folder is written). */
+  keepCheckpoints?: boolean;
 }
 
 /** What `npm start` runs (tuned for minutes on 2 cores; the package README's "Why the main job's defaults" gives the measurements). */
@@ -100,7 +102,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(o.teacher);
   if (!tokenizer) throw new DistillError('BAD_OPTION', `${o.teacher}: the teacher folder has no tokenizer.json`);
   checkTrainingFits(o, teacherConfig, totalmem());
-  if (o.out && !resume) await writeRunOptions(o.out, { ...o, out: undefined, resume: undefined });
+  if (o.out && !resume) await writeRunOptions(o.out, { ...o, out: undefined, resume: undefined, keepCheckpoints: undefined });
   const layers = teacherConfig.num_hidden_layers;
   const target = layerSchedule(layers, { attentionFraction: o.attentionFraction });
   const first = layerSchedule(layers, { attentionFraction: 0.75 });
@@ -159,7 +161,10 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
     ppl_ratio_dropped_sotu: dropped ? rows[rows.length - 1].sotu / rows[0].sotu : null,
     wallSeconds: (performance.now() - started) / 1000,
   };
-  if (o.out) await writeRunFolder(o.out, o.teacher, teacherConfig, student, random, stages, metrics);
+  if (o.out) {
+    await writeRunFolder(o.out, o.teacher, teacherConfig, student, random, stages, metrics);
+    if (!o.keepCheckpoints) await rm(join(o.out, 'checkpoints'), { recursive: true, force: true });
+  }
   return { rows, student, random, stages, metrics };
 }
 

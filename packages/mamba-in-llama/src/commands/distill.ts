@@ -10,11 +10,12 @@ export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamb
             [--align-steps ${D.alignSteps}] [--stage1-steps ${D.stage1Steps}] [--stage2-steps ${D.stage2Steps}]
             [--lr ${D.lr}] [--stage2-lr ${D.stage2Lr}] [--stage1-kl ${D.stage1Loss.kl}] [--stage1-ce ${D.stage1Loss.ce}]
             [--batch ${D.batch}] [--seq ${D.seq}] [--threads ${D.threads}] [--eval-tokens ${D.evalTokens}] [--no-ablations]
-            [--out runs/distill-<time>] [--seed ${D.seed}] [--checkpoint-every ${D.checkpointEvery ?? 50}] [--checkpoint-seconds ${D.checkpointSeconds ?? 60}]
+            [--out runs/distill-<time>] [--seed ${D.seed}] [--checkpoint-every ${D.checkpointEvery ?? 50}] [--checkpoint-seconds ${D.checkpointSeconds ?? 60}] [--keep-checkpoints]
   mil distill --resume <run folder> [--threads N]
   The reference's stage-1 loss is --stage1-kl 0.1 --stage1-ce 1; --align-steps 0 skips layer-wise alignment (the paper).
   The run folder is created first and holds resumable checkpoints (every --checkpoint-every steps and every
-  --checkpoint-seconds seconds, 0 = off); after a crash or kill, --resume continues bit-exactly where it stopped.`;
+  --checkpoint-seconds seconds, 0 = off); after a crash or kill, --resume continues bit-exactly where it stopped.
+  The checkpoints are removed when the run completes unless --keep-checkpoints.`;
 
 const FLAGS = {
   teacher: { type: 'string' },
@@ -37,11 +38,12 @@ const FLAGS = {
   'checkpoint-every': { type: 'string' },
   'checkpoint-seconds': { type: 'string' },
   resume: { type: 'string' },
+  'keep-checkpoints': { type: 'boolean' },
 } as const;
 
 const STEPS = { min: 0, max: 1_000_000 };
 /** Flags that may change between a run and its resumption (they do not change what is computed). */
-const RESUMABLE = new Set(['threads', 'checkpoint-every', 'checkpoint-seconds', 'resume']);
+const RESUMABLE = new Set(['threads', 'checkpoint-every', 'checkpoint-seconds', 'keep-checkpoints', 'resume']);
 
 /**
  * Parses and range-checks the flags of `mil distill` into main-job options (no file is touched).
@@ -78,6 +80,7 @@ export function distillOptions(argv: string[]): MainJobOptions & { resume?: stri
     seed: intFlag('--seed', str('seed', D.seed), { min: 0, max: MAX_SEED }),
     checkpointEvery: intFlag('--checkpoint-every', str('checkpoint-every', D.checkpointEvery ?? 50), STEPS),
     checkpointSeconds: numberFlag('--checkpoint-seconds', str('checkpoint-seconds', D.checkpointSeconds ?? 60), { min: 0, max: 1e7 }),
+    keepCheckpoints: a['keep-checkpoints'] === true,
     out: a.out ?? join('runs', `distill-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   };
   if (a.resume !== undefined) {
@@ -111,7 +114,7 @@ export async function distillCommand(argv: string[]): Promise<void> {
     } catch (e) {
       throw new CliError('BAD_ARGUMENT', `${join(given.resume!, 'job.json')} records options this version refuses: ${(e as Error).message}`);
     }
-    opts = { ...checked, threads: given.threads, checkpointEvery: given.checkpointEvery, checkpointSeconds: given.checkpointSeconds, out: given.resume, resume: given.resume };
+    opts = { ...checked, threads: given.threads, checkpointEvery: given.checkpointEvery, checkpointSeconds: given.checkpointSeconds, keepCheckpoints: given.keepCheckpoints, out: given.resume, resume: given.resume };
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`teacher: ${opts.teacher}; student: ${opts.variant}, ${opts.attentionFraction * 100}% attention; run folder: ${opts.out}${opts.resume ? ' (resuming)' : ''}`);
