@@ -102,6 +102,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(o.teacher);
   if (!tokenizer) throw new DistillError('BAD_OPTION', `${o.teacher}: the teacher folder has no tokenizer.json`);
   checkTrainingFits(o, teacherConfig, totalmem());
+  log(`teacher: ${o.teacher}; student: ${o.variant}, ${o.attentionFraction * 100}% attention; run folder: ${o.out ?? '(none)'}${resume ? ' (resuming)' : ''}`);
   if (o.out && !resume) await writeRunOptions(o.out, { ...o, out: undefined, resume: undefined, keepCheckpoints: undefined });
   const layers = teacherConfig.num_hidden_layers;
   const target = layerSchedule(layers, { attentionFraction: o.attentionFraction });

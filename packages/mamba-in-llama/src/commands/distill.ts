@@ -117,7 +117,6 @@ export async function distillCommand(argv: string[]): Promise<void> {
     opts = { ...checked, threads: given.threads, checkpointEvery: given.checkpointEvery, checkpointSeconds: given.checkpointSeconds, keepCheckpoints: given.keepCheckpoints, out: given.resume, resume: given.resume };
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  log(`teacher: ${opts.teacher}; student: ${opts.variant}, ${opts.attentionFraction * 100}% attention; run folder: ${opts.out}${opts.resume ? ' (resuming)' : ''}`);
   let bar: ProgressBar = progressBar('');
   const evalBars = new Map<string, ProgressBar>();
   const r = await runMainJob(opts, {
