@@ -136,6 +136,18 @@ describe('tokenizer cross-checks', () => {
   });
 });
 
+describe('finiteness while converting', () => {
+  it('names the element of a NaN in a later chunk of a bf16 → float32 read (checked chunk by chunk)', async () => {
+    const n = 1_500_000; // 3 MB of bf16: more than one 2 MiB read chunk
+    const bits = new Uint16Array(n).fill(0x3f80); // 1.0
+    const at = 1_200_000 + Math.floor(makeRng(9).next() * 200_000);
+    bits[at] = 0x7fc0; // NaN
+    const f = await parseSafetensors(serializeSafetensors({ w: { dtype: 'BF16', shape: [n], data: bits } }), { label: 'big.safetensors' });
+    await expectCode(f.read('w', { as: 'float32', checkFinite: true }), 'NON_FINITE', new RegExp(`"w" \\(BF16\\) has a non-finite value at element ${at} \\(NaN\\)`));
+    expect((await f.read('w', { as: 'float32' }))[at]).toBeNaN();
+  });
+});
+
 describe('safetensors header', () => {
   it('rejects a field that appears twice inside one tensor entry', async () => {
     const bytes = serializeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) } });
