@@ -16,7 +16,7 @@ export class CliError extends MilError<CliErrorCode> {}
 
 /** Exit code for an error: 2 for a usage error (bad flags, input too long for the model), 1 for everything else. */
 export function exitCodeOf(e: unknown): 1 | 2 {
-  return e instanceof CliError || (isMilError(e) && (e as { usage?: boolean }).usage === true) ? 2 : 1;
+  return e instanceof CliError ? 2 : 1;
 }
 
 /**
