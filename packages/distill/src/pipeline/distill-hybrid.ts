@@ -7,7 +7,7 @@ import { initStudentFromTeacher, makeHybridConfig, progressiveReinit } from '@mi
 import { TeacherSignal } from '../teacher-signal';
 import { compileKdStep } from '../kd-step';
 import { compileAlignStep } from '../align-step';
-import { arrayDataSource, train, type ProgressEvent, type StepRecord } from '../trainer';
+import { arrayDataSource, listCheckpoints, train, type ProgressEvent, type StepRecord } from '../trainer';
 import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-windows';
 import type { TokenBatch } from '../train-step';
 import { isTrainable, type StageSpec } from './stages';
@@ -87,7 +87,10 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
               { klWeight: stage.loss.kl, ceWeight: stage.loss.ce, temperature: stage.loss.temperature, klReduction: stage.loss.reduction },
               { trainable: isTrainable(stage.trainable), ...run },
             );
-      let kd: Awaited<ReturnType<typeof compile>> | null = null;
+      // A stage a resumed run already finished is replayed from its last checkpoint: no need to compile it.
+      const stageDir = o.checkpointDir ? `${o.checkpointDir}/stage-${index}` : null;
+      const finished = stageDir !== null && (await listCheckpoints(stageDir)).at(-1)?.step === stage.steps;
+      let kd: Awaited<ReturnType<typeof compile>> | null = finished ? null : await compile();
       const t0 = performance.now();
       try {
         const stageWeights = weights;
@@ -102,10 +105,10 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
           maxGradNorm: stage.maxGradNorm,
           seed: seed + index,
           onProgress: (e) => o.onProgress?.(stage, e),
-          checkpoint: o.checkpointDir
-            ? { dir: `${o.checkpointDir}/stage-${index}`, every: o.checkpointEvery ?? 50, everySeconds: o.checkpointSeconds ?? 0, keepLast: 1 }
+          checkpoint: stageDir
+            ? { dir: stageDir, every: o.checkpointEvery ?? 50, everySeconds: o.checkpointSeconds ?? 0, keepLast: 1 }
             : undefined,
-          resume: o.checkpointDir ? 'latest' : undefined,
+          resume: stageDir ? 'latest' : undefined,
           signal: o.signal,
         });
         done.push({ name: stage.name, history: result.history, seconds: (performance.now() - t0) / 1000, tokens: result.history.reduce((s, h) => s + (h.tokens ?? 0), 0) });
