@@ -40,7 +40,7 @@ describe('mil distill: kill -9 and --resume', () => {
   it(`${KILLS} kills at random points, then --resume: bit-identical student, no temporary files`, async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'mil-kill-'));
     const teacher = await writeTinyTeacher(tmp);
-    const job = ['--teacher', teacher, '--align-steps', '2', '--stage1-steps', '4', '--stage2-steps', '3', '--batch', '1', '--seq', '16', '--eval-tokens', '16', '--no-ablations', '--threads', '1', '--checkpoint-every', '1'];
+    const job = ['--teacher', teacher, '--align-steps', '2', '--stage1-steps', '4', '--stage2-steps', '3', '--batch', '1', '--seq', '16', '--eval-tokens', '16', '--no-ablations', '--threads', '1', '--checkpoint-every', '1', '--keep-checkpoints'];
     const ref = join(tmp, 'reference');
     const r = await run(['distill', ...job, '--out', ref]);
     expect(r.code, r.stderr).toBe(0);
@@ -52,9 +52,9 @@ describe('mil distill: kill -9 and --resume', () => {
     const resumedFrom = new Set<string>();
     while (kills < KILLS && attempts < 3 * KILLS) {
       attempts++;
-      const args = existsSync(join(out, 'job.json')) ? ['distill', '--resume', out, '--threads', '1', '--checkpoint-every', '1'] : ['distill', ...job, '--out', out];
-      // anywhere from start-up to the end of a whole run
-      const k = await run(args, 200 + rng() * r.ms);
+      const args = existsSync(join(out, 'job.json')) ? ['distill', '--resume', out, '--threads', '1', '--checkpoint-every', '1', '--keep-checkpoints'] : ['distill', ...job, '--out', out];
+      // anywhere from start-up to well into a run (a resumed run is shorter than a whole one)
+      const k = await run(args, 200 + rng() * 0.7 * r.ms);
       if (k.killed) kills++;
       else if (k.code !== 0) expect.fail(`run ${attempts} failed: ${k.stderr}`);
       for (const stage of existsSync(join(out, 'checkpoints/attention')) ? readdirSync(join(out, 'checkpoints/attention')) : []) {
