@@ -49,14 +49,17 @@ describe('mil distill: kill -9 and --resume', () => {
     const rng = createRng(12);
     let kills = 0;
     let attempts = 0;
+    // how long an attempt runs if not killed: a whole run at first, less once stages are done
+    let estimate = r.ms;
     const resumedFrom = new Set<string>();
     while (kills < KILLS && attempts < 3 * KILLS) {
       attempts++;
       const args = existsSync(join(out, 'job.json')) ? ['distill', '--resume', out, '--threads', '1', '--checkpoint-every', '1', '--keep-checkpoints'] : ['distill', ...job, '--out', out];
-      // anywhere from start-up to well into a run (a resumed run is shorter than a whole one)
-      const k = await run(args, 200 + rng() * 0.7 * r.ms);
+      // anywhere from start-up to near the end of the attempt
+      const k = await run(args, 200 + rng() * 0.9 * estimate);
       if (k.killed) kills++;
       else if (k.code !== 0) expect.fail(`run ${attempts} failed: ${k.stderr}`);
+      else estimate = k.ms;
       for (const stage of existsSync(join(out, 'checkpoints/attention')) ? readdirSync(join(out, 'checkpoints/attention')) : []) {
         for (const s of readdirSync(join(out, 'checkpoints/attention', stage))) if (s.startsWith('step-')) resumedFrom.add(`${stage}/${s}`);
       }
