@@ -12,11 +12,12 @@
 //              (the load's memory traffic without the conversion);
 //    stream — `openCheckpoint(dir)` then `read(name, { as: 'float32', out })` for every tensor, into one reused
 //             float32 buffer sized for the largest tensor (the way weights are streamed to a runtime);
-//    fresh  — the same with a new Float32Array per tensor (`read(name, { as: 'float32' })`), dropped after use.
+//    fresh  — the same with a new Float32Array per tensor (`read(name, { as: 'float32' })`), dropped after use;
+//    checked — `stream` with `checkFinite: true` (what loadLlama / loadHybrid do by default: every value checked).
 // 3. load_vs_raw_read = median raw time / median stream time (goal ≥ 0.7; 1 = loading costs no more than
 //    reading); load_vs_raw_tensor_read = tensors / stream (what the float32 conversion adds);
 //    peak_rss_over_largest_tensor = (child peak RSS − its RSS before loading) / float32 size of the largest
-//    tensor (goal: a small constant, independent of the file size).
+//    tensor (goal: a small constant, independent of the file size); finite_check_cost = checked / stream time.
 // The temporary checkpoint is deleted at the end (also on failure).
 import { spawnSync } from 'node:child_process';
 import { open, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -28,8 +29,8 @@ import { MiB, flag, fmt, formatTable, hostInfo, median, numberFlag, reportResult
 
 const GB = 1e9;
 
-type Mode = 'raw' | 'tensors' | 'stream' | 'fresh';
-const MODES: readonly Mode[] = ['raw', 'tensors', 'stream', 'fresh'];
+type Mode = 'raw' | 'tensors' | 'stream' | 'fresh' | 'checked';
+const MODES: readonly Mode[] = ['raw', 'tensors', 'stream', 'fresh', 'checked'];
 
 interface ChildResult {
   mode: Mode;
@@ -121,9 +122,9 @@ async function child(mode: Mode, dir: string): Promise<void> {
     const ckpt = await openCheckpoint(dir);
     let largest = 0;
     for (const n of ckpt.names) largest = Math.max(largest, ckpt.info(n).byteLength / 2);
-    const out = mode === 'stream' ? new Float32Array(largest) : undefined;
+    const out = mode === 'stream' || mode === 'checked' ? new Float32Array(largest) : undefined;
     for (const name of ckpt.names) {
-      const w = await ckpt.read(name, { as: 'float32', out });
+      const w = await ckpt.read(name, { as: 'float32', out, checkFinite: mode === 'checked' });
       bytes += ckpt.info(name).byteLength;
       if (name === 'lm_head.weight') {
         // spot check: float32 bits are the stored bf16 bits shifted up 16
@@ -170,14 +171,14 @@ async function main(): Promise<void> {
     for (const f of written.files) fileBytes += (await stat(f)).size;
 
     runChild('raw', dir); // warm the page cache: both sides then read from memory
-    const samples: Record<Mode, ChildResult[]> = { raw: [], tensors: [], stream: [], fresh: [] };
+    const samples: Record<Mode, ChildResult[]> = { raw: [], tensors: [], stream: [], fresh: [], checked: [] };
     // rotate the order every round so no pass always runs right after the same other one
     for (let r = 0; r < runs; r++) for (let k = 0; k < MODES.length; k++) { const mode = MODES[(r + k) % MODES.length]; samples[mode].push(runChild(mode, dir)); }
     t0 = performance.now();
 
     const med = (m: Mode): number => median(samples[m].map((s) => s.ms));
     const peakOver = (m: Mode): number => median(samples[m].map((s) => (s.peakRss - s.rssBefore) / (2 * largest)));
-    const rawMs = med('raw'), tensorsMs = med('tensors'), streamMs = med('stream'), freshMs = med('fresh');
+    const rawMs = med('raw'), tensorsMs = med('tensors'), streamMs = med('stream'), freshMs = med('fresh'), checkedMs = med('checked');
     const gbps = (ms: number): number => fileBytes / GB / (ms / 1000);
 
     console.log(`checkpoint: ${written.files.length} shards, ${tensors.size} tensors, ${fmt(fileBytes / GB)} GB bf16; largest tensor ${fmt(largest / MiB)} MiB bf16 = ${fmt((2 * largest) / MiB)} MiB float32; written in ${fmt(writeMs / 1000)} s`);
@@ -190,6 +191,7 @@ async function main(): Promise<void> {
             tensors: 'raw fs read per tensor, largest-tensor buffer',
             stream: 'load → float32, reused out buffer',
             fresh: 'load → float32, new array per tensor',
+            checked: 'load → float32 + finiteness check',
           }[m],
           Number(med(m).toFixed(0)),
           Number(gbps(med(m)).toFixed(2)),
@@ -200,8 +202,9 @@ async function main(): Promise<void> {
       ),
     );
     console.log(`load_vs_raw_read = ${fmt(rawMs / streamMs)} (goal ≥ 0.7); vs the per-tensor raw read: ${fmt(tensorsMs / streamMs)}; with a new array per tensor: ${fmt(rawMs / freshMs)}`);
+    console.log(`finite_check_cost = ${fmt(checkedMs / streamMs)} (load time with checkFinite / without; loadLlama checks by default, checkFinite: false skips)`);
 
-    const verified = [...samples.stream, ...samples.fresh].every((s) => s.verified === true);
+    const verified = [...samples.stream, ...samples.fresh, ...samples.checked].every((s) => s.verified === true);
     reportResult({
       bench: 'checkpoint',
       metric: 'load_vs_raw_read',
@@ -210,6 +213,8 @@ async function main(): Promise<void> {
       goal: { load_vs_raw_read: 0.7, peak_rss_over_largest_tensor: 'small constant' },
       load_vs_raw_tensor_read: Number((tensorsMs / streamMs).toFixed(4)),
       load_fresh_vs_raw_read: Number((rawMs / freshMs).toFixed(4)),
+      finite_check_cost: Number((checkedMs / streamMs).toFixed(4)),
+      load_checked_ms: Number(checkedMs.toFixed(1)),
       load_vs_raw_read_from_min_times: Number((Math.min(...samples.raw.map((s) => s.ms)) / Math.min(...samples.stream.map((s) => s.ms))).toFixed(4)),
       peak_rss_over_largest_tensor: Number(peakOver('stream').toFixed(3)),
       peak_rss_over_largest_tensor_fresh: Number(peakOver('fresh').toFixed(3)),

@@ -2,6 +2,7 @@
 // tests run the same code.
 import { open, type FileHandle } from 'node:fs/promises';
 import { CheckpointError, ioError } from './errors';
+import { checkRegularFile } from './safe-read';
 
 export interface ByteSource {
   /** File path or a caller-given label, used in error messages. */
@@ -72,6 +73,8 @@ class MemorySource implements ByteSource {
 
 /** Opens `path` for positional reads; NOT_FOUND / IO_ERROR on failure. */
 export async function openFileSource(path: string): Promise<ByteSource> {
+  // stat before open: opening a FIFO for reading blocks until a writer appears
+  await checkRegularFile(path, 'opening safetensors file');
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');

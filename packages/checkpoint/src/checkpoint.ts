@@ -3,6 +3,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { CheckpointError, ioError } from './errors';
+import { MAX_TOKENIZER_BYTES, readSmallTextFile } from './safe-read';
 import type { RawTypedArray } from './dtypes';
 import { openSafetensors, type OpenOptions, type SafetensorsFile, type TensorInfo } from './safetensors-reader';
 import type { ReadOptions } from './tensor-read';
@@ -84,12 +85,7 @@ function shardPath(dir: string, file: string, indexPath: string): string {
 }
 
 async function openIndexed(indexPath: string, opts: OpenOptions): Promise<Checkpoint> {
-  let text: string;
-  try {
-    text = await readFile(indexPath, 'utf8');
-  } catch (e) {
-    throw ioError(e, indexPath, 'reading safetensors index');
-  }
+  const text = await readSmallTextFile(indexPath, 'safetensors index', MAX_TOKENIZER_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -175,6 +171,8 @@ export async function openCheckpoint(dirOrFile: string, opts: OpenOptions = {}):
   if (indexes.length > 1) {
     throw new CheckpointError('BAD_INDEX', `${dirOrFile}: several indexes (${indexes.join(', ')}) and no model.safetensors.index.json; open one of them directly`, { path: dirOrFile });
   }
-  if (files.length === 0) throw new CheckpointError('NOT_FOUND', `${dirOrFile}: no .safetensors file or *.safetensors.index.json in this folder`, { path: dirOrFile });
+  if (files.length === 0) {
+    throw new CheckpointError('NOT_FOUND', `${join(dirOrFile, 'model.safetensors')} does not exist, and the folder has no other .safetensors file or *.safetensors.index.json`, { path: dirOrFile });
+  }
   return openFiles(dirOrFile, files.map((f) => join(dirOrFile, f)), opts);
 }

@@ -5,6 +5,10 @@ export type CheckpointErrorCode =
   // files and I/O
   | 'NOT_FOUND'
   | 'IO_ERROR'
+  | 'NOT_REGULAR_FILE'
+  | 'SYMLINK_LOOP'
+  | 'FILE_TOO_LARGE'
+  | 'TOO_LARGE_FOR_MEMORY'
   // safetensors header
   | 'HEADER_TOO_SMALL'
   | 'HEADER_TOO_LARGE'
@@ -63,6 +67,7 @@ export function ioError(err: unknown, path: string, what: string): CheckpointErr
   if (err instanceof CheckpointError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new CheckpointError('NOT_FOUND', `${what}: ${path} does not exist`, { path, cause: err });
+  if (code === 'ELOOP') return new CheckpointError('SYMLINK_LOOP', `${what}: ${path} is a symbolic link loop`, { path, cause: err });
   const detail = err instanceof Error ? err.message : String(err);
   return new CheckpointError('IO_ERROR', `${what}: ${path}: ${detail}`, { path, cause: err });
 }

@@ -2,6 +2,7 @@
 // Mamba mixers that replace the others. Field names and defaults follow the reference's config dataclass.
 import { CheckpointError } from './errors';
 import { asJsonObject, FieldReader, type Json } from './config-fields';
+import { checkHybridConfigBounds } from './config-bounds';
 import type { LlamaConfig } from './llama-config';
 
 export type HybridVariant = 'mamba1' | 'mamba2';
@@ -81,6 +82,7 @@ function vocabSizeOf(r: FieldReader, teacherVocab: number | undefined): number {
  */
 export function parseMambaHybridConfig(json: unknown, source = 'mamba_config.json', opts: ParseHybridOptions = {}): HybridConfig {
   const raw = asJsonObject(json, source, 'hybrid config');
+  checkHybridConfigBounds(raw, source);
   const r = new FieldReader(raw, source);
   const dModel = r.int('d_model');
   const nLayer = r.int('n_layer');

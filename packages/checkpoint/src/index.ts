@@ -35,3 +35,6 @@ export {
 export { loadTokenizer, createTokenizer, type LoadedTokenizer, type TokenizerFiles, type EncodeOptions, type DecodeOptions } from './tokenizer';
 export { renderChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat-template';
 export { loadModelFolder, saveModelFolder, type ModelFolder, type LoadModelFolderOptions, type SaveModelFolderOptions } from './model-folder';
+export { CONFIG_LIMITS, checkLlamaConfigBounds, checkHybridConfigBounds, modelMemory, checkModelFitsMemory, defaultMemoryLimit, type ModelMemory } from './config-bounds';
+export { checkRegularFile, readSmallTextFile, MAX_CONFIG_BYTES, MAX_TOKENIZER_BYTES } from './safe-read';
+export { checkTokenizerJson, checkTokenizerFitsVocab } from './tokenizer-checks';

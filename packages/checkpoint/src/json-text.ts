@@ -68,3 +68,39 @@ export function stringifySorted(value: unknown, indent = 2): string {
   };
   return walk(value, 0);
 }
+
+/**
+ * The first key that occurs twice in any object below the top level of `text` (already known to be valid JSON),
+ * with the top-level key it sits under — e.g. a safetensors tensor entry with two "dtype" fields, which JSON.parse
+ * would silently resolve to the last one. Undefined when there is none.
+ *
+ * @example findDuplicateNestedKey('{"w": {"dtype": "F32", "dtype": "F16"}}'); // { parent: 'w', key: 'dtype' }
+ */
+export function findDuplicateNestedKey(text: string): { parent: string; key: string } | undefined {
+  // one frame per open container: its keys (objects only) and whether the next string is a key
+  const stack: { keys: Set<string> | null; expectKey: boolean }[] = [];
+  let topKey = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        if (stack.length === 1) topKey = key;
+        else if (top.keys.has(key)) return { parent: topKey, key };
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+    } else if (c === 0x7b /* { */) stack.push({ keys: new Set(), expectKey: true });
+    else if (c === 0x5b /* [ */) stack.push({ keys: null, expectKey: false });
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) stack.pop();
+    else if (c === 0x2c /* , */ && stack.length > 0 && stack[stack.length - 1].keys) stack[stack.length - 1].expectKey = true;
+  }
+  return undefined;
+}

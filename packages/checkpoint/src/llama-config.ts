@@ -2,6 +2,7 @@
 // num_key_value_heads and the other defaults filled in as transformers does), and serialisable back.
 import { CheckpointError } from './errors';
 import { asJsonObject, FieldReader, type Json } from './config-fields';
+import { checkLlamaConfigBounds } from './config-bounds';
 
 export type LlamaModelType = 'llama' | 'mistral';
 
@@ -127,7 +128,7 @@ export function parseLlamaConfig(json: unknown, source = 'config.json'): LlamaCo
   const slidingWindow = raw.sliding_window === undefined ? d.slidingWindow : r.optionalInt('sliding_window', 1);
   const torchDtype = raw.torch_dtype ?? raw.dtype;
 
-  return {
+  return checkLlamaConfigBounds({
     modelType,
     vocabSize: r.int('vocab_size'),
     hiddenSize,
@@ -150,7 +151,7 @@ export function parseLlamaConfig(json: unknown, source = 'config.json'): LlamaCo
     padTokenId: r.optionalInt('pad_token_id'),
     torchDtype: typeof torchDtype === 'string' ? torchDtype : null,
     raw,
-  };
+  }, source);
 }
 
 function ropeScalingToJson(s: RopeScaling | null): Json | null {

@@ -1,6 +1,6 @@
 // A Hugging Face model folder in one call: config.json (+ the reference's mamba_config.json for hybrids),
 // the safetensors weights by HF name, and the tokenizer.
-import { mkdir, readFile, access } from 'node:fs/promises';
+import { mkdir, readFile, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file';
 import { openCheckpoint, type Checkpoint } from './checkpoint';
@@ -12,6 +12,9 @@ import type { OpenOptions } from './safetensors-reader';
 import type { TensorsToWrite } from './tensor-input';
 import { loadTokenizer, type LoadedTokenizer } from './tokenizer';
 import { writeSafetensors, type WriteOptions, type WriteResult } from './safetensors-writer';
+import { checkModelFitsMemory } from './config-bounds';
+import { MAX_CONFIG_BYTES, readSmallTextFile } from './safe-read';
+import { checkTokenizerFitsVocab } from './tokenizer-checks';
 
 export interface ModelFolder {
   readonly dir: string;
@@ -31,22 +34,22 @@ export interface LoadModelFolderOptions extends OpenOptions {
   tokenizer?: boolean | 'auto';
   /** Force the hybrid variant instead of detecting it from mamba_config.json. */
   hybridVariant?: HybridVariant;
+  /** Refuse a model whose float32 weights + RoPE tables exceed this many bytes (default: the machine's memory). */
+  memoryLimitBytes?: number;
 }
 
+// lstat: a dangling link or a symlink loop exists (and fails with a coded error when read), only ENOENT is absent.
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(
+  return lstat(path).then(
     () => true,
-    () => false,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return false;
+      throw ioError(e, path, 'checking the model folder');
+    },
   );
 }
 
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    throw ioError(e, path, `reading ${what}`);
-  }
-}
+const readText = (path: string, what: string): Promise<string> => readSmallTextFile(path, what, MAX_CONFIG_BYTES);
 
 /**
  * Opens a model folder: parses and cross-checks the configs, opens the weights lazily and loads the tokenizer.
@@ -69,7 +72,14 @@ export async function loadModelFolder(dir: string, opts: LoadModelFolderOptions 
   const wantTokenizer = opts.tokenizer ?? 'auto';
   const hasTokenizer = await exists(join(dir, 'tokenizer.json'));
   if (wantTokenizer === true && !hasTokenizer) throw new CheckpointError('NOT_FOUND', `${dir}: no tokenizer.json in this model folder`, { path: dir });
+  checkModelFitsMemory(config, hybrid, configPath, opts.memoryLimitBytes);
   const tokenizer = wantTokenizer !== false && hasTokenizer ? await loadTokenizer(dir) : null;
+  if (tokenizer) {
+    let maxId = -1;
+    let maxToken = '';
+    for (const [t, id] of tokenizer.hf.get_vocab(true)) if (id > maxId) [maxId, maxToken] = [id, t];
+    checkTokenizerFitsVocab({ maxId, maxToken }, config.vocabSize, join(dir, 'tokenizer.json'), configPath);
+  }
   const tensors = await openCheckpoint(dir, opts);
   return { dir, config, hybrid, tensors, tokenizer, close: () => tensors.close() };
 }

@@ -3,7 +3,7 @@
 // with '{', dtype/shape/data_offsets per tensor, and data ranges that tile the data section exactly.
 import { CheckpointError } from './errors';
 import { dtypeByteSize, isStDtype, type StDtype } from './dtypes';
-import { findDuplicateTopLevelKey } from './json-text';
+import { findDuplicateNestedKey, findDuplicateTopLevelKey } from './json-text';
 
 /** The cap of the reference implementation; a longer header is almost surely corrupt. */
 export const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
@@ -90,6 +90,8 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, source: s
   if (!isPlainObject(json)) return fail('BAD_HEADER', 'header JSON must be an object');
   const dup = findDuplicateTopLevelKey(text);
   if (dup !== undefined) fail('DUPLICATE_TENSOR', `tensor ${JSON.stringify(dup)} appears twice in the header`);
+  const nested = findDuplicateNestedKey(text);
+  if (nested !== undefined) fail('BAD_TENSOR_INFO', `${JSON.stringify(nested.parent)} has the field ${JSON.stringify(nested.key)} twice in the header`);
 
   let metadata: Record<string, string> | null = null;
   const entries: TensorEntry[] = [];

@@ -121,8 +121,14 @@ function outputArray(as: ReadAs, dtype: StDtype, n: number, out: RawTypedArray |
 }
 
 function firstNonFinite(values: RawTypedArray, kind: 'float' | 'f16' | 'bf16'): number {
+  if (kind === 'float' && values instanceof Float32Array) {
+    // exponent bits all set = NaN or ±Inf; an integer test on the bits is ~2× faster than comparing floats
+    const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < u.length; i++) if ((u[i] & 0x7f800000) === 0x7f800000) return i;
+    return -1;
+  }
   if (kind === 'float') {
-    const v = values as Float32Array | Float64Array;
+    const v = values as Float64Array;
     for (let i = 0; i < v.length; i++) {
       const x = v[i];
       if (x !== x || x === Infinity || x === -Infinity) return i;
@@ -145,6 +151,20 @@ export async function readTensor(src: ByteSource, name: string, dtype: StDtype, 
   const result = outputArray(as, dtype, n, opts.out, where);
   const size = dtypeByteSize(dtype);
   const direct = as === 'raw' || (as === 'float32' && dtype === 'F32') || (as === 'float16' && dtype === 'F16');
+  const kind = as === 'float32' || (as === 'raw' && (dtype === 'F32' || dtype === 'F64')) ? 'float' : as === 'float16' || dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : 'int';
+  const check = opts.checkFinite === true && kind !== 'int';
+  // A converted tensor is checked chunk by chunk right after conversion, while the chunk is still in cache.
+  let bad = -1;
+  const checked = (convert: ChunkConverter): ChunkConverter =>
+    !check
+      ? convert
+      : (scratch, offset, start, count) => {
+          convert(scratch, offset, start, count);
+          if (bad < 0) {
+            const i = firstNonFinite(result.subarray(start, start + count) as RawTypedArray, kind as 'float' | 'f16' | 'bf16');
+            if (i >= 0) bad = start + i;
+          }
+        };
   if (direct) {
     await src.read(position, new Uint8Array(result.buffer, result.byteOffset, n * size));
   } else if (as === 'float32') {
@@ -155,7 +175,7 @@ export async function readTensor(src: ByteSource, name: string, dtype: StDtype, 
         : dtype === 'F16'
           ? f16ChunkToF32(out)
           : (scratch, offset, start, count) => toFloat32(dtype, rawView(dtype, scratch, offset, count), out.subarray(start, start + count));
-    await readChunked(src, position, n, size, convert);
+    await readChunked(src, position, n, size, checked(convert));
   } else {
     const out = result as Uint16Array;
     const convert: ChunkConverter =
@@ -167,12 +187,11 @@ export async function readTensor(src: ByteSource, name: string, dtype: StDtype, 
         : dtype === 'F32'
           ? (scratch, offset, start, count) => f32ToF16(new Float32Array(scratch, offset, count), out.subarray(start, start + count))
           : (scratch, offset, start, count) => toFloat16(dtype, rawView(dtype, scratch, offset, count), out.subarray(start, start + count));
-    await readChunked(src, position, n, size, convert);
+    await readChunked(src, position, n, size, checked(convert));
   }
 
-  const kind = as === 'float32' || (as === 'raw' && (dtype === 'F32' || dtype === 'F64')) ? 'float' : as === 'float16' || dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : 'int';
-  if (opts.checkFinite && kind !== 'int') {
-    const i = firstNonFinite(result, kind);
+  if (check) {
+    const i = direct ? firstNonFinite(result, kind as 'float' | 'f16' | 'bf16') : bad;
     if (i >= 0) {
       const shown = kind === 'float' ? String((result as Float32Array)[i]) : `bits 0x${(result as Uint16Array)[i].toString(16)}`;
       const conv = as === 'raw' || (as === 'float32' && dtype !== 'F64') ? '' : ` after conversion to ${as}`;

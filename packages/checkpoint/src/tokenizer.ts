@@ -1,10 +1,11 @@
 // Tokenizers from Hugging Face files (tokenizer.json + tokenizer_config.json) through
 // @huggingface/tokenizers, with the special tokens and chat template the config declares.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { CheckpointError, ioError } from './errors';
+import { CheckpointError } from './errors';
 import { chatTemplatesFrom, renderChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat-template';
+import { MAX_CONFIG_BYTES, MAX_TOKENIZER_BYTES, readSmallTextFile } from './safe-read';
+import { checkTokenizerJson } from './tokenizer-checks';
 
 export interface EncodeOptions {
   /** Add the tokens the post-processor adds (e.g. BOS for Llama); default true, as in transformers. */
@@ -67,6 +68,8 @@ export function createTokenizer(files: TokenizerFiles): LoadedTokenizer {
   if (typeof files.tokenizer !== 'object' || files.tokenizer === null || typeof files.tokenizer.model !== 'object') {
     throw new CheckpointError('BAD_TOKENIZER', `${source}: tokenizer.json must be an object with a "model" section`, { path: source });
   }
+  // the file as a whole: tokenizer.json when loaded from a folder
+  checkTokenizerJson(files.tokenizer, files.source === undefined ? source : `${source}/tokenizer.json`);
   let hf: Tokenizer;
   try {
     hf = new Tokenizer(files.tokenizer, config);
@@ -116,19 +119,22 @@ export function createTokenizer(files: TokenizerFiles): LoadedTokenizer {
   return tok;
 }
 
-async function readJson(path: string, required: boolean): Promise<Record<string, unknown> | undefined> {
+async function readJson(path: string, required: boolean, maxBytes = MAX_CONFIG_BYTES): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readSmallTextFile(path, 'tokenizer file', maxBytes);
   } catch (e) {
-    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw ioError(e, path, 'reading tokenizer file');
+    if (!required && (e as CheckpointError).code === 'NOT_FOUND') return undefined;
+    throw e;
   }
+  let json: unknown;
   try {
-    return JSON.parse(text) as Record<string, unknown>;
+    json = JSON.parse(text);
   } catch (e) {
     throw new CheckpointError('BAD_TOKENIZER', `${path}: not valid JSON (${(e as Error).message})`, { path, cause: e });
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new CheckpointError('BAD_TOKENIZER', `${path}: must be a JSON object`, { path });
+  return json as Record<string, unknown>;
 }
 
 /**
@@ -141,15 +147,15 @@ async function readJson(path: string, required: boolean): Promise<Record<string,
  * tok.applyChatTemplate([{ role: 'user', content: 'Hi' }], { addGenerationPrompt: true });
  */
 export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
-  const tokenizer = (await readJson(join(dir, 'tokenizer.json'), true))!;
+  const tokenizer = (await readJson(join(dir, 'tokenizer.json'), true, MAX_TOKENIZER_BYTES))!;
   const config = (await readJson(join(dir, 'tokenizer_config.json'), false)) ?? {};
   const specialMap = await readJson(join(dir, 'special_tokens_map.json'), false);
   for (const [k, v] of Object.entries(specialMap ?? {})) if (config[k] === undefined) config[k] = v;
   let chatTemplate: string | undefined;
   try {
-    chatTemplate = await readFile(join(dir, 'chat_template.jinja'), 'utf8');
+    chatTemplate = await readSmallTextFile(join(dir, 'chat_template.jinja'), 'chat template', MAX_CONFIG_BYTES);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, join(dir, 'chat_template.jinja'), 'reading chat template');
+    if ((e as CheckpointError).code !== 'NOT_FOUND') throw e;
   }
   return createTokenizer({ tokenizer, config, chatTemplate, source: dir });
 }

@@ -7,7 +7,8 @@ import { llamaTokenizerJsonFromGguf } from './helpers/gguf-vocab';
 import { makeRng } from './helpers/rng';
 import { withTempDir } from './helpers/tmp';
 
-const config = parseLlamaConfig({ model_type: 'llama', vocab_size: 64, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 500000, torch_dtype: 'bfloat16' });
+const config = parseLlamaConfig({ model_type: 'llama', vocab_size: 32000, // the tokenizer fixture's vocabulary
+  hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 500000, torch_dtype: 'bfloat16' });
 
 function weights(seed: number): Map<string, TensorToWrite & { data: Float32Array }> {
   const rng = makeRng(seed);
@@ -74,10 +75,10 @@ describe('model folders', () => {
 
   it('a hybrid folder carries mamba_config.json, checked against config.json', async () => {
     await withTempDir(async (dir) => {
-      const hybrid = parseMambaHybridConfig({ d_model: 32, ssm_cfg: { expand: 1 }, rms_norm_eps: 1e-5, vocab_size: 64, d_inner: 32, d_xb: 16, intermediate_size: 48, hidden_act: 'silu', n_layer: 2, attn_layers: [1] });
+      const hybrid = parseMambaHybridConfig({ d_model: 32, ssm_cfg: { expand: 1 }, rms_norm_eps: 1e-5, vocab_size: 32000, d_inner: 32, d_xb: 16, intermediate_size: 48, hidden_act: 'silu', n_layer: 2, attn_layers: [1] });
       const out = join(dir, 'hybrid');
       await saveModelFolder(out, { config, hybrid, tensors: weights(42) });
-      expect(JSON.parse(await readFile(join(out, 'mamba_config.json'), 'utf8'))).toEqual({ d_model: 32, ssm_cfg: { expand: 1 }, rms_norm_eps: 1e-5, vocab_size: 64, d_inner: 32, d_xb: 16, intermediate_size: 48, hidden_act: 'silu', n_layer: 2, attn_layers: [1] });
+      expect(JSON.parse(await readFile(join(out, 'mamba_config.json'), 'utf8'))).toEqual({ d_model: 32, ssm_cfg: { expand: 1 }, rms_norm_eps: 1e-5, vocab_size: 32000, d_inner: 32, d_xb: 16, intermediate_size: 48, hidden_act: 'silu', n_layer: 2, attn_layers: [1] });
       const m = await loadModelFolder(out);
       expect(m.hybrid?.ssmLayers).toEqual([0]);
       expect(m.tokenizer).toBeNull();

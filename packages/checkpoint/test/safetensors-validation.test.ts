@@ -151,9 +151,9 @@ describe('reading', () => {
       const e = await expectCode(openSafetensors(join(dir, 'missing.safetensors')), 'NOT_FOUND');
       expect(e.path).toBe(join(dir, 'missing.safetensors'));
       expect(e.cause).toBeDefined();
-      await expectCode(openSafetensors(dir), 'IO_ERROR', /not a regular file/);
+      await expectCode(openSafetensors(dir), 'NOT_REGULAR_FILE', /is a folder, expected a regular file/);
       await expectCode(openCheckpoint(join(dir, 'nope')), 'NOT_FOUND');
-      await expectCode(openCheckpoint(dir), 'NOT_FOUND', /no \.safetensors file/);
+      await expectCode(openCheckpoint(dir), 'NOT_FOUND', /model\.safetensors does not exist, and the folder has no other \.safetensors file/);
     });
   });
 

@@ -146,7 +146,7 @@ describe('chat templates', () => {
     await expectCode(() => createTokenizer({ tokenizer: { version: '1.0' } }), 'BAD_TOKENIZER', /"model"/);
     await expectCode(() => createTokenizer({ ...llama2, config: { chat_template: 42 } }), 'BAD_TOKENIZER', /chat_template/);
     await expectCode(() => createTokenizer({ ...llama2, config: { chat_template: [{ name: 'a' }] } }), 'BAD_TOKENIZER');
-    await expectCode(() => createTokenizer({ tokenizer: { model: { type: 'Nope' } } }), 'BAD_TOKENIZER', /rejected/);
+    await expectCode(() => createTokenizer({ tokenizer: { model: { type: 'Nope' } } }), 'BAD_TOKENIZER', /model.type "Nope" is not a known tokenizer model/);
     await withTempDir(async (dir) => {
       await expectCode(loadTokenizer(dir), 'NOT_FOUND', /tokenizer\.json/);
       await writeFile(join(dir, 'tokenizer.json'), '{');

@@ -21,7 +21,15 @@ export type DistillErrorCode =
   /** The checkpoint is intact but does not fit this run (other parameters, shapes, frozen set, seed…). */
   | 'CHECKPOINT_MISMATCH'
   /** Writing a checkpoint failed; nothing was published under the step's name. */
-  | 'CHECKPOINT_WRITE_FAILED';
+  | 'CHECKPOINT_WRITE_FAILED'
+  /** The run folder (--out) is an existing file, or cannot be written. */
+  | 'OUT_NOT_A_FOLDER'
+  | 'OUT_NOT_WRITABLE'
+  /** The run folder already holds a run (resume it) / holds no run to resume. */
+  | 'RUN_EXISTS'
+  | 'RUN_NOT_FOUND'
+  /** The options ask for more memory than the machine has, or a longer context than the teacher's. */
+  | 'TOO_LARGE';
 
 /**
  * Error raised by `@mil/distill`.

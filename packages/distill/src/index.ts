@@ -83,6 +83,7 @@ export { generatePseudoLabels, savePseudoLabels, collatePseudoLabels, type Pseud
 export { compileDpoStep, ReferenceLogProbs, collatePairs, type PairBatch } from './dpo-step';
 export { compileAlignStep, type AlignStep } from './align-step';
 export { runMainJob, MAIN_JOB_DEFAULTS, type MainJobOptions, type MainJobEvents, type MainJobResult, type MainJobRow } from './jobs/main-job';
+export { prepareRunFolder, readRunOptions, writeRunOptions, removeInterruptedWrites, RUN_OPTIONS_FILE } from './jobs/run-folder';
 export { loadMainJobData, tokenizeDocuments, type MainJobData } from './jobs/main-job-data';
 export { compileTopKKdStep } from './kd-step';
 export { cacheTeacherTopK, readTeacherTopK, topKKl } from './teacher-topk-cache';

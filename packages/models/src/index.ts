@@ -51,7 +51,7 @@ export { buildLlamaInferenceGraph, kvNames, kvHeadNames, type LlamaInferenceGrap
 export { LlamaSession, type SessionOptions, type LlamaSessionState } from './llama/session';
 export { KvBuffer } from './llama/kv-buffer';
 export { initLlamaWeights } from './llama/init';
-export { loadLlama, type LoadedLlama } from './llama/load';
+export { loadLlama, type LoadedLlama, type LoadLlamaOptions } from './llama/load';
 export { hybridConfigForTeacher, resolveHybridDims, type HybridDims, type HybridModelOptions, type Mamba1DtBias } from './hybrid/hybrid-dims';
 export { hybridWeightSpecs, hybridParamCount, randomHybridWeights, toMamba1Layout, type HybridParamCount, type HybridWeightSpecOptions, type Mamba1Layout } from './hybrid/hybrid-weights';
 export { hybridOracleForward, emptyHybridState, type HybridOracleState, type HybridOracleOptions, type HybridOracleOutput, type HybridLayerState, type MambaLayerState } from './hybrid/hybrid-oracle';

@@ -1,5 +1,6 @@
 // Language-model training examples cut from one long token stream.
 import type { TokenBatch } from '../train-step';
+import { DistillError } from '../errors';
 
 /** A window of `length + 1` tokens starting at `start`: inputs are the first `length`, targets the last `length`. */
 export interface TokenWindow {
@@ -14,6 +15,7 @@ export interface TokenWindow {
  * const windows = tokenWindows(stream.length, 256); // feed to arrayDataSource with collate: collateWindows(stream, 256)
  */
 export function tokenWindows(streamLength: number, seq: number): TokenWindow[] {
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new DistillError('BAD_OPTION', `tokenWindows: seq must be an integer >= 1, got ${seq}`);
   const out: TokenWindow[] = [];
   for (let s = 0; s + seq + 1 <= streamLength; s += seq) out.push({ start: s });
   return out;

@@ -1,7 +1,8 @@
 // The project's main job: distil a Llama teacher into a hybrid (attention-initialised), train the random-init
 // ablation on the same budget, drop the replaced layers for the other ablation, evaluate all by held-out perplexity
 // and write a run folder (student in the reference layout, metrics.json, loss-curve.svg).
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
@@ -18,6 +19,7 @@ import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hyb
 import type { ProgressEvent } from '../trainer';
 import { DistillError } from '../errors';
 import { loadMainJobData } from './main-job-data';
+import { prepareRunFolder, writeRunOptions } from './run-folder';
 
 /** The main job's recipe; `RunOptions` say where it runs (spinning defaults to off). */
 export interface MainJobOptions extends RunOptions {
@@ -46,8 +48,16 @@ export interface MainJobOptions extends RunOptions {
   evalTokens: number;
   ablations: boolean;
   seed: number;
-  /** Run folder; nothing is written when absent. */
+  /** Run folder, created (and checked writable) before any work; nothing is written when absent. */
   out?: string;
+  /** Checkpoint the students into `out/checkpoints/` every this many steps of a stage (0: only at stage ends). */
+  checkpointEvery?: number;
+  /** …and whenever this many seconds have passed since the last checkpoint (0: off). */
+  checkpointSeconds?: number;
+  /** Continue the run in `out` from its checkpoints (bit-exact: the same student as an uninterrupted run). */
+  resume?: boolean | string;
+  /** Keep `out/checkpoints/` after the run completes (default: removed once the run folder is written). */
+  keepCheckpoints?: boolean;
 }
 
 /** What `npm start` runs (tuned for minutes on 2 cores; the package README's "Why the main job's defaults" gives the measurements). */
@@ -67,6 +77,8 @@ export const MAIN_JOB_DEFAULTS: MainJobOptions = {
   evalTokens: 16384,
   ablations: true,
   seed: 0,
+  checkpointEvery: 50,
+  checkpointSeconds: 60,
 };
 
 export interface MainJobEvents {
@@ -126,8 +138,13 @@ async function pseudoLabelsFor(
 export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Promise<MainJobResult> {
   const started = performance.now();
   const log = ev.log ?? (() => undefined);
+  const resume = o.resume !== undefined && o.resume !== false;
+  if (o.out) await prepareRunFolder(o.out, { resume });
   const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(o.teacher);
   if (!tokenizer) throw new DistillError('BAD_OPTION', `${o.teacher}: the teacher folder has no tokenizer.json`);
+  checkTrainingFits(o, teacherConfig, totalmem());
+  log(`teacher: ${o.teacher}; student: ${o.variant}, ${o.attentionFraction * 100}% attention; run folder: ${o.out ?? '(none)'}${resume ? ' (resuming)' : ''}`);
+  if (o.out && !resume) await writeRunOptions(o.out, { ...o, out: undefined, resume: undefined, keepCheckpoints: undefined });
   const layers = teacherConfig.numHiddenLayers;
   const target = layerSchedule(layers, { attentionFraction: o.attentionFraction });
   const first = layerSchedule(layers, { attentionFraction: 0.75 });
@@ -153,6 +170,9 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
     distillHybrid({
       teacherConfig, teacherWeights, variant: o.variant, stages, init, seed: o.seed, tokens: data.train, pseudoLabels, seq: o.seq, batch: o.batch, ep: o.ep, threads: o.threads, spinning: o.spinning,
       padId: tokenizer.eosId ?? 2,
+      checkpointDir: o.out ? join(o.out, 'checkpoints', init) : undefined,
+      checkpointEvery: o.checkpointEvery ?? MAIN_JOB_DEFAULTS.checkpointEvery,
+      checkpointSeconds: o.checkpointSeconds ?? MAIN_JOB_DEFAULTS.checkpointSeconds,
       onStageStart: (s, i) => ev.onStageStart?.(init, s, i, stages.length),
       onProgress: (s, e) => ev.onProgress?.(init, s, e),
     });
@@ -196,8 +216,28 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
     ppl_ratio_dropped_sotu: dropped ? rows[rows.length - 1].sotu / rows[0].sotu : null,
     wallSeconds: (performance.now() - started) / 1000,
   };
-  if (o.out) await writeRunFolder(o.out, o.teacher, teacherConfig, student, random, stages, metrics);
+  if (o.out) {
+    await writeRunFolder(o.out, o.teacher, teacherConfig, student, random, stages, metrics);
+    if (!o.keepCheckpoints) await rm(join(o.out, 'checkpoints'), { recursive: true, force: true });
+  }
   return { rows, student, random, stages, metrics };
+}
+
+/**
+ * Refuses, before any training, a window longer than the teacher's context and a batch whose activations
+ * (teacher and student logits, their gradients, per-layer activations) would not fit in memory.
+ */
+function checkTrainingFits(o: MainJobOptions, cfg: LlamaConfig, memoryBytes: number): void {
+  if (o.seq > cfg.maxPositionEmbeddings) {
+    throw new DistillError('TOO_LARGE', `seq ${o.seq} is longer than the teacher's context (${o.teacher}/config.json max_position_embeddings = ${cfg.maxPositionEmbeddings})`);
+  }
+  const tokens = o.batch * o.seq;
+  // float32: ~6 logits-sized buffers (teacher, student, softmax, grads) and ~24 hidden-sized buffers per layer
+  const bytes = tokens * 4 * (6 * cfg.vocabSize + 24 * cfg.hiddenSize * cfg.numHiddenLayers + 4 * cfg.intermediateSize * cfg.numHiddenLayers);
+  if (bytes > memoryBytes) {
+    const gb = (x: number) => (x / 2 ** 30).toFixed(1);
+    throw new DistillError('TOO_LARGE', `batch ${o.batch} × seq ${o.seq} needs about ${gb(bytes)} GiB of activations; this machine has ${gb(memoryBytes)} GiB (lower --batch or --seq)`);
+  }
 }
 
 async function writeRunFolder(

@@ -7,7 +7,7 @@ import { initStudentFromTeacher, makeHybridConfig, progressiveReinit, type Mamba
 import { TeacherSignal } from '../teacher-signal';
 import { compileKdStep } from '../kd-step';
 import { compileAlignStep } from '../align-step';
-import { arrayDataSource, train, type ProgressEvent, type StepRecord } from '../trainer';
+import { arrayDataSource, listCheckpoints, train, type ProgressEvent, type StepRecord } from '../trainer';
 import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-windows';
 import type { TokenBatch } from '../train-step';
 import { collatePseudoLabels, type PseudoLabel } from '../pseudo-labels';
@@ -35,8 +35,12 @@ export interface DistillHybridOptions extends RunOptions {
   padId?: number;
   seq: number;
   batch: number;
-  /** Per-stage checkpoint folders go under this directory (resumable); none = no checkpoints. */
+  /** Per-stage checkpoint folders go under this directory (resumable: a rerun continues from them); none = no checkpoints. */
   checkpointDir?: string;
+  /** Checkpoint every this many steps (default 50; 0: only at the end of each stage). */
+  checkpointEvery?: number;
+  /** Also checkpoint when this many seconds have passed since the last one (default: off). */
+  checkpointSeconds?: number;
   onProgress?: (stage: StageSpec, event: ProgressEvent) => void;
   onStageStart?: (stage: StageSpec, index: number) => void;
   /** The student as it enters a stage, before any step (the map is trained in place afterwards: copy what you keep). */
@@ -60,11 +64,14 @@ export interface DistillHybridResult {
  */
 export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHybridResult> {
   const seed = o.seed ?? 0;
-  const teacher = await TeacherSignal.create((g) => buildLlamaTrainGraph(g, o.teacherConfig, { maxPositions: o.seq }).logits, o.teacherWeights, {
-    ep: o.ep,
-    threads: o.threads,
-    spinning: o.spinning ?? false,
-  });
+  // Compiled on first use: a resumed run replays finished stages from their checkpoints without compiling them.
+  let teacher: TeacherSignal | null = null;
+  const teacherSignal = async () =>
+    (teacher ??= await TeacherSignal.create((g) => buildLlamaTrainGraph(g, o.teacherConfig, { maxPositions: o.seq }).logits, o.teacherWeights, {
+      ep: o.ep,
+      threads: o.threads,
+      spinning: o.spinning ?? false,
+    }));
   const windows = tokenWindows(o.tokens.length, o.seq);
   const text = arrayDataSource<TokenWindow, TokenBatch>(windows, { batchSize: o.batch, dropLast: true, collate: collateWindows(o.tokens, o.seq) });
   const labels = o.pseudoLabels
@@ -90,21 +97,25 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
       o.onStageReady?.(stage, index, weights, hybridConfig);
       const cfg = hybridConfig;
       const run = { ep: o.ep, threads: o.threads, spinning: o.spinning ?? false };
-      const kd =
+      const compile = async () =>
         stage.kind === 'align'
           ? await compileAlignStep(o.teacherConfig, cfg, o.teacherWeights, { maxPositions: o.seq, ...run })
           : await compileKdStep(
               (g) => buildHybridTrainGraph(g, o.teacherConfig, cfg, { maxPositions: o.seq }),
-              teacher,
+              await teacherSignal(),
               { klWeight: stage.loss.kl, ceWeight: stage.loss.ce, temperature: stage.loss.temperature, klReduction: stage.loss.reduction },
               { trainable: isTrainable(stage.trainable), ...run },
             );
+      // A stage a resumed run already finished is replayed from its last checkpoint: no need to compile it.
+      const stageDir = o.checkpointDir ? `${o.checkpointDir}/stage-${index}` : null;
+      const finished = stageDir !== null && (await listCheckpoints(stageDir)).at(-1)?.step === stage.steps;
+      let kd: Awaited<ReturnType<typeof compile>> | null = finished ? null : await compile();
       const t0 = performance.now();
       try {
         const stageWeights = weights;
         const result = await train<TokenBatch>({
           params: stageWeights,
-          lossAndGrads: (_p, b) => kd.lossAndGrads(stageWeights, b),
+          lossAndGrads: async (_p, b) => (kd ??= await compile()).lossAndGrads(stageWeights, b),
           data: dataFor(stage),
           totalSteps: stage.steps,
           trainable: isTrainable(stage.trainable),
@@ -113,18 +124,20 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
           maxGradNorm: stage.maxGradNorm,
           seed: seed + index,
           onProgress: (e) => o.onProgress?.(stage, e),
-          checkpoint: o.checkpointDir ? { dir: `${o.checkpointDir}/stage-${index}`, every: 50, keepLast: 1 } : undefined,
-          resume: o.checkpointDir ? 'latest' : undefined,
+          checkpoint: stageDir
+            ? { dir: stageDir, every: o.checkpointEvery ?? 50, everySeconds: o.checkpointSeconds ?? 0, keepLast: 1 }
+            : undefined,
+          resume: stageDir ? 'latest' : undefined,
           signal: o.signal,
         });
         done.push({ name: stage.name, history: result.history, seconds: (performance.now() - t0) / 1000, tokens: result.history.reduce((s, h) => s + (h.tokens ?? 0), 0) });
         if (result.stopped) break;
       } finally {
-        await kd.release();
+        await (kd as { release(): Promise<void> } | null)?.release();
       }
     }
   } finally {
-    await teacher.release();
+    await (teacher as TeacherSignal | null)?.release();
   }
   return { hybridConfig: hybridConfig!, weights: weights!, stages: done };
 }

@@ -50,6 +50,8 @@ export interface CheckpointOptions {
   dir: string;
   /** Save every this many optimizer steps (default: only at the end). */
   every?: number;
+  /** Also save after a step when this many seconds have passed since the last save or the start (default 0: off). */
+  everySeconds?: number;
   /** Keep the newest N checkpoints (default 3). */
   keepLast?: number;
   /** Save when the run completes or is stopped through `signal` (default true). */

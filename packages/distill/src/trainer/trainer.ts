@@ -136,7 +136,8 @@ export class Trainer<B> {
       if (typeof ck.dir !== 'string' || ck.dir === '') bad('checkpoint.dir must be a directory path');
       if (ck.every !== undefined && (!Number.isInteger(ck.every) || ck.every < 1)) bad(`checkpoint.every must be an integer >= 1, got ${ck.every}`);
       if (ck.keepLast !== undefined && (!Number.isInteger(ck.keepLast) || ck.keepLast < 1)) bad(`checkpoint.keepLast must be an integer >= 1, got ${ck.keepLast}`);
-      this.#checkpoint = { dir: ck.dir, every: ck.every ?? 0, keepLast: ck.keepLast ?? 3, saveAtEnd: ck.saveAtEnd ?? true, fsync: ck.fsync ?? true };
+      if (ck.everySeconds !== undefined && !(ck.everySeconds >= 0 && Number.isFinite(ck.everySeconds))) bad(`checkpoint.everySeconds must be a number >= 0, got ${ck.everySeconds}`);
+      this.#checkpoint = { dir: ck.dir, every: ck.every ?? 0, everySeconds: ck.everySeconds ?? 0, keepLast: ck.keepLast ?? 3, saveAtEnd: ck.saveAtEnd ?? true, fsync: ck.fsync ?? true };
     } else {
       this.#checkpoint = null;
     }
@@ -171,6 +172,7 @@ export class Trainer<B> {
     if (ck) await removeStaleTemporaries(ck.dir);
 
     let lastSaved = this.#resumedFrom !== null ? this.#step : -1;
+    let lastSavedAt = performance.now();
     let stopped = false;
     const t0 = performance.now();
     let computeMs = 0;
@@ -203,9 +205,11 @@ export class Trainer<B> {
           metrics = typeof r === 'number' ? { loss: r } : { ...r };
           this.#evals.push({ step: this.#step, metrics });
         }
-        if (ck && ck.every > 0 && this.#step % ck.every === 0) {
+        const due = ck && ((ck.every > 0 && this.#step % ck.every === 0) || (ck.everySeconds > 0 && performance.now() - lastSavedAt >= ck.everySeconds * 1000));
+        if (ck && due) {
           await this.#save(ck);
           lastSaved = this.#step;
+          lastSavedAt = performance.now();
         }
         if (o.onProgress) {
           const elapsedSec = (performance.now() - t0) / 1000;

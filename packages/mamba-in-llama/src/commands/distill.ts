@@ -1,11 +1,10 @@
 // mil distill — the main job (see @mil/distill runMainJob): argument parsing, progress bars, the results table.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { MAIN_JOB_DEFAULTS, RECIPE_NAMES, RECIPES, runMainJob, type MainJobOptions, type RecipeName } from '@mil/distill';
-import { MAMBA_LAYER_INITS, type MambaLayerInit } from '@mil/weight-transfer';
+import { MAIN_JOB_DEFAULTS, RECIPE_NAMES, RECIPES, readRunOptions, runMainJob, type MainJobOptions } from '@mil/distill';
+import { MAMBA_LAYER_INITS } from '@mil/weight-transfer';
 import { progressBar, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
-import { CliError } from '../errors';
+import { choiceFlag, CliError, intFlag, MAX_SEED, numberFlag, parseFlags } from '../options';
 import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
 import { printRecipe } from './print-recipe';
 import { checkMainJobMemory } from './memory-check';
@@ -19,72 +18,135 @@ export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamb
             [--lr <recipe's>] [--stage2-lr <recipe's>] [--stage1-kl <recipe's>] [--stage1-ce <recipe's>]
             [--batch ${D.batch}] [--seq ${D.seq}] [--eval-tokens ${D.evalTokens}] [--no-ablations]
             [--out runs/distill-<time>] [--seed ${D.seed}] ${runFlagsHelp}
-mil distill --print-recipe [--recipe default|paper|file.json] [--teacher …]   the recipe file format resolved against the teacher, and its memory plan
+            [--checkpoint-every ${D.checkpointEvery ?? 50}] [--checkpoint-seconds ${D.checkpointSeconds ?? 60}] [--keep-checkpoints]
+  mil distill --resume <run folder> [--threads N] [--ep …]
+  mil distill --print-recipe [--recipe default|paper|file.json] [--teacher …]   a recipe file resolved against the teacher, and its memory plan
   --recipe default: alignment, stage-1 KL ${R.stage1First.loss.kl} / CE ${R.stage1First.loss.ce} (per-token mean), lr ${R.stage1First.lr}, stage-2 lr ${R.stage2.lr}, clip ${R.stage1First.maxGradNorm}.
   --recipe paper: the reference's settings: no alignment, stage 1 on teacher pseudo-labels with KL ${P.stage1First.loss.kl} (batchmean) + CE ${P.stage1First.loss.ce},
     lr ${P.stage1First.lr}, clip ${P.stage1First.maxGradNorm}; stage 2 KL (batchmean), lr ${P.stage2.lr} (packages/distill/README.md). --lr etc. replace the recipe's values.
   --init: how the student's Mamba layers start at every stage; the ablation student (unless --no-ablations) uses
-    --ablation-init (default ${D.ablationInit}: the whole new layer fresh, as the reference's init_with_kqvo=False).`;
+    --ablation-init (default ${D.ablationInit}: the whole new layer fresh, as the reference's init_with_kqvo=False).
+  The run folder is created first and holds resumable checkpoints (every --checkpoint-every steps and every
+  --checkpoint-seconds seconds, 0 = off); after a crash or kill, --resume continues bit-exactly where it stopped.
+  The checkpoints are removed when the run completes unless --keep-checkpoints.`;
 
-export async function distillCommand(argv: string[]): Promise<void> {
-  const s = (v: number) => String(v);
-  const { values: a } = parseArgs({
-    args: argv,
-    options: {
-      teacher: { type: 'string', default: D.teacher },
-      variant: { type: 'string', default: D.variant },
-      attention: { type: 'string', default: s(D.attentionFraction) },
-      recipe: { type: 'string', default: D.recipe },
-      init: { type: 'string', default: D.init },
-      'ablation-init': { type: 'string', default: D.ablationInit },
-      'align-steps': { type: 'string', default: s(D.alignSteps) },
-      'stage1-steps': { type: 'string', default: s(D.stage1Steps) },
-      'stage2-steps': { type: 'string', default: s(D.stage2Steps) },
-      lr: { type: 'string' },
-      'stage2-lr': { type: 'string' },
-      'stage1-kl': { type: 'string' },
-      'stage1-ce': { type: 'string' },
-      batch: { type: 'string', default: s(D.batch) },
-      seq: { type: 'string', default: s(D.seq) },
-      ...runFlagSpecs,
-      'eval-tokens': { type: 'string', default: s(D.evalTokens) },
-      'no-ablations': { type: 'boolean', default: false },
-      out: { type: 'string' },
-      seed: { type: 'string', default: s(D.seed) },
-      'print-recipe': { type: 'boolean', default: false },
-    },
-  });
-  if (a['print-recipe']) return printRecipe({ recipe: a.recipe ?? 'default', teacher: a.teacher! }, (l) => process.stderr.write(`${l}\n`));
-  const num = (k: keyof typeof a, integer = true) => {
-    const v = Number(a[k]);
-    if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) throw new CliError('BAD_OPTION', `--${String(k)} must be a non-negative ${integer ? 'integer' : 'number'}, got ${a[k]}`);
-    return v;
-  };
-  if (a.variant !== 'mamba1' && a.variant !== 'mamba2') throw new CliError('BAD_OPTION', `--variant must be mamba1 or mamba2, got ${a.variant}`);
-  const fraction = ({ '0.5': 0.5, '0.25': 0.25, '0.125': 0.125 } as const)[a.attention as '0.5'];
-  if (fraction === undefined) throw new CliError('BAD_OPTION', `--attention must be 0.5, 0.25 or 0.125, got ${a.attention}`);
-  const oneOf = <T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T => {
-    if (!allowed.includes(v as T)) throw new CliError('BAD_OPTION', `--${flag} must be ${allowed.join(', ')}; got ${v}`);
-    return v as T;
-  };
-  const recipe = oneOf<RecipeName>('recipe', a.recipe, RECIPE_NAMES);
-  const init = oneOf<MambaLayerInit>('init', a.init, MAMBA_LAYER_INITS);
-  const ablationInit = oneOf('ablation-init', a['ablation-init'], ['random-layer', 'random-mixer'] as const);
-  const given = (k: keyof typeof a) => (a[k] === undefined ? undefined : num(k, false));
-  const kl = given('stage1-kl');
-  const ce = given('stage1-ce');
+const FLAGS = {
+  teacher: { type: 'string' },
+  variant: { type: 'string' },
+  attention: { type: 'string' },
+  recipe: { type: 'string' },
+  init: { type: 'string' },
+  'ablation-init': { type: 'string' },
+  'align-steps': { type: 'string' },
+  'stage1-steps': { type: 'string' },
+  'stage2-steps': { type: 'string' },
+  lr: { type: 'string' },
+  'stage2-lr': { type: 'string' },
+  'stage1-kl': { type: 'string' },
+  'stage1-ce': { type: 'string' },
+  batch: { type: 'string' },
+  seq: { type: 'string' },
+  ep: { type: 'string' },
+  threads: { type: 'string' },
+  'eval-tokens': { type: 'string' },
+  'no-ablations': { type: 'boolean' },
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'checkpoint-seconds': { type: 'string' },
+  resume: { type: 'string' },
+  'keep-checkpoints': { type: 'boolean' },
+  'print-recipe': { type: 'boolean' },
+} as const;
+
+const STEPS = { min: 0, max: 1_000_000 };
+/** Flags that may change between a run and its resumption (they do not change what is computed). */
+const RESUMABLE = new Set(['ep', 'threads', 'checkpoint-every', 'checkpoint-seconds', 'keep-checkpoints', 'resume']);
+
+/**
+ * Parses and range-checks the flags of `mil distill` into main-job options (no file is touched).
+ *
+ * @example distillOptions(['--seq', '64']).seq; // 64
+ */
+export function distillOptions(argv: string[]): MainJobOptions & { resume?: string } {
+  const a = parseFlags(argv, FLAGS, 'mil distill');
+  const str = (k: keyof typeof FLAGS, d: number | string) => (a[k] as string | undefined) ?? String(d);
+  const opt = (k: keyof typeof FLAGS, r: { min: number; max: number; minExclusive?: boolean }) => (a[k] === undefined ? undefined : numberFlag(`--${k}`, a[k] as string, r));
+  const steps = (k: 'align-steps' | 'stage1-steps' | 'stage2-steps', d: number, min = 0) => intFlag(`--${k}`, str(k, d), { ...STEPS, min });
+  const positiveLr = { min: 0, minExclusive: true, max: 10 };
+  const seq = intFlag('--seq', str('seq', D.seq), { min: 2, max: 65536 });
+  const alignSteps = steps('align-steps', D.alignSteps);
+  // alignment splits its steps ¼ / ¾ over two schedules, so 1 step would leave one of them empty
+  if (alignSteps === 1) throw new CliError('BAD_FLAG', '--align-steps must be 0 (no alignment) or an integer in [2, 1000000]; got "1"');
+  const recipe = choiceFlag('--recipe', str('recipe', D.recipe), RECIPE_NAMES);
+  const kl = opt('stage1-kl', { min: 0, max: 1000 });
+  const ce = opt('stage1-ce', { min: 0, max: 1000 });
   const base = RECIPES[recipe].stage1First.loss;
-  const opts: MainJobOptions = {
-    teacher: a.teacher!, variant: a.variant, attentionFraction: fraction, recipe, init, ablationInit,
-    alignSteps: num('align-steps'), stage1Steps: num('stage1-steps'), stage2Steps: num('stage2-steps'),
-    lr: given('lr'), stage2Lr: given('stage2-lr'),
-    stage1Loss: kl === undefined && ce === undefined ? undefined : { kl: kl ?? base.kl, ce: ce ?? base.ce },
-    batch: num('batch'), seq: num('seq'), ...parseRunFlags(a), evalTokens: num('eval-tokens'),
-    ablations: !a['no-ablations'], seed: num('seed'),
+  const stage1Loss = kl === undefined && ce === undefined ? undefined : { kl: kl ?? base.kl, ce: ce ?? base.ce };
+  if (stage1Loss && stage1Loss.kl + stage1Loss.ce === 0) throw new CliError('BAD_FLAG', '--stage1-kl and --stage1-ce are both 0; at least one loss weight must be positive');
+  const fraction = Number(choiceFlag('--attention', str('attention', D.attentionFraction), ['0.5', '0.25', '0.125'] as const)) as MainJobOptions['attentionFraction'];
+  const opts: MainJobOptions & { resume?: string } = {
+    teacher: str('teacher', D.teacher),
+    variant: choiceFlag('--variant', str('variant', D.variant), ['mamba2', 'mamba1'] as const),
+    attentionFraction: fraction,
+    recipe,
+    init: choiceFlag('--init', str('init', D.init), MAMBA_LAYER_INITS),
+    ablationInit: choiceFlag('--ablation-init', str('ablation-init', D.ablationInit), ['random-layer', 'random-mixer'] as const),
+    alignSteps,
+    stage1Steps: steps('stage1-steps', D.stage1Steps, 2), // split ¼ / ¾ over the 25% and 50% schedules
+    stage2Steps: steps('stage2-steps', D.stage2Steps),
+    lr: opt('lr', positiveLr),
+    stage2Lr: opt('stage2-lr', positiveLr),
+    stage1Loss,
+    batch: intFlag('--batch', str('batch', D.batch), { min: 1, max: 4096 }),
+    seq,
+    ...parseRunFlags({ ep: a.ep, threads: str('threads', D.threads) }),
+    evalTokens: intFlag('--eval-tokens', str('eval-tokens', D.evalTokens), { min: seq, max: 100_000_000 }),
+    ablations: !a['no-ablations'],
+    seed: intFlag('--seed', str('seed', D.seed), { min: 0, max: MAX_SEED }),
+    checkpointEvery: intFlag('--checkpoint-every', str('checkpoint-every', D.checkpointEvery ?? 50), STEPS),
+    checkpointSeconds: numberFlag('--checkpoint-seconds', str('checkpoint-seconds', D.checkpointSeconds ?? 60), { min: 0, max: 1e7 }),
+    keepCheckpoints: a['keep-checkpoints'] === true,
     out: a.out ?? join('runs', `distill-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   };
+  if (a.resume !== undefined) {
+    const fixed = Object.keys(a).filter((k) => !RESUMABLE.has(k));
+    if (fixed.length) throw new CliError('BAD_FLAG', `--resume continues a run with the options it was started with; drop --${fixed.join(', --')} (only --ep, --threads, --checkpoint-every and --checkpoint-seconds may change)`);
+    if (a.resume === '') throw new CliError('BAD_FLAG', '--resume needs the run folder to continue');
+    opts.resume = a.resume;
+  }
+  return opts;
+}
+
+/** The flags that reproduce recorded options (so a resumed run's job.json goes through the same checks). */
+function flagsOf(o: MainJobOptions): string[] {
+  const f = (k: string, v: unknown) => (v === undefined ? [] : [`--${k}`, String(v)]);
+  return [
+    ...f('teacher', o.teacher), ...f('variant', o.variant), ...f('attention', o.attentionFraction), ...f('recipe', o.recipe), ...f('init', o.init),
+    ...f('ablation-init', o.ablationInit), ...f('align-steps', o.alignSteps), ...f('stage1-steps', o.stage1Steps), ...f('stage2-steps', o.stage2Steps),
+    ...f('lr', o.lr), ...f('stage2-lr', o.stage2Lr), ...f('stage1-kl', o.stage1Loss?.kl), ...f('stage1-ce', o.stage1Loss?.ce), ...f('batch', o.batch),
+    ...f('seq', o.seq), ...f('eval-tokens', o.evalTokens), ...f('seed', o.seed), ...(o.ablations ? [] : ['--no-ablations']),
+  ];
+}
+
+export async function distillCommand(argv: string[]): Promise<void> {
+  if (argv.includes('--print-recipe')) {
+    const a = parseFlags(argv, { 'print-recipe': { type: 'boolean' }, recipe: { type: 'string' }, teacher: { type: 'string' } }, 'mil distill --print-recipe');
+    return printRecipe({ recipe: a.recipe ?? 'default', teacher: a.teacher ?? D.teacher }, (l) => process.stderr.write(`${l}\n`));
+  }
+  let opts = distillOptions(argv);
+  if (opts.resume !== undefined) {
+    const given = opts;
+    const recorded = await readRunOptions<MainJobOptions>(given.resume!);
+    let checked: MainJobOptions;
+    try {
+      checked = distillOptions(flagsOf(recorded));
+    } catch (e) {
+      throw new CliError('BAD_ARGUMENT', `${join(given.resume!, 'job.json')} records options this version refuses: ${(e as Error).message}`);
+    }
+    opts = { ...checked, ep: given.ep, threads: given.threads, spinning: given.spinning, checkpointEvery: given.checkpointEvery, checkpointSeconds: given.checkpointSeconds, keepCheckpoints: given.keepCheckpoints, out: given.resume, resume: given.resume };
+  }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  log(`teacher: ${opts.teacher}; student: ${opts.variant}, ${fraction * 100}% attention, ${init}-init, recipe ${recipe}; run folder: ${opts.out}`);
   await checkMainJobMemory(opts, log);
   let bar: ProgressBar = progressBar('');
   const labelBar = progressBar('teacher pseudo-labels');
@@ -115,5 +177,5 @@ export async function distillCommand(argv: string[]): Promise<void> {
     r.rows.map((x) => [x.model, x.params.toLocaleString('en-US'), x.sotu.toFixed(2), x.brown.toFixed(2), (x.sotu / t0.sotu).toFixed(3)]),
   );
   process.stdout.write(`\n${table}\n\n`);
-  log(`run folder: ${opts.out} (student/, metrics.json, loss-curve.svg) in ${Number(r.metrics.wallSeconds).toFixed(0)} s`);
+  log(`run folder: ${opts.out} (student/, metrics.json, loss-curve.svg, report.html) in ${Number(r.metrics.wallSeconds).toFixed(0)} s`);
 }

@@ -1,11 +1,12 @@
 // mil export: a teacher or hybrid folder → standalone ONNX (onnxruntime), a transformers.js folder, or GGUF (llama.cpp).
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Runner } from '@mil/graph';
 import { exportGguf, exportOnnx, exportTransformersJs, loadHybrid, loadLlama, type ExportSource, type GgufDtype } from '@mil/models';
 import { CliError } from '../errors';
 import { isHybridFolder } from '../model-folder';
 import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
+import { intFlag, parseFlags, requiredFlag } from '../options';
+import { checkOutputFolder } from '../output-folder';
 
 export const exportHelp = `mil export --model <folder> --out <dir|file.gguf> [--format onnx|transformers.js|gguf] [--dtype ...] [--max-positions N] ${runFlagsHelp}
     onnx             model.onnx + io.json + config.json for plain onnxruntime (--dtype fp32|fp16); then loaded on --ep
@@ -34,44 +35,38 @@ async function loadSource(dir: string): Promise<ExportSource> {
   return { teacher: m.config, weights: m.weights };
 }
 
+/** Longest --max-positions: RoPE tables of 2^24 rows are already GBs for large head dims. */
+const MAX_POSITIONS = 1 << 24;
+
 export async function exportCommand(argv: string[]): Promise<void> {
-  const { values: a } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      out: { type: 'string' },
-      format: { type: 'string', default: 'onnx' },
-      dtype: { type: 'string' },
-      'max-positions': { type: 'string' },
-      ...runFlagSpecs,
-    },
-  });
-  if (!a.model || !a.out) throw new CliError('BAD_OPTION', 'mil export needs --model <folder> and --out <dir>');
+  const a = parseFlags(argv, { model: { type: 'string' }, out: { type: 'string' }, format: { type: 'string', default: 'onnx' }, dtype: { type: 'string' }, 'max-positions': { type: 'string' }, ...runFlagSpecs }, 'mil export');
+  const model = requiredFlag('--model', a.model, 'mil export');
+  const out = requiredFlag('--out', a.out, 'mil export');
   const format = a.format as Format;
   if (!FORMATS.includes(format)) throw new CliError('BAD_OPTION', `--format must be one of ${FORMATS.join(', ')}, got ${a.format}`);
   const run = parseRunFlags(a);
-  const maxPositions = a['max-positions'] ? Number(a['max-positions']) : undefined;
-  if (maxPositions !== undefined && !(Number.isInteger(maxPositions) && maxPositions > 0)) throw new CliError('BAD_OPTION', `--max-positions must be a positive integer, got ${a['max-positions']}`);
+  const maxPositions = a['max-positions'] === undefined ? undefined : intFlag('--max-positions', a['max-positions'], { min: 1, max: MAX_POSITIONS });
   if (format === 'gguf') {
     const dtype = (a.dtype ?? 'f32') as GgufDtype;
     if (!['f32', 'f16', 'q8_0'].includes(dtype)) throw new CliError('BAD_OPTION', `--dtype for --format gguf must be f32, f16 or q8_0, got ${a.dtype}`);
-    const e = await exportGguf(await loadSource(a.model), a.out, { tokenizerDir: a.model, dtype, contextLength: maxPositions });
+    const e = await exportGguf(await loadSource(model), out, { tokenizerDir: model, dtype, contextLength: maxPositions });
     process.stdout.write(`wrote ${e.path}: ${e.tensors} tensors, ${(e.bytes / 2 ** 20).toFixed(1)} MiB (${dtype})\n`);
     return;
   }
-  const hybrid = isHybridFolder(a.model);
+  await checkOutputFolder(out, '--out');
+  const hybrid = isHybridFolder(model);
   const dtypes = onnxDtypes(a.dtype ?? (hybrid && format === 'transformers.js' ? 'fp32' : undefined), format);
-  const src = await loadSource(a.model);
+  const src = await loadSource(model);
   let written: string[];
   let summary: string;
   if (format === 'onnx') {
-    const e = await exportOnnx(src, a.out, { maxPositions, dtype: dtypes[0] });
+    const e = await exportOnnx(src, out, { maxPositions, dtype: dtypes[0] });
     written = [e.modelPath];
     summary = `wrote ${e.modelPath}: ${e.inputs.length} inputs, ${e.outputs.length} outputs (see io.json)`;
   } else {
-    const e = await exportTransformersJs(src, a.out, { tokenizerDir: a.model, dtypes, maxPositions });
-    written = e.files.filter((f) => f.endsWith('.onnx')).map((f) => join(a.out!, f));
-    summary = `wrote ${a.out} (model_type ${e.modelType}): ${e.files.join(', ')}`;
+    const e = await exportTransformersJs(src, out, { tokenizerDir: model, dtypes, maxPositions });
+    written = e.files.filter((f) => f.endsWith('.onnx')).map((f) => join(out, f));
+    summary = `wrote ${out} (model_type ${e.modelType}): ${e.files.join(', ')}`;
   }
   // Load what was written on the chosen provider: the export is only done when onnxruntime accepts it there.
   for (const path of written) {

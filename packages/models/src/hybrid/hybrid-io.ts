@@ -36,6 +36,10 @@ export interface LoadHybridOptions {
   variant?: HybridVariant;
   /** Layout of the returned Mamba-1 weights; default 'separate' (the training layout). */
   mamba1Layout?: Mamba1Layout;
+  /** Check every weight is finite, naming the tensor and index of the first NaN/Inf (default true). */
+  checkFinite?: boolean;
+  /** Refuse a model whose float32 weights + RoPE tables exceed this many bytes (default: the machine's memory). */
+  memoryLimitBytes?: number;
 }
 
 export interface SaveHybridOptions {
@@ -71,10 +75,10 @@ export interface SaveHybridOptions {
  * const s = await HybridSession.create(teacher, hybrid, weights);
  */
 export async function loadHybrid(dir: string, opts: LoadHybridOptions = {}): Promise<LoadedHybrid> {
-  const folder = await loadModelFolder(dir, { hybridVariant: opts.variant });
+  const folder = await loadModelFolder(dir, { hybridVariant: opts.variant, memoryLimitBytes: opts.memoryLimitBytes });
   try {
     const hybrid = folder.hybrid;
-    if (!hybrid) throw new ModelsError('BAD_CONFIG', `${dir}: no mamba_config.json, so this is not a hybrid student (load it with loadLlama)`);
+    if (!hybrid) throw new ModelsError('BAD_CONFIG', `${dir}/mamba_config.json does not exist, so this is not a hybrid student (load it with loadLlama)`);
     const teacher = folder.config;
     const dims = resolveHybridDims(teacher, hybrid);
     const has = (n: string) => folder.tensors.has(n);
@@ -88,12 +92,12 @@ export async function loadHybrid(dir: string, opts: LoadHybridOptions = {}): Pro
     }
     const weights = new Map<string, Float32Array>();
     for (const spec of specs) {
-      if (!has(spec.name)) throw new ModelsError('MISSING_WEIGHT', `${dir}: tensor ${spec.name} is missing`);
+      if (!has(spec.name)) throw new ModelsError('MISSING_WEIGHT', `${folder.tensors.path}: tensor ${spec.name} is missing`);
       const shape = folder.tensors.info(spec.name).shape;
       if (shape.join(',') !== spec.shape.join(',')) {
-        throw new ModelsError('BAD_WEIGHT_SHAPE', `${dir}: tensor ${spec.name} has shape [${shape}], expected [${spec.shape}]`);
+        throw new ModelsError('BAD_WEIGHT_SHAPE', `${folder.tensors.fileOf(spec.name)}: tensor ${spec.name} has shape [${shape}], expected [${spec.shape}] by ${dir}/mamba_config.json`);
       }
-      weights.set(spec.name, (await folder.tensors.read(spec.name, { as: 'float32' })) as Float32Array);
+      weights.set(spec.name, (await folder.tensors.read(spec.name, { as: 'float32', checkFinite: opts.checkFinite ?? true })) as Float32Array);
     }
     const unused = folder.tensors.names.filter((n) => !weights.has(n));
     const out = toMamba1Layout(teacher, hybrid, weights, opts.mamba1Layout ?? 'separate');
