@@ -1,6 +1,6 @@
 // The flags every `mil` command takes to say where it runs: --ep and --threads, parsed into @mil/core's RunOptions.
-import { EXECUTION_PROVIDERS, type ExecutionProvider, type RunOptions } from '@mil/core';
-import { CliError } from './errors';
+import { EXECUTION_PROVIDERS, type RunOptions } from '@mil/core';
+import { choiceFlag, intFlag, MAX_THREADS } from './options';
 
 /** Default intra-op threads of every command (the dev machine has 2 cores). */
 export const DEFAULT_THREADS = 2;
@@ -21,12 +21,7 @@ export const runFlagsHelp = `[--ep ${EXECUTION_PROVIDERS.join('|')}] [--threads 
  * parseRunFlags({ ep: 'webgpu', threads: '4' }); // { ep: 'webgpu', threads: 4, spinning: false }
  */
 export function parseRunFlags(values: { ep?: string; threads?: string }): RunOptions & { threads: number } {
-  const ep = values.ep ?? 'cpu';
-  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(ep))
-    throw new CliError('BAD_OPTION', `--ep must be one of ${EXECUTION_PROVIDERS.join(', ')}, got ${ep}`);
-  const raw = values.threads ?? String(DEFAULT_THREADS);
-  const threads = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(threads) || threads < 1)
-    throw new CliError('BAD_OPTION', `--threads must be a positive integer, got ${raw}`);
-  return { ep: ep as ExecutionProvider, threads, spinning: false };
+  const ep = choiceFlag('--ep', values.ep ?? 'cpu', EXECUTION_PROVIDERS);
+  const threads = intFlag('--threads', values.threads ?? String(DEFAULT_THREADS), { min: 1, max: MAX_THREADS });
+  return { ep, threads, spinning: false };
 }

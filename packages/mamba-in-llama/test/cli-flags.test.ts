@@ -100,7 +100,7 @@ describe('mil flag table', () => {
     writeFileSync(join(model, 'config.json'), JSON.stringify({ ...cfg, num_hidden_layers: 1e9 }));
     const g = mil('generate', '--model', model);
     expect(g.status).toBe(1);
-    expect(g.stderr).toBe(`mil: [INVALID_CONFIG] ${join(model, 'config.json')}: "num_hidden_layers" = 1000000000 is out of range; expected an integer in [1, 4096]\n`);
+    expect(g.stderr).toBe(`mil: [BAD_CONFIG] ${join(model, 'config.json')}: "num_hidden_layers" = 1000000000 is out of range; expected an integer in [1, 4096]\n`);
   }, 60_000);
 });
 

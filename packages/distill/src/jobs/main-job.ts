@@ -227,7 +227,7 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
  * Refuses, before any training, a window longer than the teacher's context and a batch whose activations
  * (teacher and student logits, their gradients, per-layer activations) would not fit in memory.
  */
-function checkTrainingFits(o: MainJobOptions, cfg: LlamaConfig, memoryBytes: number): void {
+export function checkTrainingFits(o: MainJobOptions, cfg: LlamaConfig, memoryBytes: number): void {
   if (o.seq > cfg.maxPositionEmbeddings) {
     throw new DistillError('TOO_LARGE', `seq ${o.seq} is longer than the teacher's context (${o.teacher}/config.json max_position_embeddings = ${cfg.maxPositionEmbeddings})`);
   }

@@ -55,11 +55,13 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const model = await loadForDecoding(a.model!);
   if (!model.tokenizer) throw new CliError('NO_TOKENIZER', `--model ${a.model}: no tokenizer.json in this folder`);
   const tokenizer = model.tokenizer;
-  const prompt = fitPrompt(tokenizer.encode(text), maxNewTokens, model.maxPositions, a['truncate-prompt']!);
+  const ids = tokenizer.encode(text);
+  const prompt = fitPrompt(ids, maxNewTokens, model.maxPositions, a['truncate-prompt']!);
   const session = await model.createSession(run);
   const out: number[] = [];
   const promptText = tokenizer.decode(prompt);
-  process.stdout.write(promptText);
+  // The prompt as given, or the part kept by --truncate-prompt.
+  process.stdout.write(prompt === ids ? text : tokenizer.decode(prompt, { skipSpecialTokens: true }));
   let shown = '';
   for await (const t of generate(session, prompt, { maxNewTokens, doSample: !a.greedy, temperature, topP, topK: topK || undefined, seed, eosTokenId: tokenizer.eosId ?? undefined })) {
     out.push(t.token);
