@@ -12,3 +12,4 @@ export * as models from '@mil/models';
 export * as weightTransfer from '@mil/weight-transfer';
 export * as distill from '@mil/distill';
 export * as evaluation from '@mil/eval';
+export * as specDecode from '@mil/spec-decode';
