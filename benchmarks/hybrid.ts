@@ -17,6 +17,12 @@
 //              same machine load): --decode-steps `decode` calls timed together (contexts c … c+steps−1), then the
 //              state goes back to c (LlamaSession.truncate; HybridSession.restore of a snapshot taken at c, as a
 //              Mamba state cannot be cut).
+//   verify   — in the same rounds, --decode-steps speculative-decoding rounds with K = 4 drafts timed together: each
+//              is one `forward` of the pending token + 4 drafts (one ORT run) and a `truncate` that keeps the pending
+//              token and a = 0, 1, 2, 3, 4, 0, … of the drafts (the next round replays them). verify_k4_vs_single_step
+//              = ms per round / ms per decode step (goal ≤ 1.5 on the hybrid target).
+// decode_4k_vs_128 = decode tokens/s at 4k / at 128 (needs 128 among the contexts): how much a step slows down as
+// the context grows (the caches are buffers the graph reads in place; a step's outputs do not grow).
 // Every session compiles RoPE tables for max(contexts) + steps positions: past the teacher's trained 1024 the
 // outputs degrade, which does not change the work done per token.
 import { LlamaSession, HybridSession, loadLlama, loadSotu, resolveLlamaConfig, type ResolvedLlamaConfig, type HybridSessionState } from '@mil/models';
@@ -45,12 +51,14 @@ if (!['on', 'off'].includes(SPINNING_FLAG)) throw new Error(`--spinning expects 
 /** Off by default: faster on the busy 2-core dev machine (bench:teacher measures both). */
 const SPINNING = SPINNING_FLAG === 'on';
 const MAX_CONTEXT = Math.max(...CONTEXTS);
-const MAX_POSITIONS = MAX_CONTEXT + DECODE_STEPS;
+/** Drafts per verify round. */
+const VERIFY_K = 4;
+const MAX_POSITIONS = MAX_CONTEXT + DECODE_STEPS * (VERIFY_K + 1) + 1;
 
 const log = (s = '') => process.stdout.write(s + '\n');
 
 function parseContexts(v: string | true | undefined): number[] {
-  if (v === undefined) return [256, 1024, 4096, 8192];
+  if (v === undefined) return [128, 1024, 4096, 8192];
   const cs = String(v).split(',').map(Number);
   if (v === true || cs.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--contexts expects positive integers like 256,1024,4096, got ${String(v)}`);
   if (!cs.includes(HEADLINE_CONTEXT)) throw new Error(`--contexts must include ${HEADLINE_CONTEXT} (the headline context), got ${String(v)}`);
@@ -104,11 +112,15 @@ interface Subject {
   /** Back to the context of the last `extendTo` (untimed). */
   rewind(): void;
   decode(id: number): Promise<Float32Array>;
+  forward(ids: number[]): Promise<Float32Array>;
+  truncate(n: number): void;
   readonly length: number;
   readonly cacheBytes: number;
   release(): Promise<void>;
   /** Per context: ms of --decode-steps decode calls, per timed round. */
   samples: Map<number, number[]>;
+  /** Per context: ms of --decode-steps K = 4 verify rounds, per timed round. */
+  verifySamples: Map<number, number[]>;
   prefillMs: Map<number, number>;
   cacheBytesAt: Map<number, number>;
 }
@@ -139,6 +151,8 @@ function subject(
     },
     rewind: () => keep.restore(),
     decode: (id) => session.decode(id),
+    forward: (ids) => session.forward(ids),
+    truncate: (n) => session.truncate(n),
     get length() {
       return session.length;
     },
@@ -147,6 +161,7 @@ function subject(
     },
     release: () => session.release(),
     samples: new Map(),
+    verifySamples: new Map(),
     prefillMs: new Map(),
     cacheBytesAt: new Map(),
   };
@@ -196,7 +211,7 @@ async function main(): Promise<void> {
   if (!teacher.tokenizer) throw new Error(`bench:hybrid: ${MODEL_DIR} has no tokenizer`);
   const tokenizer = teacher.tokenizer;
   const cfg = resolveLlamaConfig(teacher.config);
-  const tokens = heldOutTokens((t) => tokenizer.encode(t, { addSpecialTokens: false }), MAX_CONTEXT + DECODE_STEPS + 1);
+  const tokens = heldOutTokens((t) => tokenizer.encode(t, { addSpecialTokens: false }), MAX_POSITIONS + 1);
   const attnLayers = layerSchedule(cfg.numLayers, { attentionFraction: ATTENTION_FRACTION }).attnLayers;
   const sessionOpts = { ep: 'cpu' as const, threads: THREADS, maxPositions: MAX_POSITIONS, spinning: SPINNING };
 
@@ -243,6 +258,7 @@ async function main(): Promise<void> {
       if (s.cacheBytes !== want) throw new Error(`bench:hybrid: ${s.name} holds ${s.cacheBytes} cache bytes at context ${c}, the analytic count is ${want}`);
       s.cacheBytesAt.set(c, s.cacheBytes);
       s.samples.set(c, []);
+      s.verifySamples.set(c, []);
       rss.sample();
     }
     for (let r = 0; r < WARMUP + ROUNDS; r++) {
@@ -262,6 +278,16 @@ async function main(): Promise<void> {
           if (s.name === 'teacher') teacherNll.set(c, meanNll(rows, tokens.slice(c + 1, c + 1 + DECODE_STEPS)));
         }
         if (r >= WARMUP) s.samples.get(c)!.push(ms);
+        // K = 4 verify rounds from the same context: forward(pending + 4 drafts), keep pending + a drafts.
+        s.rewind();
+        const vms = await timeOnce(async () => {
+          for (let j = 0; j < DECODE_STEPS; j++) {
+            const start = s.length;
+            await s.forward(tokens.slice(start, start + VERIFY_K + 1));
+            s.truncate(start + 1 + (j % (VERIFY_K + 1)));
+          }
+        });
+        if (r >= WARMUP) s.verifySamples.get(c)!.push(vms);
       }
       rss.sample();
     }
@@ -285,6 +311,9 @@ async function main(): Promise<void> {
   // Fastest sample of each: nearer to an unloaded machine on both sides.
   const minSpeedup = (s: Subject, c: number) => Math.min(...teacherS.samples.get(c)!) / Math.min(...s.samples.get(c)!);
   const cacheRatio = (s: Subject, c: number) => s.cacheBytesAt.get(c)! / teacherS.cacheBytesAt.get(c)!;
+  // One K = 4 verify round / one decode step (same context, same rounds).
+  const verifyRatio = (s: Subject, c: number) => median(s.verifySamples.get(c)!) / median(s.samples.get(c)!);
+  const growth = (s: Subject) => (CONTEXTS.includes(128) ? tokPerS(s, HEADLINE_CONTEXT) / tokPerS(s, 128) : null);
 
   log();
   log('decode tokens/s (median of the rounds; × = student / teacher)');
@@ -294,6 +323,10 @@ async function main(): Promise<void> {
       CONTEXTS.map((c): Cell[] => [c, tokPerS(teacherS, c), ...students.flatMap((s) => [tokPerS(s, c), speedup(s, c)])]),
     ),
   );
+  log();
+  log('one K = 4 verify round (forward of 5 tokens + truncate) / one decode step');
+  log(formatTable(['context', ...subjects.map((s) => s.name)], CONTEXTS.map((c): Cell[] => [c, ...subjects.map((s) => verifyRatio(s, c))])));
+  if (CONTEXTS.includes(128)) log(`decode tokens/s at ${HEADLINE_CONTEXT} / at 128: ${subjects.map((s) => `${s.name} ${fmt(growth(s)!, 3)}`).join(', ')}`);
   log();
   log('cache bytes per sequence at the context (MiB; ratio = student / teacher; equal to the analytic count)');
   log(
@@ -320,6 +353,9 @@ async function main(): Promise<void> {
     unit: 'ratio',
     decode_speedup_at_4k: sig(speedup(head, k)),
     cache_bytes_ratio_at_4k: sig(cacheRatio(head, k)),
+    verify_k4_vs_single_step: sig(verifyRatio(head, k)),
+    decode_4k_vs_128: Object.fromEntries(subjects.map((s) => [s.name, growth(s) === null ? null : sig(growth(s)!)])),
+    verify_k4_vs_single_step_by_model: Object.fromEntries(subjects.map((s) => [s.name, perCtx((c) => verifyRatio(s, c))])),
     headline_student: HEADLINE,
     by_student: Object.fromEntries(
       students.map((s) => [s.name, { decode_speedup_at_4k: sig(speedup(s, k)), decode_speedup_at_4k_paired: sig(pairedSpeedup(s, k)), decode_speedup_at_4k_from_min_times: sig(minSpeedup(s, k)), cache_bytes_ratio_at_4k: sig(cacheRatio(s, k)) }]),
@@ -336,8 +372,9 @@ async function main(): Promise<void> {
     prefill_ms: Object.fromEntries(subjects.map((s) => [s.name, perCtx((c) => s.prefillMs.get(c)!)])),
     teacher_decode_nll: perCtx((c) => teacherNll.get(c)!),
     samples_ms: Object.fromEntries(subjects.map((s) => [s.name, Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, s.samples.get(c)!.map((x) => sig(x, 5))]))])),
+    verify_samples_ms: Object.fromEntries(subjects.map((s) => [s.name, Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, s.verifySamples.get(c)!.map((x) => sig(x, 5))]))])),
     models: modelInfo,
-    decode: { contexts: CONTEXTS, steps_per_sample: DECODE_STEPS, prefill_chunk: PREFILL_CHUNK, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens' },
+    decode: { contexts: CONTEXTS, steps_per_sample: DECODE_STEPS, verify_k: VERIFY_K, prefill_chunk: PREFILL_CHUNK, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens' },
     threads: THREADS,
     spinning: SPINNING,
     ...runFields({ rounds: ROUNDS, warmup: WARMUP, setupMs, measureMs, peakBytes }),

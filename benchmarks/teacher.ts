@@ -1,6 +1,7 @@
 // Benchmark `teacher`: the embedded teacher (models/sotu-tiny) on the CPU through onnxruntime-node, in one run:
 // training tokens/s and GFLOP/s as a fraction of the ORT MatMul ceiling measured alongside, prefill tokens/s for a
-// 512-token prompt, and decode tokens/s at contexts 128 and 1024.
+// 512-token prompt, and decode tokens/s at contexts 128, 1024 and 4096 (decode_4k_vs_128: how much a step slows
+// down as the context grows; the KV cache is a buffer the graph reads in place).
 //
 //   npm run bench:teacher [-- --rounds 5] [--warmup 1] [--decode-steps 32] [--threads 2] [--spinning both|on|off]
 //
@@ -10,7 +11,7 @@
 //   train    — one step of batch 8 × seq 256 next-token cross-entropy on held-out SOTU text: compileTrainStep
 //              (buildLlamaTrainGraph + crossEntropy, weights fed by reference) then AdamW.step on the gradients.
 //   prefill  — LlamaSession.prefill of a 512-token prompt (fresh cache).
-//   decode   — at context c ∈ {128, 1024}: the cache is rolled back to c tokens (truncate, untimed), then
+//   decode   — at context c ∈ {128, 1024, 4096}: the cache is rolled back to c tokens (truncate, untimed), then
 //              --decode-steps LlamaSession.decode calls are timed together (contexts c … c+steps−1; the session
 //              compiles RoPE tables for 1024 + steps positions so the last steps may run past the trained 1024).
 // With --spinning both (default) every workload exists twice, ORT intra-op spinning on and off, stepped
@@ -33,7 +34,7 @@ const TRAIN = { batch: 8, seq: 256 };
 // The teacher's own recipe (models/sotu-tiny/README.md) at a small lr: the numbers are about speed.
 const ADAMW = { lr: 1e-4, betas: [0.9, 0.95] as const, eps: 1e-8, weightDecay: 0.1 };
 const PREFILL_LEN = 512;
-const DECODE_CONTEXTS = [128, 1024] as const;
+const DECODE_CONTEXTS = [128, 1024, 4096] as const;
 const CEILING_N = 1024;
 
 const ROUNDS = numberFlag('rounds', 7);
@@ -318,6 +319,7 @@ async function main(): Promise<void> {
   log();
   for (const s of summary)
     log(`[${spinName(s.spinning)}] train step split (medians): ORT session run ${fmt(s.train_ms_split.ort_run)} ms, AdamW ${fmt(s.train_ms_split.adamw)} ms; losses ${s.losses.map((l) => fmt(l, 4)).join(', ')}`);
+  log(`decode tokens/s at 4096 / at 128: ${summary.map((s) => `[${spinName(s.spinning)}] ${fmt(s.decode_tokens_per_s.ctx_4096 / s.decode_tokens_per_s.ctx_128, 3)}`).join(', ')}`);
   log(`teacher NLL of the 512-token held-out prompt (inference graph): ${fmt(nllPrompt, 4)} nats; first train-step loss (train graph): ${fmt(head.losses[0], 4)} nats`);
   log(`setup ${fmt(setupMs / 1e3)} s, measurement ${fmt(measureMs / 1e3)} s, peak RSS ${fmt(peakBytes / MiB)} MiB`);
   log(`ceiling = fastest MatMul median of any variant, ${fmt(ceilingGflops)} GFLOP/s; headline from [${spinName(HEADLINE_SPINNING)}]`);
@@ -339,6 +341,7 @@ async function main(): Promise<void> {
     train_ms_split: sigMap(head.train_ms_split),
     prefill_tokens_per_s: sig(head.prefill_tokens_per_s),
     decode_tokens_per_s: sigMap(head.decode_tokens_per_s),
+    decode_4k_vs_128: sig(head.decode_tokens_per_s.ctx_4096 / head.decode_tokens_per_s.ctx_128),
     matmul_ceiling_gflops: sig(ceilingGflops),
     matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${THREADS} threads; ceiling = fastest median of B fed / B pre-packed over the spinning variants measured`,
     headline_spinning: HEADLINE_SPINNING,

@@ -53,9 +53,9 @@ describe('HybridSession.cacheBytes', () => {
       const snap = s.snapshot();
       await s.forward(ids.slice(5, 8));
       expect(s.cacheBytes).toBe(at(8));
-      // A lazy rollback holds the state from before the last forward; the kept tokens are replayed by the next one.
+      // A rollback keeps 6 KV rows; the Mamba layers' kept token is replayed inside the next forward (fixed state).
       s.truncate(6);
-      expect(s.cacheBytes).toBe(at(5));
+      expect(s.cacheBytes).toBe(at(6));
       await s.forward(ids.slice(6, 10));
       expect(s.cacheBytes).toBe(at(10));
       s.restore(snap);

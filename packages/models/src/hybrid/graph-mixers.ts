@@ -3,18 +3,22 @@
 import {
   type Graph,
   type Tensor,
+  add,
   concat,
   exp,
   neg,
   reshape,
   split,
+  transpose,
 } from '@mil/graph';
 import {
   causalConv1dGraph,
   causalConv1dUpdateGraph,
   gatedRmsNormGraph,
   mamba1PrefillGraph,
+  mamba1MultiStepVerifyGraph,
   mamba1ScanGraph,
+  mamba2MultiStepVerifyGraph,
   mamba2PrefillGraph,
   mamba2ScanGraph,
 } from '@mil/ssm-kernels';
@@ -29,10 +33,32 @@ export interface MixerGraphContext {
   param: (name: string, shape: number[]) => Tensor;
 }
 
-/** 'train': whole sequences from a zero state. 'infer': continue from explicit states and return the new ones. */
+/**
+ * 'train': whole sequences from a zero state. 'infer': continue from explicit states and return the new ones.
+ * 'verify': the multi-step verify of speculative decoding (see {@link VerifyMixerInputs}).
+ */
 export type MixerMode =
   | { kind: 'train'; chunkSize: number }
-  | { kind: 'infer'; conv: Tensor; ssm: Tensor };
+  | { kind: 'infer'; conv: Tensor; ssm: Tensor }
+  | ({ kind: 'verify' } & VerifyMixerInputs);
+
+/**
+ * State inputs of a Mamba layer in 'verify' mode (paper Algorithm 2, snapshot-only protocol of
+ * `mamba2MultiStepVerifyGraph`): the run starts from `start`, replays the first `replaySteps` steps of the previous
+ * run from their cached inputs without outputs (the accepted tokens), then runs the new steps with outputs.
+ */
+export interface VerifyMixerInputs {
+  /** Raw pre-conv inputs (batch, convChannels, d_conv − 1 + previous steps): the previous run's history + its new inputs. */
+  convWindow: Tensor;
+  /** (1) int64: where the conv history of this run starts in `convWindow` (= the previous run's kept steps). */
+  convOffset: Tensor;
+  /** SSM state to start from: Mamba-1 (batch, d_inner, N), Mamba-2 (batch, H, P, N). */
+  start: Tensor;
+  /** (batch) int64: cached steps to replay from `start`. */
+  replaySteps: Tensor;
+  /** The previous run's per-step SSM inputs: Mamba-2 x (b, Tc, H, P), dt (b, Tc, H), B (b, Tc, G, N); Mamba-1 x = conv output (b, Tc, d_inner), dt = raw δ (b, Tc, d_inner), B (b, Tc, G, N). */
+  cache: { x: Tensor; dt: Tensor; B: Tensor };
+}
 
 export interface MixerGraphResult {
   /** [batch, seq, d_model], after out_proj. */
@@ -41,6 +67,8 @@ export interface MixerGraphResult {
   conv?: Tensor;
   /** 'infer' only: the new SSM state, Mamba-1 (batch, d_inner, N), Mamba-2 (batch, H, P, N). */
   ssm?: Tensor;
+  /** 'verify' only: the state after the replayed steps (before the new ones) and this run's per-step SSM inputs. */
+  verify?: { snapshot: Tensor; cache: { x: Tensor; dt: Tensor; B: Tensor } };
 }
 
 /**
@@ -59,7 +87,13 @@ function conv(c: MixerGraphContext, i: number, x: Tensor, mode: MixerMode): { y:
   const weight = reshape(c.param(`${p}.conv1d.weight`, [ch, 1, w]), [ch, w]);
   const bias = c.param(`${p}.conv1d.bias`, [ch]);
   if (mode.kind === 'train') return { y: causalConv1dGraph(c.g, { x, weight, bias }, { activation: 'silu' }).y };
-  return causalConv1dUpdateGraph(c.g, { x, weight, bias, state: mode.conv }, { activation: 'silu' });
+  if (mode.kind === 'infer') return causalConv1dUpdateGraph(c.g, { x, weight, bias, state: mode.conv }, { activation: 'silu' });
+  // Verify: the history is w − 1 columns of the window at the offset (a buffer moved by a counter: rolling back
+  // the conv is choosing where to read, nothing is recomputed); the new window is that history + the new inputs.
+  const end = add(mode.convOffset, c.g.ints([w - 1]));
+  const history = c.g.addNode('Slice', [mode.convWindow, mode.convOffset, end, c.g.ints([2])], [{ dtype: x.dtype, shape: [x.shape[0], ch, w - 1] }])[0];
+  const y = causalConv1dUpdateGraph(c.g, { x, weight, bias, state: history }, { activation: 'silu' }).y;
+  return { y, state: concat([history, transpose(x, [0, 2, 1])], 2) };
 }
 
 /**
@@ -102,6 +136,15 @@ export function mamba1MixerGraph(c: MixerGraphContext, i: number, u: Tensor, mod
     const { y } = mamba1ScanGraph(c.g, scanIn, { chunkSize: mode.chunkSize, deltaSoftplus: true });
     return { y: linear(y, out) };
   }
+  if (mode.kind === 'verify') {
+    const { cache } = mode;
+    const r = mamba1MultiStepVerifyGraph(
+      c.g,
+      { ...scanIn, x: xc.y, snapshot: mode.start, replaySteps: mode.replaySteps, cache: { x: cache.x, delta: cache.dt, B: cache.B } },
+      { deltaSoftplus: true },
+    );
+    return { y: linear(r.y, out), conv: xc.state, ssm: r.state, verify: { snapshot: r.snapshot, cache: { x: r.cache.x, dt: r.cache.delta, B: r.cache.B } } };
+  }
   const { y, finalState } = mamba1PrefillGraph(c.g, { ...scanIn, initialState: mode.ssm }, { deltaSoftplus: true });
   return { y: linear(y, out), conv: xc.state, ssm: finalState };
 }
@@ -125,15 +168,20 @@ export function mamba2MixerGraph(c: MixerGraphContext, i: number, u: Tensor, mod
     D: param(`${p}.D`, [H]),
     dtBias: param(`${p}.dt_bias`, [H]),
   };
-  const scan =
-    mode.kind === 'train'
-      ? mamba2ScanGraph(c.g, scanIn, { chunkSize: mode.chunkSize, dtSoftplus: true })
-      : mamba2PrefillGraph(c.g, { ...scanIn, initialState: mode.ssm }, { dtSoftplus: true, stateLayout: 'hpn' });
+  let verify: MixerGraphResult['verify'];
+  let scan: { y: Tensor; finalState?: Tensor };
+  if (mode.kind === 'train') scan = mamba2ScanGraph(c.g, scanIn, { chunkSize: mode.chunkSize, dtSoftplus: true });
+  else if (mode.kind === 'infer') scan = mamba2PrefillGraph(c.g, { ...scanIn, initialState: mode.ssm }, { dtSoftplus: true, stateLayout: 'hpn' });
+  else {
+    const r = mamba2MultiStepVerifyGraph(c.g, { ...scanIn, snapshot: mode.start, replaySteps: mode.replaySteps, cache: mode.cache }, { dtSoftplus: true, stateLayout: 'hpn' });
+    scan = { y: r.y, finalState: r.state };
+    verify = { snapshot: r.snapshot, cache: r.cache };
+  }
   const y = gatedRmsNormGraph(
     c.g,
     { x: reshape(scan.y, [0, 0, di]), z, weight: param(`${p}.norm.weight`, [di]) },
     { eps: MAMBA2_NORM_EPS, groupSize: di / G, normBeforeGate: false },
   );
   const out = linear(y, param(`${p}.out_proj.weight`, [D, di]));
-  return mode.kind === 'train' ? { y: out } : { y: out, conv: xc.state, ssm: scan.finalState };
+  return mode.kind === 'train' ? { y: out } : { y: out, conv: xc.state, ssm: scan.finalState, verify };
 }

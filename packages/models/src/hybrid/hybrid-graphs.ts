@@ -2,7 +2,7 @@
 // attention at the Mamba layers — a training graph and a cached inference graph (prefill / decode / multi-token).
 import type { HybridConfig } from '@mil/checkpoint';
 import type { DType, Graph, Tensor } from '@mil/graph';
-import { buildLlamaInferenceGraph, kvNames } from '../llama/inference-graph';
+import { buildLlamaInferenceGraph } from '../llama/inference-graph';
 import { buildLlamaTrainGraph, type LlamaTrainGraph } from '../llama/train-graph';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { ModelsError } from '../oracle/models-error';
@@ -89,7 +89,26 @@ export interface HybridInferenceGraphOptions extends HybridModelOptions {
   lastLogitsOnly?: boolean;
   /** Mamba-1 parameter names; default 'fused' (one in_proj MatMul, the reference's inference layout). */
   mamba1Layout?: Mamba1Layout;
+  /**
+   * The sessions' graph (batch 1): KV cache in 'buffer' mode (see `buildLlamaInferenceGraph`) and Mamba layers in
+   * multi-step verify form — inputs `conv_offset` [1] and `replay_steps` [1] (int64), per Mamba layer
+   * `past_conv.{i}` (the conv window), `past_ssm.{i}` (the state to start from) and `past_verify_x/dt/B.{i}` (the
+   * previous run's per-step inputs); outputs `present_conv.{i}`, `present_ssm.{i}`, `snapshot_ssm.{i}` (state after
+   * the replayed steps) and `present_verify_x/dt/B.{i}`. Not the exported (transformers.js) contract.
+   */
+  verify?: boolean;
 }
+
+/** The extra inputs / outputs of Mamba layer `i` in the verify graph. */
+export const verifyStateNames = (i: number) => ({
+  pastX: `past_verify_x.${i}`,
+  pastDt: `past_verify_dt.${i}`,
+  pastB: `past_verify_B.${i}`,
+  presentX: `present_verify_x.${i}`,
+  presentDt: `present_verify_dt.${i}`,
+  presentB: `present_verify_B.${i}`,
+  snapshot: `snapshot_ssm.${i}`,
+});
 
 export interface HybridInferenceGraph {
   logits: Tensor;
@@ -122,28 +141,56 @@ export function buildHybridInferenceGraph(g: Graph, teacher: LlamaOracleConfig, 
   const dtype: DType = 'float32';
   const states = new Map<number, { conv: Tensor; ssm: Tensor }>();
   const ssmShape = dims.variant === 'mamba1' ? [dims.dInner, dims.dState] : [dims.nHeads, dims.headDim, dims.dState];
+  const verifyOutputs: Record<string, Tensor> = {};
+  let shared: { convOffset: Tensor; replaySteps: Tensor } | null = null;
+  const verifyMode = (i: number): MixerMode => {
+    shared ??= { convOffset: g.input('conv_offset', 'int64', [1]), replaySteps: g.input('replay_steps', 'int64', ['batch']) };
+    const n = mambaStateNames(i);
+    const v = verifyStateNames(i);
+    const m1 = dims.variant === 'mamba1';
+    return {
+      kind: 'verify',
+      ...shared,
+      convWindow: g.input(n.pastConv, dtype, ['batch', dims.convChannels, 'conv_window']),
+      start: g.input(n.pastSsm, dtype, ['batch', ...ssmShape]),
+      cache: {
+        x: g.input(v.pastX, dtype, m1 ? ['batch', 'cached', dims.dInner] : ['batch', 'cached', dims.nHeads, dims.headDim]),
+        dt: g.input(v.pastDt, dtype, m1 ? ['batch', 'cached', dims.dInner] : ['batch', 'cached', dims.nHeads]),
+        B: g.input(v.pastB, dtype, ['batch', 'cached', dims.nGroups, dims.dState]),
+      },
+    };
+  };
   const m = buildLlamaInferenceGraph(g, teacher, {
     dtype,
     maxPositions: opts.maxPositions,
     lastLogitsOnly: opts.lastLogitsOnly,
+    kvCache: opts.verify ? 'buffer' : 'grow',
     // The mixer declares its own state inputs and keeps its outputs here: the Llama graph needs no state plumbing.
     mixer: (i, u, ctx) => {
       if (!dims.isMamba(i)) return null;
       const n = mambaStateNames(i);
-      const conv = g.input(n.pastConv, dtype, ['batch', dims.convChannels, dims.dConv - 1]);
-      const ssm = g.input(n.pastSsm, dtype, ['batch', ...ssmShape]);
-      const r = mixerFor(dims, { g, dims, param: ctx.param }, i, u, { kind: 'infer', conv, ssm }, layout, opts);
+      let mode: MixerMode;
+      if (opts.verify) mode = verifyMode(i);
+      else {
+        const conv = g.input(n.pastConv, dtype, ['batch', dims.convChannels, dims.dConv - 1]);
+        const ssm = g.input(n.pastSsm, dtype, ['batch', ...ssmShape]);
+        mode = { kind: 'infer', conv, ssm };
+      }
+      const r = mixerFor(dims, { g, dims, param: ctx.param }, i, u, mode, layout, opts);
       if (!r.conv || !r.ssm) throw new ModelsError('BAD_OPTION', `buildHybridInferenceGraph: layer ${i} returned no state`);
       states.set(i, { conv: r.conv, ssm: r.ssm });
+      if (opts.verify) {
+        if (!r.verify) throw new ModelsError('BAD_OPTION', `buildHybridInferenceGraph: layer ${i} returned no verify state`);
+        const v = verifyStateNames(i);
+        verifyOutputs[v.snapshot] = r.verify.snapshot;
+        verifyOutputs[v.presentX] = r.verify.cache.x;
+        verifyOutputs[v.presentDt] = r.verify.cache.dt;
+        verifyOutputs[v.presentB] = r.verify.cache.B;
+      }
       return r.y;
     },
   });
-  const outputs: Record<string, Tensor> = { logits: m.logits };
-  for (const [i, kv] of m.presents) {
-    const n = kvNames(i);
-    outputs[n.presentKey] = kv.key;
-    outputs[n.presentValue] = kv.value;
-  }
+  const outputs: Record<string, Tensor> = { ...m.outputs, ...verifyOutputs };
   for (const [i, s] of states) {
     const n = mambaStateNames(i);
     outputs[n.presentConv] = s.conv;

@@ -1,13 +1,15 @@
-// A running hybrid student: the compiled cached graph plus its state (KV caches of the attention layers, conv and
-// SSM states of the Mamba layers) between calls, with snapshots and lazy rollback for speculative decoding.
+// A running hybrid student: the compiled verify graph plus its state (KV capacity buffers of the attention layers,
+// conv windows and SSM states of the Mamba layers) between calls; rollback for speculative decoding is a length and
+// a kept-step count, replayed inside the next call (paper Algorithm 2).
 import type { HybridConfig } from '@mil/checkpoint';
 import { type ExecutionProvider, Graph, type HostTensor, Runner } from '@mil/graph';
-import { kvNames } from '../llama/inference-graph';
+import { KvBuffer } from '../llama/kv-buffer';
 import type { StepModel } from '../generate/step-model';
 import type { LlamaOracleConfig } from '../oracle/llama-config';
 import { ModelsError } from '../oracle/models-error';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
-import { buildHybridInferenceGraph, mambaStateNames } from './hybrid-graphs';
+import { buildHybridInferenceGraph } from './hybrid-graphs';
+import { MambaVerifyState, type MambaVerifyPoint } from './hybrid-verify-state';
 import { toMamba1Layout } from './hybrid-weights';
 
 export interface HybridSessionOptions extends HybridModelOptions {
@@ -19,32 +21,27 @@ export interface HybridSessionOptions extends HybridModelOptions {
   spinning?: boolean;
 }
 
-/** The tensors of one state, per layer index. Host tensors are never written to after a run, so sharing is safe. */
-interface Tensors {
-  kv: Map<number, { key: HostTensor; value: HostTensor }>;
-  mamba: Map<number, { conv: HostTensor; ssm: HostTensor }>;
-}
-
 /**
- * A point a session can return to (`HybridSession.snapshot` / `restore`): the tokens, the KV caches, conv and
- * SSM states. Opaque; holds references, not copies.
+ * A point a session can return to (`HybridSession.snapshot` / `restore`): the tokens, a mark of the KV length and
+ * the Mamba layers' verify state. Opaque; holds references, not copies.
  */
 export interface HybridSessionState {
   readonly ids: readonly number[];
-  /** Tokens at the end of `ids` not yet run into `tensors` (a lazy rollback's replay). */
-  readonly pending: readonly number[];
+  /** @internal Length before the last forward. */
+  readonly start: number;
   /** @internal */
-  readonly tensors: Tensors;
-  /** @internal The state before the last run, for `truncate`. */
-  readonly before: { length: number; tensors: Tensors } | null;
+  readonly kv: { length: number; writes: number };
+  /** @internal */
+  readonly mamba: MambaVerifyPoint;
 }
 
 /**
- * Compiles the cached inference graph of a hybrid student and keeps its state (batch 1). `forward` appends tokens
- * and returns their logits. Rolling back a Mamba state is not a cut: `truncate(n)` (for n at or after the start of
- * the last `forward`) restores the state from before that call and replays the kept tokens lazily, inside the
- * next `forward` — the recompute of the paper's multi-step verify (Algorithm 2). `snapshot` / `restore` return to
- * any earlier point.
+ * Compiles the verify graph of a hybrid student and keeps its state (batch 1). `forward` runs any number of tokens
+ * (prompt, one decode step, or the pending token + K drafts of speculative decoding) in ONE ORT run and returns
+ * their logits. `truncate(n)` (n at or after the start of the last `forward`) keeps n tokens: the attention layers'
+ * KV length is set to n, and the Mamba layers keep their state from before that call plus the cached per-step
+ * inputs, replayed (without outputs) at the start of the next `forward` — the multi-step verify of the paper.
+ * `snapshot` / `restore` return to any earlier point whose KV rows were not overwritten since.
  *
  * @example
  * const s = await HybridSession.create(teacher, hybrid, weights);
@@ -54,18 +51,20 @@ export interface HybridSessionState {
  */
 export class HybridSession implements StepModel {
   private ids: number[] = [];
-  private pending: number[] = [];
-  private tensors: Tensors;
-  private before: { length: number; tensors: Tensors } | null = null;
-  private readonly empty: Tensors;
+  /** Length before the last forward (the earliest point `truncate` can reach). */
+  private start = 0;
+  private readonly kv: KvBuffer;
+  private readonly mamba: MambaVerifyState;
 
   private constructor(
     private readonly runner: Runner,
     readonly vocabSize: number,
     private readonly dims: HybridDims,
+    maxPositions: number,
   ) {
-    this.empty = this.emptyTensors();
-    this.tensors = this.empty;
+    const r = dims.teacher;
+    this.kv = new KvBuffer(dims.attnLayers, r.numKvHeads, r.headDim, 'float32', maxPositions, runner.inputNames.includes('seqlens_k'));
+    this.mamba = new MambaVerifyState(dims);
   }
 
   /**
@@ -82,9 +81,10 @@ export class HybridSession implements StepModel {
     opts: HybridSessionOptions = {},
   ): Promise<HybridSession> {
     const dims = resolveHybridDims(teacher, hybrid);
+    const maxPositions = opts.maxPositions ?? dims.teacher.maxPositionEmbeddings;
     const w = toMamba1Layout(teacher, hybrid, weights, 'fused');
     const g = new Graph('hybrid_decoder');
-    const m = buildHybridInferenceGraph(g, teacher, hybrid, { maxPositions: opts.maxPositions, mamba1Layout: 'fused', mamba1DtBias: opts.mamba1DtBias });
+    const m = buildHybridInferenceGraph(g, teacher, hybrid, { maxPositions, mamba1Layout: 'fused', mamba1DtBias: opts.mamba1DtBias, verify: true });
     const model = g.toModel({
       outputs: m.outputs,
       weights: 'initializers',
@@ -95,23 +95,7 @@ export class HybridSession implements StepModel {
       },
     });
     const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
-    return new HybridSession(runner, dims.teacher.vocabSize, dims);
-  }
-
-  private emptyTensors(): Tensors {
-    const d = this.dims;
-    const r = d.teacher;
-    const kv = new Map<number, { key: HostTensor; value: HostTensor }>();
-    for (const i of d.attnLayers) {
-      const e = { data: new Float32Array(0), dims: [1, r.numKvHeads, 0, r.headDim] };
-      kv.set(i, { key: e, value: e });
-    }
-    const mamba = new Map<number, { conv: HostTensor; ssm: HostTensor }>();
-    const ssmDims = d.variant === 'mamba1' ? [1, d.dInner, d.dState] : [1, d.nHeads, d.headDim, d.dState];
-    const conv = { data: new Float32Array(d.convChannels * (d.dConv - 1)), dims: [1, d.convChannels, d.dConv - 1] };
-    const ssm = { data: new Float32Array(ssmDims.reduce((a, b) => a * b, 1)), dims: ssmDims };
-    for (const i of d.ssmLayers) mamba.set(i, { conv, ssm });
-    return { kv, mamba };
+    return new HybridSession(runner, dims.teacher.vocabSize, dims, maxPositions);
   }
 
   /** Tokens fed so far (after rollbacks). */
@@ -120,103 +104,87 @@ export class HybridSession implements StepModel {
   }
 
   /**
-   * Bytes of the state tensors the session holds for the current sequence: the KV caches of the attention layers
-   * plus the conv and SSM states of the Mamba layers (not the pre-call state kept for `truncate`, nor snapshots).
+   * Bytes of the state of the current sequence: the KV rows of the attention layers plus the conv history and SSM
+   * state of the Mamba layers (not the buffers' spare capacity, the verify snapshot and cached steps, nor snapshots).
    *
    * @example
    * await s.prefill(ids);
    * s.cacheBytes; // 4 attention layers × 2 × kv_heads × head_dim × ids.length × 4 + the Mamba layers' fixed states
    */
   get cacheBytes(): number {
-    let bytes = 0;
-    for (const kv of this.tensors.kv.values()) bytes += kv.key.data.byteLength + kv.value.data.byteLength;
-    for (const m of this.tensors.mamba.values()) bytes += m.conv.data.byteLength + m.ssm.data.byteLength;
-    return bytes;
+    return this.kv.bytes + this.mamba.bytes;
+  }
+
+  /** The KV capacity buffers (read-only view for tests and benchmarks: the same arrays step after step). */
+  get kvBuffer(): KvBuffer {
+    return this.kv;
+  }
+
+  /** The Mamba layers' verify state (read-only view for tests and benchmarks). */
+  get verifyState(): MambaVerifyState {
+    return this.mamba;
   }
 
   /** Empties the state. */
   reset(): void {
     this.ids = [];
-    this.pending = [];
-    this.tensors = this.empty;
-    this.before = null;
+    this.start = 0;
+    this.kv.truncate(0);
+    this.mamba.reset();
   }
 
-  /** Runs `ids` after the current tokens; returns their logits [ids.length, vocab] (row-major). */
+  /**
+   * Runs `ids` after the current tokens in one ORT run (replaying the tokens kept by the last `truncate` inside
+   * it); returns their logits [ids.length, vocab] (row-major; row i predicts the token after ids[i]).
+   */
   async forward(ids: readonly number[]): Promise<Float32Array> {
     if (ids.length === 0) throw new ModelsError('BAD_INPUT', 'HybridSession.forward: no tokens');
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new ModelsError('BAD_INPUT', `HybridSession.forward: token ${id} is not in [0, ${this.vocabSize})`);
     }
-    const run = [...this.pending, ...ids];
-    const done = this.ids.length - this.pending.length; // tokens inside this.tensors
-    const total = done + run.length;
-    const feeds: Record<string, HostTensor> = { input_ids: { data: BigInt64Array.from(run, BigInt), dims: [1, run.length] } };
-    // A student without attention layers has no attention_mask input (nothing reads it).
-    if (this.dims.attnLayers.length > 0) feeds.attention_mask = { data: new BigInt64Array(total).fill(1n), dims: [1, total] };
-    for (const [i, kv] of this.tensors.kv) {
-      const n = kvNames(i);
-      feeds[n.pastKey] = kv.key;
-      feeds[n.pastValue] = kv.value;
-    }
-    for (const [i, s] of this.tensors.mamba) {
-      const n = mambaStateNames(i);
-      feeds[n.pastConv] = s.conv;
-      feeds[n.pastSsm] = s.ssm;
+    const feeds: Record<string, HostTensor> = { input_ids: { data: BigInt64Array.from(ids, BigInt), dims: [1, ids.length] }, ...this.mamba.feeds() };
+    if (this.dims.attnLayers.length > 0) {
+      this.kv.reserve(this.ids.length + ids.length);
+      Object.assign(feeds, this.kv.feeds(ids.length));
     }
     const out = await this.runner.run(feeds);
-    const next: Tensors = { kv: new Map(), mamba: new Map() };
-    for (const i of this.dims.attnLayers) {
-      const n = kvNames(i);
-      next.kv.set(i, { key: strip(out[n.presentKey]), value: strip(out[n.presentValue]) });
-    }
-    for (const i of this.dims.ssmLayers) {
-      const n = mambaStateNames(i);
-      next.mamba.set(i, { conv: strip(out[n.presentConv]), ssm: strip(out[n.presentSsm]) });
-    }
-    this.before = { length: done, tensors: this.tensors };
-    this.tensors = next;
+    if (this.dims.attnLayers.length > 0) this.kv.append(out, ids.length);
+    this.mamba.update(out, ids.length);
+    this.start = this.ids.length;
     this.ids.push(...ids);
-    this.pending = [];
     const logits = out.logits.data as Float32Array;
     return logits.subarray(logits.length - ids.length * this.vocabSize);
   }
 
   /**
-   * Rolls back to the first `n` tokens. Allowed for n ≥ the length before the last `forward` (the kept tokens of
-   * that call are replayed by the next `forward`), or back to any point after `restore`-ing a snapshot.
+   * Rolls back to the first `n` tokens: n ≥ the length before the last `forward` (the kept tokens of that call are
+   * replayed inside the next `forward`), or 0. To go further back, `restore` a `snapshot`.
    */
   truncate(n: number): void {
     if (!Number.isInteger(n) || n < 0 || n > this.ids.length) throw new ModelsError('BAD_CACHE', `HybridSession.truncate: ${n} is outside 0..${this.ids.length}`);
     if (n === this.ids.length) return;
-    const done = this.ids.length - this.pending.length;
-    if (n >= done) {
-      this.pending.length = n - done;
-    } else if (this.before && n >= this.before.length) {
-      this.tensors = this.before.tensors;
-      this.pending = this.ids.slice(this.before.length, n);
-      this.before = null;
+    if (n >= this.start) {
+      this.mamba.keep(n - this.start);
+      this.kv.truncate(n);
+      this.ids.length = n;
     } else if (n === 0) {
       this.reset();
-      return;
     } else {
-      const min = this.before ? this.before.length : done;
-      throw new ModelsError('BAD_CACHE', `HybridSession.truncate: a Mamba state cannot be cut; can roll back to ${min}..${this.ids.length} only (got ${n}); restore() a snapshot() to go further`);
+      throw new ModelsError('BAD_CACHE', `HybridSession.truncate: a Mamba state cannot be cut; can roll back to ${this.start}..${this.ids.length} only (got ${n}); restore() a snapshot() to go further`);
     }
-    this.ids.length = n;
   }
 
-  /** The current state, to `restore` later (references, no copy). */
+  /** The current state, to `restore` later (references and a length, no copy). */
   snapshot(): HybridSessionState {
-    return { ids: [...this.ids], pending: [...this.pending], tensors: this.tensors, before: this.before };
+    return { ids: [...this.ids], start: this.start, kv: this.kv.mark(), mamba: this.mamba.save() };
   }
 
-  /** Returns to a state taken by `snapshot` of this session. */
+  /** Returns to a state taken by `snapshot` of this session; throws if KV rows it needs were overwritten since. */
   restore(s: HybridSessionState): void {
+    this.kv.restore(s.kv);
+    this.mamba.load(s.mamba);
     this.ids = [...s.ids];
-    this.pending = [...s.pending];
-    this.tensors = s.tensors;
-    this.before = s.before;
+    this.start = s.start;
   }
 
   async prefill(ids: readonly number[]): Promise<Float32Array> {
@@ -232,9 +200,4 @@ export class HybridSession implements StepModel {
   async release(): Promise<void> {
     await this.runner.release();
   }
-}
-
-/** A host tensor without the ORT handle (so a kept state does not pin ORT objects). */
-function strip(t: HostTensor): HostTensor {
-  return { data: t.data, dims: [...t.dims] };
 }

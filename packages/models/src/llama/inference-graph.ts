@@ -3,9 +3,10 @@
 // Caches are named as transformers.js expects: past_key_values.{i}.key/value → present.{i}.key/value.
 import {
   type DType, type Graph, type Tensor,
-  add, cast, gather, groupQueryAttention, reduceSum, simplifiedLayerNorm, sub, squeeze,
+  add, cast, concat, gather, groupQueryAttention, reduceSum, reshape, simplifiedLayerNorm, split, sub, squeeze, unsqueeze,
 } from '@mil/graph';
 import { resolveLlamaConfig, type LlamaOracleConfig, type ResolvedLlamaConfig } from '../oracle/llama-config';
+import { bufferAttention, type BufferAttentionContext } from './buffer-attention';
 import { linear, swiglu } from './layers';
 import { llamaParamFactory } from './param-factory';
 import { ropeTables } from './train-graph';
@@ -27,6 +28,15 @@ export interface InferenceGraphOptions {
   mixer?: (layer: number, x: Tensor, ctx: InferenceContext) => Tensor | null;
   /** Only the last position's logits (saves the LM head on long prompts). */
   lastLogitsOnly?: boolean;
+  /**
+   * How the KV cache crosses the graph boundary. 'grow' (default, the transformers.js contract): past in,
+   * grown present out, lengths from `attention_mask`. 'buffer' (sessions): the past is a capacity buffer
+   * [batch, kvHeads, capacity, headDim] of which the first `total_sequence_length − seq` rows are valid,
+   * lengths come from `seqlens_k` [batch] and `total_sequence_length` [] (int32), and the graph returns only
+   * the new rows `kv_rows.{i}.key/value` [batch, kvHeads, seq, headDim] for the caller to write into its
+   * buffer — so a step's host traffic does not grow with the context (see the package README).
+   */
+  kvCache?: 'grow' | 'buffer';
 }
 
 export interface InferenceContext {
@@ -42,6 +52,15 @@ export const kvNames = (i: number) => ({
   pastValue: `past_key_values.${i}.value`,
   presentKey: `present.${i}.key`,
   presentValue: `present.${i}.value`,
+  /** 'buffer' mode outputs: the new rows only, [batch, kvHeads, seq, headDim]. */
+  rowsKey: `kv_rows.${i}.key`,
+  rowsValue: `kv_rows.${i}.value`,
+});
+
+/** 'buffer' mode inputs: the valid rows of KV head `j` of attention layer `i`, [batch, 1, past, headDim]. */
+export const kvHeadNames = (i: number, j: number) => ({
+  pastKey: `past_key_values.${i}.key.${j}`,
+  pastValue: `past_key_values.${i}.value.${j}`,
 });
 
 /**
@@ -59,10 +78,30 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaOracleConfig, op
   const dtype = opts.dtype ?? 'float32';
   const { params, param } = llamaParamFactory(g, config, dtype);
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
-  const mask = g.input('attention_mask', 'int64', ['batch', 'total']);
-  // GQA wants seqlens_k = valid length − 1 per row and the total length, both int32.
-  const seqlensK = cast(sub(reduceSum(mask, [1]), g.scalar(1, 'int64')), 'int32');
-  const totalLen = cast(squeeze(g.dimTensor('total'), [0]), 'int32');
+  const buffered = opts.kvCache === 'buffer';
+  // GQA wants seqlens_k = valid length − 1 per row and the total length, both int32. 'buffer' mode takes them as
+  // inputs (created lazily: a hybrid without attention layers has none).
+  let lengths: { seqlensK: Tensor; totalLen: Tensor } | null = null;
+  const getLengths = (): { seqlensK: Tensor; totalLen: Tensor } => {
+    if (lengths) return lengths;
+    if (buffered) {
+      lengths = { seqlensK: g.input('seqlens_k', 'int32', ['batch']), totalLen: g.input('total_sequence_length', 'int32', []) };
+    } else {
+      const mask = g.input('attention_mask', 'int64', ['batch', 'total']);
+      lengths = { seqlensK: cast(sub(reduceSum(mask, [1]), g.scalar(1, 'int64')), 'int32'), totalLen: cast(squeeze(g.dimTensor('total'), [0]), 'int32') };
+    }
+    return lengths;
+  };
+  if (!buffered) getLengths();
+  let bctx: BufferAttentionContext | null = null;
+  const bufferCtx = (): BufferAttentionContext => {
+    if (bctx) return bctx;
+    const total = reshape(cast(getLengths().totalLen, 'int64'), [1]);
+    const pastLen = sub(total, g.dimTensor('seq'));
+    const positions = unsqueeze(g.addNode('Range', [reshape(pastLen, []), reshape(total, []), g.scalar(1, 'int64')], [{ dtype: 'int64', shape: ['seq'] }])[0], [0]);
+    bctx = { g, dtype, numHeads: cfg.numHeads, numKvHeads: cfg.numKvHeads, headDim: hd, cos: tcos, sin: tsin, positions, pastLen };
+    return bctx;
+  };
   const maxPos = opts.maxPositions ?? cfg.maxPositionEmbeddings;
   const { cos, sin } = ropeTables(cfg, maxPos);
   const half = cfg.headDim / 2;
@@ -84,16 +123,42 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaOracleConfig, op
       const k = linear(h, param(`${p}.k_proj.weight`, []), b('k_proj', cfg.numKvHeads * hd));
       const v = linear(h, param(`${p}.v_proj.weight`, []), b('v_proj', cfg.numKvHeads * hd));
       const names = kvNames(i);
-      const pk = g.input(names.pastKey, dtype, ['batch', cfg.numKvHeads, 'past', hd]);
-      const pv = g.input(names.pastValue, dtype, ['batch', cfg.numKvHeads, 'past', hd]);
-      const [att, key, value] = groupQueryAttention(q, k, v, pk, pv, seqlensK, totalLen, {
-        numHeads: cfg.numHeads,
-        kvNumHeads: cfg.numKvHeads,
-        rotary: { cos: tcos, sin: tsin },
-        scale: 1 / Math.sqrt(hd),
-        localWindowSize: cfg.slidingWindow ?? undefined,
-      });
-      presents.set(i, { key, value });
+      const { seqlensK, totalLen } = getLengths();
+      const gqa = { rotary: { cos: tcos, sin: tsin }, scale: 1 / Math.sqrt(hd), localWindowSize: cfg.slidingWindow ?? undefined };
+      let att: Tensor;
+      if (!buffered) {
+        const pk = g.input(names.pastKey, dtype, ['batch', cfg.numKvHeads, 'past', hd]);
+        const pv = g.input(names.pastValue, dtype, ['batch', cfg.numKvHeads, 'past', hd]);
+        const [a, key, value] = groupQueryAttention(q, k, v, pk, pv, seqlensK, totalLen, { ...gqa, numHeads: cfg.numHeads, kvNumHeads: cfg.numKvHeads });
+        presents.set(i, { key, value });
+        att = a;
+      } else if (cfg.slidingWindow == null) {
+        const r = bufferAttention(bufferCtx(), i, q, k, v);
+        presents.set(i, { key: r.keyRows, value: r.valueRows });
+        att = r.out;
+      } else {
+        // Sliding window: one GQA per KV head (GQA applies the window): its past [batch, 1, past, hd] is a contiguous prefix of that head's buffer, so the
+        // caller feeds a view of exactly the valid rows (no copy, and nothing proportional to the capacity).
+        const rep = cfg.numHeads / cfg.numKvHeads;
+        const kvH = cfg.numKvHeads;
+        const qs = kvH === 1 ? [q] : split(q, new Array<number>(kvH).fill(rep * hd), -1);
+        const ks = kvH === 1 ? [k] : split(k, new Array<number>(kvH).fill(hd), -1);
+        const vs = kvH === 1 ? [v] : split(v, new Array<number>(kvH).fill(hd), -1);
+        const atts: Tensor[] = [];
+        const keys: Tensor[] = [];
+        const values: Tensor[] = [];
+        for (let j = 0; j < kvH; j++) {
+          const hn = kvHeadNames(i, j);
+          const pk = g.input(hn.pastKey, dtype, ['batch', 1, 'past', hd]);
+          const pv = g.input(hn.pastValue, dtype, ['batch', 1, 'past', hd]);
+          const [a, key, value] = groupQueryAttention(qs[j], ks[j], vs[j], pk, pv, seqlensK, totalLen, { ...gqa, numHeads: rep, kvNumHeads: 1 });
+          atts.push(a);
+          keys.push(newRows(g, key, totalLen));
+          values.push(newRows(g, value, totalLen));
+        }
+        att = kvH === 1 ? atts[0] : concat(atts, -1);
+        presents.set(i, { key: kvH === 1 ? keys[0] : concat(keys, 1), value: kvH === 1 ? values[0] : concat(values, 1) });
+      }
       mixed = linear(att, param(`${p}.o_proj.weight`, []), b('o_proj', d));
     }
     x = add(x, mixed);
@@ -110,9 +175,17 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaOracleConfig, op
   const outputs: Record<string, Tensor> = { logits };
   for (const [i, p] of presents) {
     const n = kvNames(i);
-    outputs[n.presentKey] = p.key;
-    outputs[n.presentValue] = p.value;
+    outputs[buffered ? n.rowsKey : n.presentKey] = p.key;
+    outputs[buffered ? n.rowsValue : n.presentValue] = p.value;
   }
   return { logits, presents, params, outputs };
+}
+
+/** Rows [total − seq, total) of a present cache [b, kvHeads, ≥ total, hd]: the new tokens' keys / values. */
+function newRows(g: Graph, present: Tensor, totalLen: Tensor): Tensor {
+  const end = reshape(cast(totalLen, 'int64'), [1]);
+  const start = sub(end, g.dimTensor('seq'));
+  const shape = [present.shape[0], present.shape[1], 'seq', present.shape[3]];
+  return g.addNode('Slice', [present, start, end, g.ints([2])], [{ dtype: present.dtype, shape }])[0];
 }
 

@@ -3,7 +3,8 @@ import { type DType, type ExecutionProvider, Graph, type HostTensor, Runner, flo
 import { resolveLlamaConfig, type LlamaOracleConfig } from '../oracle/llama-config';
 import { ModelsError } from '../oracle/models-error';
 import type { StepModel } from '../generate/step-model';
-import { buildLlamaInferenceGraph, kvNames } from './inference-graph';
+import { buildLlamaInferenceGraph } from './inference-graph';
+import { KvBuffer } from './kv-buffer';
 
 export interface SessionOptions {
   ep?: ExecutionProvider;
@@ -42,25 +43,27 @@ function logitsF32(t: HostTensor): Float32Array {
  * const next = await s.decode(argmax(logits));
  */
 export class LlamaSession implements StepModel {
-  private cache = new Map<number, { key: HostTensor; value: HostTensor }>();
+  private readonly kv: KvBuffer;
   private ids: number[] = [];
 
   private constructor(
     private readonly runner: Runner,
     readonly vocabSize: number,
-    private readonly layers: number[],
-    private readonly kvHeads: number,
-    private readonly headDim: number,
-    private readonly dtype: DType,
+    layers: number[],
+    kvHeads: number,
+    headDim: number,
+    dtype: 'float32' | 'float16',
+    maxPositions: number,
   ) {
-    this.reset();
+    this.kv = new KvBuffer(layers, kvHeads, headDim, dtype, maxPositions, runner.inputNames.includes('seqlens_k'));
   }
 
   static async create(config: LlamaOracleConfig, weights: Map<string, Float32Array>, opts: SessionOptions = {}): Promise<LlamaSession> {
     const cfg = resolveLlamaConfig(config);
     const dtype = opts.dtype ?? 'float32';
+    const maxPositions = opts.maxPositions ?? cfg.maxPositionEmbeddings;
     const g = new Graph('llama_decoder');
-    const m = buildLlamaInferenceGraph(g, config, { dtype, maxPositions: opts.maxPositions });
+    const m = buildLlamaInferenceGraph(g, config, { dtype, maxPositions, kvCache: 'buffer' });
     const model = g.toModel({
       outputs: m.outputs,
       weights: 'initializers',
@@ -71,7 +74,7 @@ export class LlamaSession implements StepModel {
       },
     });
     const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
-    return new LlamaSession(runner, cfg.vocabSize, [...m.presents.keys()], cfg.numKvHeads, cfg.headDim, dtype);
+    return new LlamaSession(runner, cfg.vocabSize, [...m.presents.keys()], cfg.numKvHeads, cfg.headDim, dtype, maxPositions);
   }
 
   /** Tokens currently in the cache. */
@@ -80,54 +83,64 @@ export class LlamaSession implements StepModel {
   }
 
   /**
-   * Bytes of the KV cache the session holds: 2 (K, V) × layers × kv_heads × head_dim × length × bytes per element.
+   * Bytes of the KV cache the session holds for the sequence: 2 (K, V) × layers × kv_heads × head_dim × length ×
+   * bytes per element (the buffers' spare capacity, at most as much again, is not counted).
    *
    * @example
    * await s.prefill(ids);
    * s.cacheBytes; // 2 * 8 * 2 * 64 * ids.length * 4 for models/sotu-tiny in float32
    */
   get cacheBytes(): number {
-    let bytes = 0;
-    for (const kv of this.cache.values()) bytes += kv.key.data.byteLength + kv.value.data.byteLength;
-    return bytes;
+    return this.kv.bytes;
+  }
+
+  /** The KV capacity buffers (read-only view for tests and benchmarks: the same arrays step after step). */
+  get kvBuffer(): KvBuffer {
+    return this.kv;
   }
 
   /** Empties the cache. */
   reset(): void {
     this.ids = [];
-    const empty = (): HostTensor => ({ data: this.dtype === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims: [1, this.kvHeads, 0, this.headDim] });
-    for (const i of this.layers) this.cache.set(i, { key: empty(), value: empty() });
+    this.kv.truncate(0);
   }
 
-  /** Runs `ids` after the cached tokens; returns logits [ids.length, vocab] (row-major) and extends the cache. */
-  async forward(ids: number[]): Promise<Float32Array> {
+  /**
+   * Runs `ids` after the cached tokens in ONE graph run; returns logits [ids.length, vocab] (row-major; row i
+   * predicts the token after ids[i]) and writes their keys / values into the cache buffers in place.
+   */
+  async forward(ids: readonly number[]): Promise<Float32Array> {
     if (ids.length === 0) throw new ModelsError('BAD_INPUT', 'LlamaSession.forward: no tokens');
-    const total = this.ids.length + ids.length;
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new ModelsError('BAD_INPUT', `LlamaSession.forward: token ${id} is not in [0, ${this.vocabSize})`);
+    }
+    this.kv.reserve(this.ids.length + ids.length);
     const feeds: Record<string, HostTensor> = {
       input_ids: { data: BigInt64Array.from(ids, BigInt), dims: [1, ids.length] },
-      attention_mask: { data: new BigInt64Array(total).fill(1n), dims: [1, total] },
+      ...this.kv.feeds(ids.length),
     };
-    for (const [i, kv] of this.cache) {
-      const n = kvNames(i);
-      feeds[n.pastKey] = kv.key;
-      feeds[n.pastValue] = kv.value;
-    }
     const out = await this.runner.run(feeds);
-    for (const i of this.layers) {
-      const n = kvNames(i);
-      this.cache.set(i, { key: out[n.presentKey], value: out[n.presentValue] });
-    }
+    this.kv.append(out, ids.length);
     this.ids.push(...ids);
     return logitsF32(out.logits);
   }
 
-  /** Rolls the cache back to its first `n` tokens. */
+  /** Rolls the cache back to its first `n` tokens (sets the length; nothing is copied). */
   truncate(n: number): void {
-    if (n < 0 || n > this.ids.length) throw new ModelsError('BAD_CACHE', `LlamaSession.truncate: ${n} is outside 0..${this.ids.length}`);
-    if (n === this.ids.length) return;
-    const old = this.ids.length;
-    for (const [i, kv] of this.cache) this.cache.set(i, { key: cutRows(kv.key, old, n), value: cutRows(kv.value, old, n) });
+    if (!Number.isInteger(n) || n < 0 || n > this.ids.length) throw new ModelsError('BAD_CACHE', `LlamaSession.truncate: ${n} is outside 0..${this.ids.length}`);
+    this.kv.truncate(n);
     this.ids.length = n;
+  }
+
+  /** The current point, to `restore` later (the token ids and a mark of the cache length; no copy). */
+  snapshot(): LlamaSessionState {
+    return { ids: [...this.ids], kv: this.kv.mark() };
+  }
+
+  /** Returns to a `snapshot` of this session; throws if the cache rows it needs were overwritten since. */
+  restore(s: LlamaSessionState): void {
+    this.kv.restore(s.kv);
+    this.ids = [...s.ids];
   }
 
   async prefill(ids: readonly number[]): Promise<Float32Array> {
@@ -145,11 +158,9 @@ export class LlamaSession implements StepModel {
   }
 }
 
-/** Keeps the first n of `len` rows of a [1, heads, len, hd] cache tensor. */
-function cutRows(t: HostTensor, len: number, n: number): HostTensor {
-  const [b, heads, , hd] = t.dims;
-  const src = t.data as Float32Array | Uint16Array;
-  const out = new (src.constructor as Float32ArrayConstructor)(b * heads * n * hd) as Float32Array | Uint16Array;
-  for (let h = 0; h < b * heads; h++) out.set(src.subarray(h * len * hd, h * len * hd + n * hd), h * n * hd);
-  return { data: out, dims: [b, heads, n, hd] };
+/** A point of a {@link LlamaSession} to return to (opaque). */
+export interface LlamaSessionState {
+  readonly ids: readonly number[];
+  /** @internal */
+  readonly kv: { length: number; writes: number };
 }
