@@ -229,7 +229,9 @@ async function* decodeLoop(c: Resolved): AsyncGenerator<DecodeEvent, DoneEvent, 
   const t0 = performance.now();
   target.reset();
   if (context.length > 1) {
-    checkLogits(await target.forward(context.slice(0, -1)), context.length - 1, 'prefill');
+    const ids = context.slice(0, -1);
+    if (typeof target.prefill === 'function') await target.prefill(ids);
+    else checkLogits(await target.forward(ids), ids.length, 'prefill');
   }
   totals.prefillMs = performance.now() - t0;
 

@@ -27,4 +27,5 @@ export {
 export { earliestStop, unsafeTailLength } from './stop-strings';
 export { speculativeDecode, plainDecode, decodeAll } from './decode';
 export { modelDrafter, type ModelDrafter, type ModelDrafterOptions, type ModelDrafterStats } from './model-drafter';
+export { stepModelDrafter, type StepLike, type StepModelDrafterStats } from './step-model-drafter';
 export { ngramDrafter, lookupContinuation, type NgramDrafterOptions } from './ngram-drafter';

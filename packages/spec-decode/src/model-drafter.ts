@@ -10,7 +10,7 @@ export interface ModelDrafterOptions {
 
 /** Counters of a model drafter (how it kept in sync with the accepted context). */
 export interface ModelDrafterStats {
-  /** Draft-model `forward` calls (sync and draft steps). */
+  /** Draft-model `forward` calls (sync and draft steps; `prefill` calls not counted). */
   forwards: number;
   /** Tokens fed to the draft model. */
   fedTokens: number;
@@ -114,7 +114,15 @@ export function modelDrafter(model: DraftModel, options: ModelDrafterOptions = {
       }
       lastRow = null;
     }
-    await feed(context.slice(fed.length));
+    let ids = context.slice(fed.length);
+    if (fed.length === 0 && ids.length > 1 && typeof model.prefill === 'function') {
+      // a fresh start (the prompt): only the last position's logits are needed
+      await model.prefill(ids.slice(0, -1));
+      fed.push(...ids.slice(0, -1));
+      stats.fedTokens += ids.length - 1;
+      ids = ids.slice(-1);
+    }
+    await feed(ids);
     // The synced point is where the next round's rollback will land (at or after it): remember it.
     if (canSnapshot && model.canTruncateAnywhere !== true) snap = { state: model.snapshot!(), length: fed.length };
   };

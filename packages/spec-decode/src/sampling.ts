@@ -91,37 +91,33 @@ function kthLargest(values: Float64Array, k: number): number {
  */
 function nucleus(probs: Float64Array, topP: number): void {
   const n = probs.length;
-  const floor = (1 - topP) / (2 * n);
-  let candidates: number[] = [];
-  for (let i = 0; i < n; i++) if (probs[i] >= floor) candidates.push(i);
-  const byRank = (a: number, b: number) => probs[b] - probs[a] || a - b;
-  candidates.sort(byRank);
-  let above = 0;
-  let cut = -1;
-  for (let r = 0; r < candidates.length; r++) {
-    if (above >= topP) {
-      cut = r;
-      break;
+  const rankAll = (floor: number): { cut: number; last: number } => {
+    let m = 0;
+    for (let i = 0; i < n; i++) if (probs[i] >= floor) m++;
+    const sorted = new Float64Array(m);
+    m = 0;
+    for (let i = 0; i < n; i++) if (probs[i] >= floor) sorted[m++] = probs[i];
+    sorted.sort(); // ascending: rank r is sorted[m - 1 - r]
+    let above = 0;
+    for (let r = 0; r < m; r++) {
+      if (above >= topP) return { cut: r, last: sorted[m - r] };
+      above += sorted[m - 1 - r];
     }
-    above += probs[candidates[r]];
-  }
-  if (cut < 0 && candidates.length < n) {
-    // rounding kept the candidates' mass just under p: rank everything
-    candidates = Array.from({ length: n }, (_, i) => i).sort(byRank);
-    above = 0;
-    cut = n;
-    for (let r = 0; r < n; r++) {
-      if (above >= topP) {
-        cut = r;
-        break;
-      }
-      above += probs[candidates[r]];
-    }
-  }
+    return { cut: -1, last: 0 };
+  };
+  let { cut, last } = rankAll((1 - topP) / (2 * n));
+  if (cut < 0) ({ cut, last } = rankAll(-Infinity)); // rounding kept the candidates' mass just under p
   if (cut < 0) return; // every token is in the nucleus
-  const keep = new Uint8Array(n);
-  for (let r = 0; r < cut; r++) keep[candidates[r]] = 1;
-  for (let i = 0; i < n; i++) probs[i] = keep[i] === 1 ? probs[i] / above : 0;
+  // keep the `cut` most likely: everything above `last`, and ties with it by lower index
+  let ties = cut;
+  for (let i = 0; i < n; i++) if (probs[i] > last) ties--;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const x = probs[i];
+    if (x > last || (x === last && ties-- > 0)) sum += x;
+    else probs[i] = 0;
+  }
+  for (let i = 0; i < n; i++) probs[i] /= sum;
 }
 
 /**

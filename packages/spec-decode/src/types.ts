@@ -16,6 +16,11 @@ export interface VerifyTarget {
    * rolls back by truncating and never takes snapshots.
    */
   readonly canTruncateAnywhere?: boolean;
+  /**
+   * Optional: appends `ids` like `forward` but returns no logits, so the prompt's LM head can be skipped. Used for
+   * the target's prompt and a draft model's first feed. Counts as a `forward` for `truncate`'s range.
+   */
+  prefill?(ids: readonly number[]): Promise<void>;
 }
 
 /** A draft model: a VerifyTarget that can also return to an earlier point (Mamba states cannot be cut). */

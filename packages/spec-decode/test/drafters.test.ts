@@ -2,7 +2,18 @@
 // drafts exactly what a fresh model would; ngramDrafter is prompt-lookup decoding.
 import { describe, expect, it } from 'vitest';
 import { createRng, MilError } from '@mil/core';
-import { lookupContinuation, modelDrafter, ngramDrafter, SpecDecodeError, type NgramDrafterOptions } from '../src/index';
+import {
+  decodeAll,
+  lookupContinuation,
+  modelDrafter,
+  ngramDrafter,
+  plainDecode,
+  speculativeDecode,
+  SpecDecodeError,
+  stepModelDrafter,
+  type NgramDrafterOptions,
+  type StepLike,
+} from '../src/index';
 import { lastLogits, NgramLm, type NgramLmOptions } from './helpers/ngram-lm';
 import { oracleDistribution } from './helpers/oracle';
 
@@ -110,6 +121,44 @@ describe('modelDrafter', () => {
     expect(err).toBeInstanceOf(SpecDecodeError);
     expect(err.code).toBe('ABORTED');
     expect(() => modelDrafter(model, { maxLength: 0 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+  });
+});
+
+/** A prefill/decode stepper over the test model (no rollback at all). */
+function stepper(spec: NgramLmOptions): StepLike {
+  const m = new NgramLm(spec);
+  return {
+    prefill: async (ids) => {
+      m.reset();
+      return (await m.forward(ids)).subarray((ids.length - 1) * V);
+    },
+    decode: async (id) => m.forward([id]),
+  };
+}
+
+describe('stepModelDrafter', () => {
+  it('proposes what a fresh model would, re-prefilling only when the context left what it fed', async () => {
+    const drafter = stepModelDrafter(stepper(base));
+    let last: number[] = [];
+    let n = 0;
+    for (const ctx of contextWalk(9, 40, () => last)) {
+      const got = await drafter.propose(ctx, 3, { sampling: {}, rng: createRng(0) });
+      expect(got.tokens).toEqual(await oracleDraft(base, ctx, 3));
+      last = got.tokens;
+      n++;
+    }
+    expect(drafter.stats.prefills).toBeGreaterThan(1);
+    expect(drafter.stats.prefills).toBeLessThan(n);
+  });
+
+  it('drives greedy speculative decoding to the plain output', async () => {
+    const target = { seed: 21, vocabSize: V, order: 3 };
+    for (const prompt of [[1], [2, 3, 4], [5, 5, 6, 7, 5, 5]]) {
+      const ref = await decodeAll(plainDecode(new NgramLm(target), prompt, { maxNewTokens: 25 }));
+      const draft = stepModelDrafter(stepper({ ...target, noise: { seed: 2, scale: 0.7 } }));
+      const done = await decodeAll(speculativeDecode(new NgramLm(target), draft, prompt, { k: 4, maxNewTokens: 25 }));
+      expect(done.tokens).toEqual(ref.tokens);
+    }
   });
 });
 

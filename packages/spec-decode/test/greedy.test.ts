@@ -199,6 +199,19 @@ describe('greedy speculative decoding equals plain greedy decoding', () => {
     }
   });
 
+  it('uses the optional logits-free prefill for the target prompt and the draft model\'s first feed', async () => {
+    for (const [i, prompt] of prompts().slice(0, 10).entries()) {
+      const ref = (await collect(plainDecode(makeTarget(), prompt, optionsFor(i)))).done;
+      const target = new NgramLm({ ...targetSpec, prefill: true });
+      const draft = new NgramLm({ ...targetSpec, noise: { seed: 7, scale: 0.8 }, prefill: true });
+      const { done, rounds } = await collect(speculativeDecode(target, modelDrafter(draft), prompt, { ...optionsFor(i), k: 3 }));
+      expect(done.tokens).toEqual(ref.tokens);
+      expect(target.prefillSizes).toEqual(prompt.length > 1 ? [prompt.length - 1] : []);
+      expect(target.forwardSizes).toEqual(rounds.map((r) => r.stats.drafted + 1));
+      if (rounds[0].stats.drafted > 0 && prompt.length > 1) expect(draft.prefillSizes).toEqual([prompt.length - 1]);
+    }
+  });
+
   it('never lets the target hold more than maxLength tokens and throws CONTEXT_FULL at the same token as plain', async () => {
     const prompt = [4, 5, 6];
     const maxLength = 9;

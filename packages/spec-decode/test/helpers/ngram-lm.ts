@@ -18,6 +18,8 @@ export interface NgramLmOptions {
   truncateAnywhere?: boolean;
   /** Whether snapshot/restore exist (Mamba-like drafts). Default true. */
   snapshots?: boolean;
+  /** Whether the optional logits-free `prefill` exists. Default false. */
+  prefill?: boolean;
 }
 
 function hashKey(seed: number, parts: readonly number[]): number {
@@ -34,6 +36,9 @@ export class NgramLm implements DraftModel {
   readonly canTruncateAnywhere?: boolean;
   snapshot?: () => unknown;
   restore?: (state: unknown) => void;
+  prefill?: (ids: readonly number[]) => Promise<void>;
+  /** Sizes of every prefill call. */
+  readonly prefillSizes: number[] = [];
   private tokens: number[] = [];
   private states: number[] = []; // running state after each token
   private floor = 0;
@@ -45,6 +50,13 @@ export class NgramLm implements DraftModel {
   constructor(private readonly opts: NgramLmOptions) {
     this.vocabSize = opts.vocabSize;
     if (opts.truncateAnywhere) this.canTruncateAnywhere = true;
+    if (opts.prefill) {
+      this.prefill = async (ids) => {
+        this.prefillSizes.push(ids.length);
+        await this.forward(ids);
+        this.forwardSizes.pop(); // recorded as a prefill, not a forward
+      };
+    }
     if (opts.snapshots !== false) {
       this.snapshot = () => ({ tokens: [...this.tokens], states: [...this.states] });
       this.restore = (s: unknown) => {
