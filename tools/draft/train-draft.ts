@@ -32,6 +32,9 @@ const { values: a } = parseArgs({
     threads: { type: 'string', default: '2' },
     'eval-tokens': { type: 'string', default: '16384' },
     seed: { type: 'string', default: '0' },
+    // "Shrink and fine-tune": start from the teacher's embeddings (tied LM head), final norm and these layers, each
+    // MLP cut to its --ffn strongest neurons; hidden size and heads are then the teacher's. Empty: random init.
+    'init-from-teacher-layers': { type: 'string', default: '' },
   },
 });
 const num = (k: keyof typeof a) => Number(a[k]);
@@ -45,17 +48,19 @@ const log = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toF
 const teacher = await loadLlama(a.teacher!);
 if (!teacher.tokenizer) throw new Error(`${a.teacher}: no tokenizer.json`);
 const tc = teacher.config as LlamaOracleConfig & Record<string, unknown>;
-const hidden = num('hidden');
+const keepLayers = a['init-from-teacher-layers'] ? a['init-from-teacher-layers'].split(',').map(Number) : [];
+const fromTeacher = keepLayers.length > 0;
+const hidden = fromTeacher ? tc.hidden_size : num('hidden');
 const config: LlamaOracleConfig & Record<string, unknown> = {
   architectures: ['LlamaForCausalLM'],
   model_type: 'llama',
   vocab_size: tc.vocab_size,
   hidden_size: hidden,
   intermediate_size: num('ffn'),
-  num_hidden_layers: num('layers'),
-  num_attention_heads: num('heads'),
-  num_key_value_heads: num('kv-heads'),
-  head_dim: hidden / num('heads'),
+  num_hidden_layers: fromTeacher ? keepLayers.length : num('layers'),
+  num_attention_heads: fromTeacher ? tc.num_attention_heads : num('heads'),
+  num_key_value_heads: fromTeacher ? (tc.num_key_value_heads ?? tc.num_attention_heads) : num('kv-heads'),
+  head_dim: fromTeacher ? (tc.head_dim ?? tc.hidden_size / tc.num_attention_heads) : hidden / num('heads'),
   rms_norm_eps: 1e-5,
   rope_theta: tc.rope_theta,
   max_position_embeddings: num('max-positions'),
@@ -74,7 +79,7 @@ const heldOut = data.heldOut.sotu;
 
 const teacherLogits = (g: Parameters<typeof buildLlamaTrainGraph>[0]) => buildLlamaTrainGraph(g, teacher.config, { maxPositions: seq }).logits;
 const signal = await TeacherSignal.create(teacherLogits, teacher.weights, { threads });
-const weights = initLlamaWeights(config, num('seed'));
+const weights = fromTeacher ? shrinkTeacher(teacher.weights, keepLayers, config.intermediate_size, tc.intermediate_size, hidden) : initLlamaWeights(config, num('seed'));
 const shapes = new Map(llamaWeightSpecs(config).map((w) => [w.name, w.shape]));
 const kd = await compileKdStep((g) => buildLlamaTrainGraph(g, config, { maxPositions: seq }), signal, { klWeight: num('kl'), ceWeight: num('ce') }, { threads });
 const windows = tokenWindows(data.train.length, seq);
@@ -140,3 +145,44 @@ await writeFileAtomic(join(a.out!, 'generation_config.json'), JSON.stringify({ b
 for (const f of ['tokenizer.json', 'tokenizer_config.json']) await writeFileAtomic(join(a.out!, f), await readFile(join(a.teacher!, f)));
 await writeFileAtomic(join(a.out!, 'training.json'), JSON.stringify(metrics, null, 2) + '\n');
 log(`wrote ${a.out}`);
+
+/**
+ * The teacher's embeddings, final norm and `layers` (renumbered 0…), each MLP cut to the `ffn` neurons with the
+ * largest ‖gate row‖·‖up row‖·‖down column‖.
+ */
+function shrinkTeacher(w: ReadonlyMap<string, Float32Array>, layers: number[], ffn: number, teacherFfn: number, d: number): Map<string, Float32Array> {
+  const get = (n: string) => {
+    const t = w.get(n);
+    if (!t) throw new Error(`teacher has no ${n}`);
+    return t;
+  };
+  const out = new Map<string, Float32Array>([['model.embed_tokens.weight', get('model.embed_tokens.weight').slice()], ['model.norm.weight', get('model.norm.weight').slice()]]);
+  layers.forEach((src, dst) => {
+    const p = `model.layers.${src}`;
+    const q = `model.layers.${dst}`;
+    for (const n of ['input_layernorm', 'post_attention_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj'])
+      out.set(`${q}.${n}.weight`, get(`${p}.${n}.weight`).slice());
+    const gate = get(`${p}.mlp.gate_proj.weight`);
+    const up = get(`${p}.mlp.up_proj.weight`);
+    const down = get(`${p}.mlp.down_proj.weight`); // [d, teacherFfn]
+    const rowNorm = (m: Float32Array, i: number) => Math.hypot(...m.subarray(i * d, (i + 1) * d));
+    const score = Array.from({ length: teacherFfn }, (_, i) => {
+      let c = 0;
+      for (let r = 0; r < d; r++) c += down[r * teacherFfn + i] ** 2;
+      return rowNorm(gate, i) * rowNorm(up, i) * Math.sqrt(c);
+    });
+    const keep = score.map((s, i) => [s, i] as const).sort((x, y) => y[0] - x[0]).slice(0, ffn).map(([, i]) => i).sort((x, y) => x - y);
+    const g = new Float32Array(ffn * d);
+    const u = new Float32Array(ffn * d);
+    const dn = new Float32Array(d * ffn);
+    keep.forEach((i, j) => {
+      g.set(gate.subarray(i * d, (i + 1) * d), j * d);
+      u.set(up.subarray(i * d, (i + 1) * d), j * d);
+      for (let r = 0; r < d; r++) dn[r * ffn + j] = down[r * teacherFfn + i];
+    });
+    out.set(`${q}.mlp.gate_proj.weight`, g);
+    out.set(`${q}.mlp.up_proj.weight`, u);
+    out.set(`${q}.mlp.down_proj.weight`, dn);
+  });
+  return out;
+}

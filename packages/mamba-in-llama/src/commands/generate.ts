@@ -56,7 +56,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     draft = await openModel(a.draft, { threads });
     if (draft.session.vocabSize !== target.session.vocabSize)
       throw new Error(`--draft ${a.draft}: vocabulary of ${draft.session.vocabSize} tokens, but the model's is ${target.session.vocabSize} (a draft must share the tokenizer)`);
-    drafter = modelDrafter(draft.session, { maxLength: draft.maxPositions });
+    drafter = modelDrafter(draft.model, { maxLength: draft.maxPositions });
   }
 
   const prompt = tokenizer.encode(a.prompt!);
@@ -71,14 +71,14 @@ export async function generateCommand(argv: string[]): Promise<void> {
     maxLength: target.maxPositions,
   });
   process.stdout.write(a.prompt!);
-  const events = drafter ? speculativeDecode(target.session, drafter, prompt, { ...opts(), k }) : plainDecode(target.session, prompt, opts());
+  const events = drafter ? speculativeDecode(target.model, drafter, prompt, { ...opts(), k }) : plainDecode(target.model, prompt, opts());
   const done = await decodeAll(events, (ev) => process.stdout.write(ev.text));
   process.stdout.write('\n');
 
   let plain: DoneEvent | null = null;
   if (a['compare-plain']) {
     target.session.reset();
-    plain = await decodeAll(plainDecode(target.session, prompt, opts()));
+    plain = await decodeAll(plainDecode(target.model, prompt, opts()));
   }
   process.stderr.write(statsLine(done, plain, drafter ? k : null, temperature === 0) + '\n');
   await target.session.release();
