@@ -7,9 +7,10 @@
 //            prompt lookup (n-gram, no model);
 //   K        1, 2, 4, 6, 8 draft tokens per round;
 //   contexts 128 and 2048 prompt tokens of held-out SOTU 2001–2021 (not seen in training).
-// Per (target, context, draft, K): plain greedy decoding of --new-tokens tokens, then speculative greedy decoding of
-// the same prompt right after it (paired, so a load change on the shared machine hits both sides of the ratio); the
-// speculative tokens are asserted identical to the plain ones (the run fails otherwise).
+// Per (target, context, draft, K), --repeats times: plain greedy decoding of --new-tokens tokens, then speculative
+// greedy decoding of the same prompt right after it; the speculative tokens are asserted identical to the plain ones
+// (the run fails otherwise). On the shared machine load only slows runs down, so the speedup compares fastest runs:
+// the fastest speculative run ÷ the fastest plain run of that target and context (over all its pairs).
 // Speedup = speculative tokens/s ÷ plain tokens/s, both over decode time: the prompt's prefill is excluded on both
 // sides — the target's by the decode loop, the draft's by syncing the drafter to the prompt before the timed run
 // (reported as draft_prefill_ms).
@@ -17,7 +18,7 @@
 // RoPE tables for 2048 + new tokens + K + 1 positions: the teacher's outputs degrade past 1024 (its outputs still
 // define correctness: speculative = plain), the work per token is what it would be.
 //
-//   npm run bench:spec [-- --quick] [--new-tokens 64] [--contexts 128,2048] [--ks 1,2,4,6,8] [--threads 2] [--ep cpu]
+//   npm run bench:spec [-- --quick] [--repeats 2] [--new-tokens 64] [--contexts 128,2048] [--ks 1,2,4,6,8] [--threads 2] [--ep cpu]
 //
 // --quick: K ∈ {1,4,8}, 32 new tokens (about a third of the time).
 import { existsSync } from 'node:fs';
@@ -32,6 +33,7 @@ const QUICK = flag('quick') === true;
 const THREADS = numberFlag('threads', 2);
 const NEW_TOKENS = numberFlag('new-tokens', QUICK ? 32 : 64);
 const EP = String(flag('ep') ?? 'cpu') as ExecutionProvider;
+const REPEATS = numberFlag('repeats', 2);
 const CONTEXTS = listFlag('contexts', [128, 2048]);
 const KS = listFlag('ks', QUICK ? [1, 4, 8] : [1, 2, 4, 6, 8]);
 const HEADLINE_TARGET = 'mamba2-50';
@@ -129,30 +131,38 @@ async function main(): Promise<void> {
       const plains: number[] = [];
       for (const d of DRAFTS) {
         for (const k of KS) {
-          // Paired: plain decoding right before each speculative run, so a load change on the shared machine hits
-          // both sides of the ratio.
-          const p = await plain();
-          plains.push(p.summary.tokensPerSecond);
-          const ds = drafts.get(d.name)!.model;
-          ds?.reset();
-          const drafter: Drafter = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS }) : ngramDrafter({ maxNgram: 3 });
-          // The draft's prompt feed is a prefill, like the target's (excluded from decode time on both sides):
-          // sync the drafter to the prompt before the timed run; round 0 then drafts from there.
-          const tSync = performance.now();
-          await drafter.propose(prompt, 1, { sampling: {}, rng: createRng(0) });
-          const draftPrefillMs = performance.now() - tSync;
-          target.reset();
-          const done = await decodeAll(speculativeDecode(target, drafter, prompt, { ...opts, k }));
-          if (done.tokens.length !== p.tokens.length || done.tokens.some((x, i) => x !== p.tokens[i]))
-            throw new Error(`bench:spec: ${t.name} × ${d.name} K=${k} at context ${ctx}: greedy speculative output differs from plain decoding\n  plain ${p.tokens.join(',')}\n  spec  ${done.tokens.join(',')}`);
-          const speedup = done.summary.tokensPerSecond / p.summary.tokensPerSecond;
-          specRows.push({ target: t.name, context: ctx, draft: d.name, k, summary: done.summary, speedup, plainTps: p.summary.tokensPerSecond, draftPrefillMs });
-          log(`  ${t.name} ctx ${ctx} ${d.name} K=${k}: ${fmt(done.summary.tokensPerSecond)} tok/s vs plain ${fmt(p.summary.tokensPerSecond)}: ${fmt(speedup)}×, acceptance ${fmt(done.summary.acceptanceRate)}, ${fmt(done.summary.tokensPerRound)} tokens/round`);
+          // Paired and repeated: plain decoding right before each speculative run; on the shared machine load only
+          // slows runs down, so each side keeps its fastest run (plain: the fastest over every pair of this target
+          // and context, which only makes the speedup more conservative).
+          let best: { summary: DecodeSummary; draftPrefillMs: number } | null = null;
+          for (let rep = 0; rep < REPEATS; rep++) {
+            const p = await plain();
+            plains.push(p.summary.tokensPerSecond);
+            const ds = drafts.get(d.name)!.model;
+            ds?.reset();
+            const drafter: Drafter = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS }) : ngramDrafter({ maxNgram: 3 });
+            // The draft's prompt feed is a prefill, like the target's (excluded from decode time on both sides):
+            // sync the drafter to the prompt before the timed run; round 0 then drafts from there.
+            const tSync = performance.now();
+            await drafter.propose(prompt, 1, { sampling: {}, rng: createRng(0) });
+            const draftPrefillMs = performance.now() - tSync;
+            target.reset();
+            const done = await decodeAll(speculativeDecode(target, drafter, prompt, { ...opts, k }));
+            if (done.tokens.length !== p.tokens.length || done.tokens.some((x, i) => x !== p.tokens[i]))
+              throw new Error(`bench:spec: ${t.name} × ${d.name} K=${k} at context ${ctx}: greedy speculative output differs from plain decoding\n  plain ${p.tokens.join(',')}\n  spec  ${done.tokens.join(',')}`);
+            if (!best || done.summary.tokensPerSecond > best.summary.tokensPerSecond) best = { summary: done.summary, draftPrefillMs };
+          }
+          specRows.push({ target: t.name, context: ctx, draft: d.name, k, summary: best!.summary, speedup: 0, plainTps: 0, draftPrefillMs: best!.draftPrefillMs });
         }
       }
-      const base = plains.reduce((x, y) => x + y, 0) / plains.length;
-      plainTps.set(`${t.name}@${ctx}`, base);
-      log(`${t.label}, context ${ctx}: plain ${fmt(Math.min(...plains))}–${fmt(Math.max(...plains))} tok/s over the run`);
+      const fastestPlain = Math.max(...plains);
+      plainTps.set(`${t.name}@${ctx}`, fastestPlain);
+      for (const r of specRows) {
+        r.plainTps = fastestPlain;
+        r.speedup = r.summary.tokensPerSecond / fastestPlain;
+        log(`  ${t.name} ctx ${ctx} ${r.draft} K=${r.k}: ${fmt(r.summary.tokensPerSecond)} tok/s: ${fmt(r.speedup)}×, acceptance ${fmt(r.summary.acceptanceRate)}, ${fmt(r.summary.tokensPerRound)} tokens/round`);
+      }
+      log(`${t.label}, context ${ctx}: plain fastest ${fmt(fastestPlain)} tok/s (runs ${fmt(Math.min(...plains))}–${fmt(fastestPlain)})`);
       rows.push(...specRows);
     }
     await targetSession.release();
@@ -199,7 +209,7 @@ async function main(): Promise<void> {
     rows: rows.map((r) => ({ target: r.target, context: r.context, draft: r.draft, k: r.k, speedup: sig(r.speedup), plain_tokens_per_s: sig(r.plainTps), acceptance: sig(r.summary.acceptanceRate), tokens_per_round: sig(r.summary.tokensPerRound), tokens_per_s: sig(r.summary.tokensPerSecond) })),
     greedy_identical: 'every speculative run produced the same tokens as plain greedy decoding of its target (the run fails otherwise)',
     models,
-    decode: { new_tokens: NEW_TOKENS, contexts: CONTEXTS, ks: KS, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens', quick: QUICK },
+    decode: { new_tokens: NEW_TOKENS, repeats: REPEATS, estimator: 'fastest speculative run / fastest plain run of the same target and context', contexts: CONTEXTS, ks: KS, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens', quick: QUICK },
     ep: EP,
     threads: THREADS,
     ...runFields({ rounds: 1, warmup: 0, setupMs, measureMs, peakBytes }),
