@@ -118,6 +118,7 @@ async function randomRounds(make: () => Promise<Session>, seed: number): Promise
   await fresh.release();
   return worst;
 }
+
 describe('logits after random forward / truncate / restore sequences equal a fresh prefill', () => {
   it('teacher', async () => {
     const w = randomLlamaWeights(teacher, 4);

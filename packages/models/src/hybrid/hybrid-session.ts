@@ -50,6 +50,8 @@ export interface HybridSessionState {
  * s.truncate(s.length - 2);                     // keep the first draft token; replayed by the next forward
  */
 export class HybridSession implements StepModel {
+  /** `truncate` reaches back only to the start of the last `forward` (a Mamba state cannot be cut): use snapshots. */
+  readonly canTruncateAnywhere = false;
   private ids: number[] = [];
   /** Length before the last forward (the earliest point `truncate` can reach). */
   private start = 0;

@@ -43,6 +43,8 @@ function logitsF32(t: HostTensor): Float32Array {
  * const next = await s.decode(argmax(logits));
  */
 export class LlamaSession implements StepModel {
+  /** `truncate(n)` works for every 0 ≤ n ≤ length (a KV cache): speculative-decoding drafters need no snapshots. */
+  readonly canTruncateAnywhere = true;
   private readonly kv: KvBuffer;
   private ids: number[] = [];
 
