@@ -14,3 +14,5 @@ export * as corpora from '@mil/corpora';
 export * as weightTransfer from '@mil/weight-transfer';
 export * as distill from '@mil/distill';
 export * as evaluation from '@mil/eval';
+export * as specDecode from '@mil/spec-decode';
+export { specModel } from './spec-model';

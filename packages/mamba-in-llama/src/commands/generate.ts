@@ -1,27 +1,37 @@
-// mil generate: sample a continuation from a Llama or hybrid model folder.
+// mil generate: a continuation from a Llama or hybrid model folder, plain or speculative (a draft model folder, or
+// prompt lookup with --draft ngram), streamed as tokens are accepted, ending with one stats line.
 import { readSmallTextFile } from '@mil/checkpoint';
-import { generate } from '@mil/models';
+import { createRng } from '@mil/core';
+import { decodeAll, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DecodeOptions, type DoneEvent, type Drafter } from '@mil/spec-decode';
 import { CliError } from '../errors';
 import { loadForDecoding } from '../model-folder';
 import { intFlag, MAX_SEED, numberFlag, parseFlags } from '../options';
 import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
+import { specModel } from '../spec-model';
 
-export const generateHelp = `mil generate --model <dir> --prompt <text> [--max-new-tokens 80] [--temperature 0.8] [--top-p 0.95] [--top-k 0] [--seed 1] [--greedy]
-            ${runFlagsHelp}   (a teacher folder or a hybrid student folder, e.g. runs/<run>/student)
-            [--prompt-file <path>] (read the prompt from a file: a long prompt on the command line shrinks the main thread's stack)
-            [--truncate-prompt]   (keep only the end of a prompt that, with --max-new-tokens, would not fit the model's context)`;
+export const generateHelp = `mil generate --model <dir> --prompt <text> [--max-new-tokens 80] [--temperature 0] [--top-p 1] [--top-k 0] [--seed 1]
+             [--draft <dir>|ngram] [--speculate 4] [--compare-plain] ${runFlagsHelp}
+             [--prompt-file <path>] [--truncate-prompt]
+  Greedy unless --temperature > 0. --model and --draft take teacher or hybrid (mamba_config.json) folders; --draft
+  decodes speculatively (K = --speculate draft tokens per round; greedy output is identical to plain decoding);
+  --compare-plain also decodes without the draft and reports the speedup. --prompt-file reads the prompt from a file
+  (a long prompt on the command line shrinks the main thread's stack); --truncate-prompt keeps the end of a prompt
+  that, with --max-new-tokens, would not fit the model's context.`;
 
 const FLAGS = {
   model: { type: 'string', default: 'models/sotu-tiny' },
   prompt: { type: 'string' },
   'prompt-file': { type: 'string' },
   'max-new-tokens': { type: 'string', default: '80' },
-  temperature: { type: 'string', default: '0.8' },
-  'top-p': { type: 'string', default: '0.95' },
+  temperature: { type: 'string', default: '0' },
+  'top-p': { type: 'string', default: '1' },
   'top-k': { type: 'string', default: '0' },
   seed: { type: 'string', default: '1' },
   greedy: { type: 'boolean', default: false },
   'truncate-prompt': { type: 'boolean', default: false },
+  draft: { type: 'string' },
+  speculate: { type: 'string', default: '4' },
+  'compare-plain': { type: 'boolean', default: false },
   ...runFlagSpecs,
 } as const;
 
@@ -45,31 +55,73 @@ export function fitPrompt(ids: number[], maxNew: number, context: number, trunca
 export async function generateCommand(argv: string[]): Promise<void> {
   const a = parseFlags(argv, FLAGS, 'mil generate');
   const maxNewTokens = intFlag('--max-new-tokens', a['max-new-tokens'], { min: 0, max: 1 << 24 });
-  const temperature = numberFlag('--temperature', a.temperature, { min: 0, minExclusive: true, max: 100 });
+  const temperature = a.greedy ? 0 : numberFlag('--temperature', a.temperature, { min: 0, max: 100 });
   const topP = numberFlag('--top-p', a['top-p'], { min: 0, minExclusive: true, max: 1 });
   const topK = intFlag('--top-k', a['top-k'], { min: 0, max: 1 << 24 });
   const seed = intFlag('--seed', a.seed, { min: 0, max: MAX_SEED });
+  const k = intFlag('--speculate', a.speculate, { min: 1, max: 32 });
   const run = parseRunFlags(a);
+  if (a['compare-plain'] && !a.draft) throw new CliError('BAD_FLAG', '--compare-plain needs --draft <dir>|ngram (there is nothing to compare plain decoding with)');
   if (a.prompt !== undefined && a['prompt-file'] !== undefined) throw new CliError('BAD_FLAG', 'give --prompt or --prompt-file, not both');
   const text = a['prompt-file'] !== undefined ? await readSmallTextFile(a['prompt-file'], 'prompt file', 64 << 20) : (a.prompt ?? 'The state of the Union is');
-  const model = await loadForDecoding(a.model!);
-  if (!model.tokenizer) throw new CliError('NO_TOKENIZER', `--model ${a.model}: no tokenizer.json in this folder`);
-  const tokenizer = model.tokenizer;
+
+  const target = await loadForDecoding(a.model!);
+  const tokenizer = target.tokenizer;
+  if (!tokenizer) throw new CliError('NO_TOKENIZER', `--model ${a.model}: no tokenizer.json in this folder`);
+  // Checked before any session exists: a prompt past the context never reaches onnxruntime.
   const ids = tokenizer.encode(text);
-  const prompt = fitPrompt(ids, maxNewTokens, model.maxPositions, a['truncate-prompt']!);
-  const session = await model.createSession(run);
-  const out: number[] = [];
+  const prompt = fitPrompt(ids, maxNewTokens, target.maxPositions, a['truncate-prompt']!);
+  const session = await target.createSession(run);
+  let releaseDraft = async () => {};
+  let drafter: Drafter | null = null;
+  if (a.draft === 'ngram') drafter = ngramDrafter({ maxNgram: 3 });
+  else if (a.draft) {
+    const draft = await loadForDecoding(a.draft);
+    const ds = await draft.createSession(run);
+    releaseDraft = () => ds.release();
+    if (ds.vocabSize !== session.vocabSize)
+      throw new CliError('BAD_FLAG', `--draft ${a.draft}: vocabulary of ${ds.vocabSize} tokens, but the model's is ${session.vocabSize} (a draft must share the tokenizer)`);
+    drafter = modelDrafter(specModel(ds), { maxLength: draft.maxPositions });
+  }
+
   const promptText = tokenizer.decode(prompt);
+  const opts = (): DecodeOptions => ({
+    maxNewTokens,
+    sampling: { temperature, topK, topP },
+    rng: createRng(seed),
+    eos: tokenizer.eosId ?? undefined,
+    // Decode prompt + continuation together so the leading space of the first piece survives.
+    decode: (out) => tokenizer.decode([...prompt, ...out]).slice(promptText.length),
+    maxLength: target.maxPositions,
+  });
   // The prompt as given, or the part kept by --truncate-prompt.
   process.stdout.write(prompt === ids ? text : tokenizer.decode(prompt, { skipSpecialTokens: true }));
-  let shown = '';
-  for await (const t of generate(session, prompt, { maxNewTokens, doSample: !a.greedy, temperature, topP, topK: topK || undefined, seed, eosTokenId: tokenizer.eosId ?? undefined })) {
-    out.push(t.token);
-    // Decode prompt + continuation together so the leading space of the first piece survives.
-    const shownNow = tokenizer.decode([...prompt, ...out]).slice(promptText.length);
-    process.stdout.write(shownNow.slice(shown.length));
-    shown = shownNow;
-  }
+  const model = specModel(session);
+  const events = drafter ? speculativeDecode(model, drafter, prompt, { ...opts(), k }) : plainDecode(model, prompt, opts());
+  const done = await decodeAll(events, (ev) => process.stdout.write(ev.text));
   process.stdout.write('\n');
+
+  let plain: DoneEvent | null = null;
+  if (a['compare-plain']) {
+    session.reset();
+    plain = await decodeAll(plainDecode(model, prompt, opts()));
+  }
+  process.stderr.write(statsLine(done, plain, drafter ? k : null, temperature === 0) + '\n');
   await session.release();
+  await releaseDraft();
 }
+
+/** One line: tokens, acceptance, tokens per round, tokens/s, and the speedup over plain decoding when measured. */
+export function statsLine(done: DoneEvent, plain: DoneEvent | null, k: number | null, greedy: boolean): string {
+  const s = done.summary;
+  const parts = [`${s.newTokens} tokens (${done.finishReason})`];
+  if (k !== null) parts.push(`K=${k}`, `acceptance ${(s.acceptanceRate * 100).toFixed(1)}%`, `${s.tokensPerRound.toFixed(2)} tokens/round`);
+  parts.push(`${s.tokensPerSecond.toFixed(1)} tokens/s`);
+  if (plain) {
+    parts.push(`plain ${plain.summary.tokensPerSecond.toFixed(1)} tokens/s`, `speedup ${(s.tokensPerSecond / plain.summary.tokensPerSecond).toFixed(2)}×`);
+    if (greedy) parts.push(sameTokens(done.tokens, plain.tokens) ? 'output identical to plain' : 'OUTPUT DIFFERS FROM PLAIN');
+  }
+  return parts.join(' · ');
+}
+
+const sameTokens = (x: readonly number[], y: readonly number[]) => x.length === y.length && x.every((t, i) => t === y[i]);
