@@ -132,6 +132,12 @@ describe('logits after random forward / truncate / restore sequences equal a fre
       expect(await randomRounds(() => HybridSession.create(teacher, hybrid, w, { threads: 1 }), 2)).toBeLessThanOrEqual(1e-4);
     });
   }
+  // A pure-Mamba student (0% attention, the paper's kind of draft) has no KV rows: rollback is the Mamba state alone.
+  it('mamba2 0% attention (pure Mamba)', async () => {
+    const hybrid = hybridConfigForTeacher(teacher, 'mamba2', []);
+    const w = randomHybridWeights(teacher, hybrid, 7);
+    expect(await randomRounds(() => HybridSession.create(teacher, hybrid, w, { threads: 1 }), 3)).toBeLessThanOrEqual(1e-4);
+  });
 });
 
 describe('a decode step costs the same host traffic at any context', () => {

@@ -164,7 +164,8 @@ export class HybridSession implements StepModel {
     if (n === this.ids.length) return;
     if (n >= this.start) {
       this.mamba.keep(n - this.start);
-      this.kv.truncate(n);
+      // A student without attention layers (0% attention) has no KV rows to cut.
+      if (this.dims.attnLayers.length > 0) this.kv.truncate(n);
       this.ids.length = n;
     } else if (n === 0) {
       this.reset();
