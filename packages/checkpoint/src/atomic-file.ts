@@ -1,6 +1,6 @@
 // Files written through a temporary name in the same directory and renamed into place, so an
 // interrupted write never leaves a partial file under the final name.
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ioError } from './errors';
@@ -84,5 +84,24 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   } catch (e) {
     await file.abort();
     throw e;
+  }
+}
+
+/**
+ * Creates `dir` if needed and writes and removes a probe file in it: resolves to null when files can be written
+ * there, else to why not (the errno code, e.g. 'EACCES', 'EROFS', 'ENOSPC'). Run before long work that ends in a write.
+ *
+ * @example
+ * const why = await writableFolderProblem('runs/x'); // null, or 'EROFS' on a read-only disk
+ */
+export async function writableFolderProblem(dir: string): Promise<string | null> {
+  const probe = join(dir, `.write-probe.${process.pid}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, 'ok');
+    await rm(probe, { force: true });
+    return null;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
   }
 }

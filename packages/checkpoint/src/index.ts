@@ -21,7 +21,7 @@ export { DEFAULT_MAX_HEADER_BYTES } from './safetensors-header';
 export { openCheckpoint, type Checkpoint } from './checkpoint';
 export { writeSafetensors, serializeSafetensors, shardFileName, planShards, type WriteOptions, type WriteResult, type WriteProgress } from './safetensors-writer';
 export type { TensorToWrite, TensorsToWrite, TensorData } from './tensor-input';
-export { writeFileAtomic } from './atomic-file';
+export { writeFileAtomic, writableFolderProblem } from './atomic-file';
 export { parseLlamaConfig, llamaConfigToJson, type LlamaConfig, type LlamaModelType, type RopeScaling } from './llama-config';
 export {
   parseMambaHybridConfig,

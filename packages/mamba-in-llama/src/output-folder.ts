@@ -1,6 +1,6 @@
 // An output folder is checked before a command does its work: not an existing file, and writable.
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { writableFolderProblem } from '@mil/checkpoint';
 import { MilError } from '@mil/core';
 import { CliError } from './options';
 
@@ -13,12 +13,6 @@ import { CliError } from './options';
 export async function checkOutputFolder(dir: string, flag: string): Promise<void> {
   const st = await stat(dir).catch(() => null);
   if (st && !st.isDirectory()) throw new CliError('BAD_FLAG', `${flag} ${dir} is an existing file; expected a folder (new or existing)`);
-  const probe = join(dir, `.write-probe.${process.pid}.tmp`);
-  try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(probe, 'ok');
-    await rm(probe, { force: true });
-  } catch (e) {
-    throw new MilError('OUT_NOT_WRITABLE', `${flag} ${dir} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const why = await writableFolderProblem(dir);
+  if (why !== null) throw new MilError('OUT_NOT_WRITABLE', `${flag} ${dir} cannot be written (${why})`);
 }

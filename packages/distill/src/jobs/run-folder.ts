@@ -2,7 +2,7 @@
 // `--resume` can continue it, and swept of the temporary files an interrupted write leaves behind.
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@mil/checkpoint';
+import { writableFolderProblem, writeFileAtomic } from '@mil/checkpoint';
 import { DistillError } from '../errors';
 
 /** The file of a run folder that records the job's options. */
@@ -52,15 +52,8 @@ export async function prepareRunFolder(out: string, opts: { resume: boolean }): 
   const hasRun = st !== null && (await stat(join(out, RUN_OPTIONS_FILE)).then(() => true, () => false));
   if (opts.resume && !hasRun) throw new DistillError('RUN_NOT_FOUND', `${out} holds no run to resume (no ${RUN_OPTIONS_FILE}); start one with mil distill --out ${out}`);
   if (!opts.resume && hasRun) throw new DistillError('RUN_EXISTS', `${out} already holds a run; continue it with mil distill --resume ${out}, or choose another --out`);
-  const probe = join(out, `.write-probe.${process.pid}.tmp`);
-  try {
-    await mkdir(out, { recursive: true });
-    await writeFile(probe, 'ok');
-    await rm(probe, { force: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DistillError('OUT_NOT_WRITABLE', `run folder ${out} cannot be written (${code ?? (e as Error).message}); choose another --out`, { cause: e });
-  }
+  const why = await writableFolderProblem(out);
+  if (why !== null) throw new DistillError('OUT_NOT_WRITABLE', `run folder ${out} cannot be written (${why}); choose another --out`);
   await removeInterruptedWrites(out);
 }
 

@@ -3,7 +3,8 @@ import { isSampling, processLogits, type SamplingOptions } from './logits-proces
 import { createRng, type Rng } from '@mil/core';
 import { argmax, sampleFromLogits } from './sampling';
 import type { StepModel } from './step-model';
-import { findStopString, heldBackLength } from './stop-strings';
+// Stop strings are found and held back exactly as in speculative decoding (one implementation, in @mil/spec-decode).
+import { earliestStop as findStopString, unsafeTailLength as heldBackLength } from '@mil/spec-decode';
 
 /** Options of `generate`. */
 export interface GenerateOptions extends SamplingOptions {

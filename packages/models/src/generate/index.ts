@@ -10,7 +10,6 @@ export {
   isSampling,
   type SamplingOptions,
 } from './logits-processors';
-export { findStopString, heldBackLength } from './stop-strings';
 export {
   generate,
   generateAll,
