@@ -54,7 +54,7 @@ const TABLE: [string[], number, string, string[]][] = [
   [['distill', '--batch', '4096', '--seq', '1024', '--out', join(tmp, 'rbig')], 1, 'TOO_LARGE', ['batch 4096 × seq 1024', 'GiB']],
   [['generate', '--max-new-tokens', '-1'], 2, 'BAD_FLAG', ['--max-new-tokens', '"-1"']],
   [['generate', '--max-new-tokens', '2000'], 2, 'BAD_FLAG', ['--max-new-tokens', '[0, 1023]', '2000']],
-  [['generate', '--temperature', '0'], 2, 'BAD_FLAG', ['--temperature', '"0"']],
+  [['generate', '--temperature', '-1'], 2, 'BAD_FLAG', ['--temperature', '"-1"']],
   [['generate', '--top-p', '1.5'], 2, 'BAD_FLAG', ['--top-p', '"1.5"', '(0, 1]']],
   [['generate', '--top-k', 'x'], 2, 'BAD_FLAG', ['--top-k', '"x"']],
   [['generate', '--threads', 'abc'], 2, 'BAD_FLAG', ['--threads', '"abc"']],

@@ -31,10 +31,10 @@ describe('mil generate', () => {
 
   it('names bad speculative options', () => {
     const k = mil('--draft', 'ngram', '--speculate', '0');
-    expect(k.status).toBe(1);
-    expect(k.stderr).toContain('--speculate must be an integer ≥ 1 and ≤ 32, got 0');
+    expect(k.status).toBe(2);
+    expect(k.stderr).toContain('mil: [BAD_FLAG] --speculate must be an integer in [1, 32]; got "0"');
     const c = mil('--compare-plain');
-    expect(c.status).toBe(1);
+    expect(c.status).toBe(2);
     expect(c.stderr).toContain('--compare-plain needs --draft');
     const d = mil('--draft', 'models/no-such-draft', '--max-new-tokens', '1');
     expect(d.status).toBe(1);

@@ -2,6 +2,7 @@
 // tokenizers out of range, FIFOs, symlink loops and devices) loaded through loadLlama / loadHybrid in a child process
 // with a heap cap. Every case must end in a coded error that names a file of its folder; no case may hang or blow up
 // (generous caps: they detect a hang or a runaway allocation, not speed). The figures are printed for the record.
+import { parseLlamaConfig } from '@mil/checkpoint';
 import { describe, it, expect } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
@@ -117,8 +118,8 @@ describe('hardening corpus', () => {
     try {
       const llama = await writeTinyTeacher(tmp);
       const hybridDir = join(tmp, 'tiny-hybrid');
-      const hybrid = hybridConfigForTeacher(TINY_TEACHER_CONFIG as never, 'mamba2', [1, 3]);
-      await saveHybrid(hybridDir, { teacher: TINY_TEACHER_CONFIG as never, hybrid, weights: randomHybridWeights(TINY_TEACHER_CONFIG as never, hybrid, 3) }, { tokenizerFrom: llama, fsync: false });
+      const hybrid = hybridConfigForTeacher(parseLlamaConfig(TINY_TEACHER_CONFIG), 'mamba2', [1, 3]);
+      await saveHybrid(hybridDir, { teacher: parseLlamaConfig(TINY_TEACHER_CONFIG), hybrid, weights: randomHybridWeights(parseLlamaConfig(TINY_TEACHER_CONFIG), hybrid, 3) }, { tokenizerFrom: llama, fsync: false });
 
       const rng = createRng(2026);
       const cases: { id: number; dir: string; loader: 'llama' | 'hybrid'; kind: string; file: string }[] = [];

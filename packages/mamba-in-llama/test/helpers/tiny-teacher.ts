@@ -13,10 +13,11 @@ export const TINY_TEACHER_CONFIG = {
 /** Writes the tiny teacher folder under `dir` and returns its path. */
 export async function writeTinyTeacher(dir: string, seed = 1): Promise<string> {
   const root = resolve(new URL('.', import.meta.url).pathname, '../../../..');
-  const weights = initLlamaWeights(TINY_TEACHER_CONFIG as never, seed, 0.1);
+  const config = parseLlamaConfig(TINY_TEACHER_CONFIG);
+  const weights = initLlamaWeights(config, seed, 0.1);
   const tensors = new Map<string, TensorToWrite>();
-  for (const s of llamaWeightSpecs(TINY_TEACHER_CONFIG as never)) tensors.set(s.name, { dtype: 'F32', shape: s.shape, data: weights.get(s.name)! });
+  for (const s of llamaWeightSpecs(config)) tensors.set(s.name, { dtype: 'F32', shape: s.shape, data: weights.get(s.name)! });
   const out = join(dir, 'tiny-teacher');
-  await saveModelFolder(out, { config: parseLlamaConfig(TINY_TEACHER_CONFIG), tensors }, { tokenizerFrom: join(root, 'models/sotu-tiny'), fsync: false });
+  await saveModelFolder(out, { config, tensors }, { tokenizerFrom: join(root, 'models/sotu-tiny'), fsync: false });
   return out;
 }
