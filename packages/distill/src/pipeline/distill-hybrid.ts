@@ -125,7 +125,8 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
           seed: seed + index,
           onProgress: (e) => o.onProgress?.(stage, e),
           checkpoint: stageDir
-            ? { dir: stageDir, every: o.checkpointEvery ?? 50, everySeconds: o.checkpointSeconds ?? 0, keepLast: 1 }
+            ? // checkpointEvery 0 = no step interval (the CLI's `--checkpoint-every 0`); stage ends still checkpoint
+              { dir: stageDir, every: (o.checkpointEvery ?? 50) > 0 ? (o.checkpointEvery ?? 50) : undefined, everySeconds: o.checkpointSeconds ?? 0, keepLast: 1 }
             : undefined,
           resume: stageDir ? 'latest' : undefined,
           signal: o.signal,
