@@ -1,6 +1,17 @@
 // Small JSON helpers that JSON.parse / JSON.stringify cannot do: spot duplicate keys, and print keys in a
 // fixed order (JS objects put integer-like keys first, whatever order they were inserted in).
 
+/** Index of the quote that closes the JSON string opening at `open` (escapes skipped), or text.length. */
+function closingQuote(text: string, open: number): number {
+  let i = open + 1;
+  for (; i < text.length; i++) {
+    const d = text.charCodeAt(i);
+    if (d === 0x5c /* \ */) i++;
+    else if (d === 0x22) break;
+  }
+  return i;
+}
+
 /**
  * The first key that occurs twice in the top-level object of `text` (already known to be valid JSON), or
  * undefined. JSON.parse silently keeps the last one, which would hide a corrupt header.
@@ -13,11 +24,7 @@ export function findDuplicateTopLevelKey(text: string): string | undefined {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const start = i;
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) i++;
-        else if (d === 0x22) break;
-      }
+      i = closingQuote(text, i);
       if (depth === 1 && expectKey) {
         const key = JSON.parse(text.slice(start, i + 1)) as string;
         if (seen.has(key)) return key;
@@ -84,11 +91,7 @@ export function findDuplicateNestedKey(text: string): { parent: string; key: str
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const start = i;
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) i++;
-        else if (d === 0x22) break;
-      }
+      i = closingQuote(text, i);
       const top = stack[stack.length - 1];
       if (top?.keys && top.expectKey) {
         const key = JSON.parse(text.slice(start, i + 1)) as string;
