@@ -7,3 +7,5 @@ export { runShardsOnQueue, connectRedis, DEFAULT_QUEUE_NAME, type FanoutProgress
 export { startShardWorker, WORKER_RUN_OPTIONS_ENV, type ShardWorkerOptions } from './worker';
 export { runTeacherSignal, type TeacherSignalRunOptions } from './teacher-signal';
 export { startLocalRedis, spawnWorkerProcess, killWorkerGroup, type WorkerProcess } from './local-cluster';
+export { planPplShards, runPplShard, pplShardFileName, type PplShardJob, type PplShardResult } from './ppl-shard';
+export { runShardedPerplexity, type ShardedPerplexity, type ShardedPerplexityOptions } from './sharded-perplexity';

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FanoutError } from './errors';
 import { shardFileName, type ShardJob } from './shard-plan';
+import { pplShardFileName, type PplShardJob } from './ppl-shard';
 import type { ShardResult } from './teacher-shard';
 
 /** The queue every `mil worker` listens on unless told otherwise. */
@@ -29,14 +30,23 @@ export async function connectRedis(url: string): Promise<Redis> {
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new FanoutError('BAD_OPTION', `--queue: expected a redis:// or rediss:// URL, got ${url}`);
   const r = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  // A failed connect rejects below with the reason; without a listener ioredis would also print it.
+  const quiet = () => {};
+  r.on('error', quiet);
   try {
     await r.connect();
     await r.ping();
+    r.off('error', quiet);
   } catch (e) {
     r.disconnect();
     throw new FanoutError('QUEUE_UNREACHABLE', `cannot reach Redis at ${url}: ${(e as Error).message}`, { cause: e, hint: 'start one with: redis-server --port 6379' });
   }
   return r;
+}
+
+/** The file a job writes in its output folder (teacher top-k safetensors, or a perplexity JSON). */
+function fileNameOf(j: ShardJob | PplShardJob): string {
+  return 'kind' in j ? pplShardFileName(j) : shardFileName(j);
 }
 
 /** Options of `runShardsOnQueue`. */
@@ -55,7 +65,7 @@ export interface QueueRunOptions {
  * @example
  * const results = await runShardsOnQueue(jobs, { url: 'redis://127.0.0.1:6379' });
  */
-export async function runShardsOnQueue(jobs: readonly ShardJob[], o: QueueRunOptions): Promise<ShardResult[]> {
+export async function runShardsOnQueue<R = ShardResult>(jobs: readonly (ShardJob | PplShardJob)[], o: QueueRunOptions): Promise<R[]> {
   const name = o.queueName ?? DEFAULT_QUEUE_NAME;
   const connection = await connectRedis(o.url);
   const eventsConnection = connection.duplicate();
@@ -78,11 +88,11 @@ export async function runShardsOnQueue(jobs: readonly ShardJob[], o: QueueRunOpt
     // A job completed in an earlier run whose file has since gone is removed, so that adding it runs it again.
     for (let i = 0; i < jobs.length; i++) {
       const old = await Job.fromId(queue, jobIds[i]);
-      if (old && (await old.getState()) === 'completed' && !existsSync(join(jobs[i].outDir, shardFileName(jobs[i])))) await old.remove();
+      if (old && (await old.getState()) === 'completed' && !existsSync(join(jobs[i].outDir, fileNameOf(jobs[i])))) await old.remove();
     }
     const added = await queue.addBulk(
       jobs.map((j, i) => ({
-        name: 'teacher-shard',
+        name: 'kind' in j ? `${j.kind}-shard` : 'teacher-shard',
         data: j,
         opts: { jobId: jobIds[i], attempts: o.attempts ?? 3, backoff: { type: 'fixed', delay: 250 }, removeOnComplete: false, removeOnFail: false },
       })),
@@ -94,7 +104,7 @@ export async function runShardsOnQueue(jobs: readonly ShardJob[], o: QueueRunOpt
         // A shard that failed in an earlier run gets its attempts again.
         if ((await current.getState()) === 'failed') await current.retry('failed');
         try {
-          const r = (await current.waitUntilFinished(events)) as ShardResult;
+          const r = (await current.waitUntilFinished(events)) as R;
           progress.inFlight.delete(jobIds[i]);
           progress.done++;
           o.onProgress?.(progress);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FanoutError, killWorkerGroup, runTeacherSignal, spawnWorkerProcess, startLocalRedis, verifyManifest, type WorkerProcess } from '../src/index';
+import { FanoutError, killWorkerGroup, runShardedPerplexity, runTeacherSignal, spawnWorkerProcess, startLocalRedis, verifyManifest, type WorkerProcess } from '../src/index';
 import { CLI, ROOT, TEACHER, corpusTokens } from './helpers';
 
 let redis: Awaited<ReturnType<typeof startLocalRedis>>;
@@ -59,6 +59,21 @@ describe('teacher signal over BullMQ workers', () => {
     expect(filesOf(shared)).toEqual(filesOf(local));
     const after = workers.filter((w) => w !== victim).flatMap((w) => w.log).filter((l) => l.includes('completed')).length;
     expect(after).toBe(before);
+  }, 180_000);
+
+  it('sharded perplexity over the same workers equals the in-process run, byte for byte', async () => {
+    const tokens = await corpusTokens(6 * 4 * 32 + 1);
+    const base = { modelDir: TEACHER, tokens, seq: 32, batch: 4, shards: 6 };
+    const local = mkdtempSync(join(tmpdir(), 'fanout-ppl-local-'));
+    const mine = await runShardedPerplexity({ ...base, outDir: local, run: { threads: 1 } });
+    // At least one worker of the test above is alive; start one more in case.
+    const extra = spawnWorkerProcess(redis.url, CLI, ['--threads', '1', '--lock-ms', '1500'], ROOT);
+    workers.push(extra);
+    await extra.waitFor('listening');
+    const shared = mkdtempSync(join(tmpdir(), 'fanout-ppl-shared-'));
+    const theirs = await runShardedPerplexity({ ...base, outDir: shared, queue: redis.url });
+    expect(theirs.perplexity).toBe(mine.perplexity);
+    expect(filesOf(shared)).toEqual(filesOf(local));
   }, 180_000);
 
   it('an unreachable queue is a coded error naming the URL', async () => {

@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FanoutError, planShards, readTokenCorpus, runTeacherSignal, verifyManifest, writeTokenCorpus } from '../src/index';
+import { FanoutError, planShards, readTokenCorpus, runShardedPerplexity, runTeacherSignal, verifyManifest, writeTokenCorpus } from '../src/index';
+import { buildLlamaTrainGraph } from '@mil/models';
+import { perplexity } from '@mil/eval';
 import { TEACHER, corpusTokens } from './helpers';
 
 let tokens: Int32Array;
@@ -82,5 +84,21 @@ describe('in-process teacher signal', () => {
     await runTeacherSignal(o);
     await verifyManifest(dir);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('in-process sharded perplexity', () => {
+  it('adds up to the perplexity of one unsharded pass; a re-run keeps every shard', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fanout-ppl-'));
+    const o = { modelDir: TEACHER, outDir: dir, tokens, seq: 32, batch: 4, shards: 5, run: { threads: 1 } };
+    const r = await runShardedPerplexity(o);
+    const teacher = await loadLlama(TEACHER);
+    const whole = await perplexity((g) => buildLlamaTrainGraph(g, teacher.config, { maxPositions: 32 }).logits, teacher.weights, tokens, { seq: 32, batch: 4, threads: 1 });
+    expect(r.tokens).toBe(whole.tokens);
+    expect(Math.abs(r.perplexity / whole.perplexity - 1)).toBeLessThan(1e-5);
+    expect(r.shards.length).toBe(5);
+    const before = readFileSync(join(dir, 'ppl-result.json'), 'utf8');
+    await runShardedPerplexity(o);
+    expect(readFileSync(join(dir, 'ppl-result.json'), 'utf8')).toBe(before);
   });
 });

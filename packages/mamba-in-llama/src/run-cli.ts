@@ -6,7 +6,7 @@ import { generateCommand, generateHelp } from './commands/generate';
 import { distillCommand, distillHelp } from './commands/distill';
 import { exportCommand, exportHelp } from './commands/export';
 import { evalCommand, evalHelp } from './commands/eval';
-import { teacherSignalCommand, teacherSignalHelp, workerCommand } from './commands/teacher-signal';
+import { evalShardsCommand, teacherSignalCommand, teacherSignalHelp, workerCommand } from './commands/teacher-signal';
 import { installProviderCommand, installProviderHelp } from './commands/install-provider';
 import { CliError } from './errors';
 import { errorLine, exitCodeOf } from './options';
@@ -18,6 +18,7 @@ const HELP = `mil — Mamba-in-Llama in Node.js
   mil export [options]       write a model folder for onnxruntime, transformers.js or llama.cpp (GGUF)
   mil eval [options] [task…] evaluate model folders (ppl, long, mc, needle, speed); report.html
   mil teacher-signal [opts]  teacher top-k log-probs in shards, here or over Redis workers (mil worker)
+  mil eval-shards [opts]     held-out perplexity in shards, here or over the same workers
   mil install-provider cuda  install the optional CUDA execution provider (from the npm registry)
   mil help                   this text
 
@@ -53,6 +54,8 @@ async function main(argv: string[]): Promise<void> {
       return teacherSignalCommand(rest);
     case 'worker':
       return workerCommand(rest);
+    case 'eval-shards':
+      return evalShardsCommand(rest);
     case 'install-provider':
       return installProviderCommand(rest);
     case undefined:
@@ -62,7 +65,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(HELP);
       return;
     default:
-      throw new CliError('UNKNOWN_COMMAND', `unknown command "${cmd}"; expected distill, generate, export, eval, teacher-signal, worker, install-provider or help`);
+      throw new CliError('UNKNOWN_COMMAND', `unknown command "${cmd}"; expected distill, generate, export, eval, teacher-signal, eval-shards, worker, install-provider or help`);
   }
 }
 

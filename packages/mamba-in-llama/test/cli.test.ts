@@ -19,7 +19,7 @@ describe('mil', () => {
     expect(h.stdout).toContain('--stage1-kl');
     const u = mil('frobnicate');
     expect(u.status).toBe(2);
-    expect(u.stderr).toBe('mil: [UNKNOWN_COMMAND] unknown command "frobnicate"; expected distill, generate, export, eval, teacher-signal, worker, install-provider or help\n');
+    expect(u.stderr).toBe('mil: [UNKNOWN_COMMAND] unknown command "frobnicate"; expected distill, generate, export, eval, teacher-signal, eval-shards, worker, install-provider or help\n');
   });
 
   it('names the bad option', () => {

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { EXECUTION_PROVIDERS, MilError, type ExecutionProvider, type RunOptions } from '@mil/core';
 import { loadModelFolder } from '@mil/checkpoint';
 import { tokenizeDocuments } from '@mil/distill';
-import { FanoutError, runTeacherSignal, startShardWorker } from '@mil/fanout';
+import { FanoutError, runShardedPerplexity, runTeacherSignal, startShardWorker } from '@mil/fanout';
 import { loadSplits } from '@mil/corpora';
 import { progressBar } from '../progress';
 
@@ -13,8 +13,11 @@ export const teacherSignalHelp = `mil teacher-signal --teacher <dir> --out <dir>
                    [--top-k 32] [--shards 12] [--queue redis://host:port] [--ep cpu|webgpu|cuda] [--threads N]
     top-k teacher log-probabilities as safetensors shards + manifest.json (default corpus: SOTU 1790–2000);
     with --queue the shards go to the workers below
+mil eval-shards --model <dir> --out <dir> [--text <file> ...] [--tokens 16384] [--seq 128] [--batch 8] [--shards 8]
+                [--queue redis://host:port] [--ep …] [--threads N]
+    held-out perplexity (default: SOTU 2001–2021) of a teacher or student folder, in shards, here or on the workers
 mil worker --queue redis://host:port [--ep cpu|webgpu|cuda] [--threads N] [--concurrency 1]
-    takes teacher-signal shards from the queue until stopped (Ctrl-C)`;
+    takes teacher-signal and eval shards from the queue until stopped (Ctrl-C)`;
 
 function int(flag: string, v: string | undefined, min: number): number {
   const n = Number(v);
@@ -96,4 +99,37 @@ export async function workerCommand(argv: string[]): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+export async function evalShardsCommand(argv: string[]): Promise<void> {
+  const { values: a } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string', default: 'models/sotu-tiny' },
+      out: { type: 'string' },
+      text: { type: 'string', multiple: true },
+      tokens: { type: 'string', default: '16384' },
+      seq: { type: 'string', default: '128' },
+      batch: { type: 'string', default: '8' },
+      shards: { type: 'string', default: '8' },
+      queue: { type: 'string' },
+      ep: { type: 'string' },
+      threads: { type: 'string' },
+    },
+  });
+  if (!a.out) throw new FanoutError('BAD_OPTION', 'mil eval-shards needs --out <dir>');
+  const run = runOptions(a.ep, a.threads);
+  const folder = await loadModelFolder(a.model!);
+  const tokenizer = folder.tokenizer;
+  await folder.close();
+  if (!tokenizer) throw new FanoutError('BAD_OPTION', `--model ${a.model}: no tokenizer.json`);
+  const docs = a.text?.length ? a.text.map((f) => ({ id: f, text: readFileSync(f, 'utf8') })) : loadSplits().heldOut.sotu;
+  const tokens = tokenizeDocuments(tokenizer, docs, int('tokens', a.tokens, 2) + 1);
+  const bar = progressBar(a.queue ? `ppl shards via ${a.queue}` : 'ppl shards');
+  const r = await runShardedPerplexity({
+    modelDir: a.model!, outDir: a.out, tokens, seq: int('seq', a.seq, 1), batch: int('batch', a.batch, 1), shards: int('shards', a.shards, 1), queue: a.queue, run,
+    onProgress: (p) => bar.update(p.done, p.total),
+  });
+  bar.done(`${r.shards.length} shards`);
+  process.stdout.write(`perplexity ${r.perplexity.toFixed(3)} (nll ${r.nll.toFixed(4)} nats over ${r.tokens} tokens, windows of ${r.seq}); ${a.out}/ppl-result.json\n`);
 }
