@@ -13,6 +13,7 @@ import { writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
 import { mixSeeds } from '@mil/core';
 import { seededPermutation } from '../trainer/seeds';
 import type { StageSpec } from '../pipeline/stages';
+import { contextColumns, contextEvalModel } from './main-job-context';
 import { RECIPES, recipeStages, withOverrides, type RecipeName } from '../pipeline/recipes';
 import { generatePseudoLabels, type PseudoLabel } from '../pseudo-labels';
 import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hybrid';
@@ -96,6 +97,10 @@ export interface MainJobRow {
   params: number;
   sotu: number;
   brown: number;
+  /** SOTU perplexity at positions 1024–2047 of 2048-token sequences (null: held-out stream shorter than 2048). */
+  pplLong: number | null;
+  /** Passkey retrieval accuracy (null: filler stream too short). */
+  needle: number | null;
 }
 
 export interface MainJobResult {
@@ -180,18 +185,21 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const random = o.ablations ? await runStudent(o.ablationInit) : null;
   const dropped = o.ablations ? dropLayers(teacherWeights, teacherConfig, target.ssmLayers) : null;
 
-  const evalOne = async (name: string, build: (g: Graph) => Tensor, weights: Map<string, Float32Array>) => {
+  const run = { ep: o.ep, threads: o.threads, spinning: o.spinning ?? false };
+  const evalOne = async (name: string, build: (g: Graph) => Tensor, weights: Map<string, Float32Array>, context?: { hybrid?: DistillHybridResult['hybridConfig'] }) => {
     const r: Record<string, number> = {};
     for (const [set, tokens] of Object.entries(data.heldOut))
-      r[set] = (await perplexity(build, weights, tokens, { seq: o.seq, batch: 8, ep: o.ep, threads: o.threads, spinning: o.spinning ?? false, onProgress: (d, t) => ev.onEval?.(name, set, d, t) })).perplexity;
-    return r as { sotu: number; brown: number };
+      r[set] = (await perplexity(build, weights, tokens, { seq: o.seq, batch: 8, ...run, onProgress: (d, t) => ev.onEval?.(name, set, d, t) })).perplexity;
+    // Long context and needle: teacher and the attention-init student only (the columns the table is read for).
+    const c = context ? await contextColumns(contextEvalModel(teacherConfig, weights, tokenizer, run, context.hybrid), data.heldOut.sotu, data.heldOut.brown) : { pplLong: null, needle: null };
+    return { ...(r as { sotu: number; brown: number }), ...c };
   };
   const hybridLogits = (cfg: DistillHybridResult['hybridConfig']) => (g: Graph) => buildHybridTrainGraph(g, teacherConfig, cfg, { maxPositions: o.seq }).logits;
   const count = (w: Map<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
   const pct = o.attentionFraction * 100;
   const rows: MainJobRow[] = [
-    { model: 'teacher (Llama)', params: count(teacherWeights), ...(await evalOne('teacher', (g) => buildLlamaTrainGraph(g, teacherConfig, { maxPositions: o.seq }).logits, teacherWeights)) },
-    { model: `student ${o.variant}, ${pct}% attn, ${o.init}-init`, params: count(student.weights), ...(await evalOne('student', hybridLogits(student.hybridConfig), student.weights)) },
+    { model: 'teacher (Llama)', params: count(teacherWeights), ...(await evalOne('teacher', (g) => buildLlamaTrainGraph(g, teacherConfig, { maxPositions: o.seq }).logits, teacherWeights, {})) },
+    { model: `student ${o.variant}, ${pct}% attn, ${o.init}-init`, params: count(student.weights), ...(await evalOne('student', hybridLogits(student.hybridConfig), student.weights, { hybrid: student.hybridConfig })) },
   ];
   if (random) rows.push({ model: `ablation: ${o.ablationInit}-init ${o.variant}`, params: count(random.weights), ...(await evalOne(`${o.ablationInit}-init`, hybridLogits(random.hybridConfig), random.weights)) });
   if (dropped)

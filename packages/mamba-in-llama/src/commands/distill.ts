@@ -173,8 +173,11 @@ export async function distillCommand(argv: string[]): Promise<void> {
   });
   const t0 = r.rows[0];
   const table = formatTable(
-    ['model', 'params', 'ppl SOTU 2001–2021', 'ppl Brown', 'ratio vs teacher (SOTU)'],
-    r.rows.map((x) => [x.model, x.params.toLocaleString('en-US'), x.sotu.toFixed(2), x.brown.toFixed(2), (x.sotu / t0.sotu).toFixed(3)]),
+    ['model', 'params', 'ppl SOTU 2001–2021', 'ppl Brown', 'ratio vs teacher (SOTU)', 'ppl SOTU @1k–2k', 'needle acc'],
+    r.rows.map((x) => [
+      x.model, x.params.toLocaleString('en-US'), x.sotu.toFixed(2), x.brown.toFixed(2), (x.sotu / t0.sotu).toFixed(3),
+      x.pplLong === null ? '—' : x.pplLong.toFixed(2), x.needle === null ? '—' : x.needle.toFixed(2),
+    ]),
   );
   process.stdout.write(`\n${table}\n\n`);
   log(`run folder: ${opts.out} (student/, metrics.json, loss-curve.svg, report.html) in ${Number(r.metrics.wallSeconds).toFixed(0)} s`);
