@@ -1,13 +1,10 @@
 // Held-out perplexity over shards: here, or over the same BullMQ workers as the teacher signal.
 import { writeFileAtomic } from '@mil/checkpoint';
 import type { RunOptions } from '@mil/core';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { FanoutError } from './errors';
+import { join } from 'node:path';
 import { planPplShards, runPplShard, type PplShardResult } from './ppl-shard';
 import { type FanoutProgress, runShardsOnQueue } from './queue';
-import { writeTokenCorpus } from './token-corpus';
+import { prepareShardedRun, removeStaleTemps } from './run-folder';
 
 /** ppl-result.json: the total and every shard's part (no timestamps: equal runs give equal bytes). */
 export interface ShardedPerplexity {
@@ -44,12 +41,7 @@ export interface ShardedPerplexityOptions {
  *   shards: 8, queue: 'redis://127.0.0.1:6379' });
  */
 export async function runShardedPerplexity(o: ShardedPerplexityOptions): Promise<ShardedPerplexity> {
-  const outDir = resolve(o.outDir);
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new FanoutError('BAD_OPTION', `--out ${o.outDir}: exists and is not a folder`);
-  await mkdir(outDir, { recursive: true });
-  const modelDir = resolve(o.modelDir);
-  if (!existsSync(join(modelDir, 'config.json'))) throw new FanoutError('BAD_OPTION', `--model ${o.modelDir}: no config.json there`);
-  const corpus = await writeTokenCorpus(outDir, o.tokens);
+  const { outDir, modelDir, corpus } = await prepareShardedRun(o.outDir, o.modelDir, '--model', o.tokens);
   const jobs = planPplShards(corpus, { modelDir, seq: o.seq, batch: o.batch }, o.shards, outDir);
   let results: PplShardResult[];
   if (o.queue) results = await runShardsOnQueue<PplShardResult>(jobs, { url: o.queue, queueName: o.queueName, onProgress: o.onProgress });
@@ -62,7 +54,7 @@ export async function runShardedPerplexity(o: ShardedPerplexityOptions): Promise
       o.onProgress?.(progress);
     }
   }
-  for (const f of readdirSync(outDir)) if (f.startsWith('.') && f.endsWith('.tmp')) rmSync(join(outDir, f), { force: true });
+  removeStaleTemps(outDir);
   // Add the parts in shard order, so the total does not depend on which worker finished first.
   const parts = [...results].sort((a, b) => a.index - b.index);
   const nllSum = parts.reduce((s, r) => s + r.nllSum, 0);

@@ -1,14 +1,10 @@
 // A whole teacher-signal run: corpus file, shard plan, shards computed in-process or over the queue, manifest.
 import type { RunOptions } from '@mil/core';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { FanoutError } from './errors';
 import { writeManifest, type TeacherSignalManifest } from './manifest';
 import { type FanoutProgress, runShardsOnQueue } from './queue';
 import { planShards, type TeacherSignalSettings } from './shard-plan';
 import { runTeacherShard } from './teacher-shard';
-import { writeTokenCorpus } from './token-corpus';
+import { prepareShardedRun, removeStaleTemps } from './run-folder';
 
 /** Options of `runTeacherSignal`. */
 export interface TeacherSignalRunOptions extends TeacherSignalSettings {
@@ -33,12 +29,7 @@ export interface TeacherSignalRunOptions extends TeacherSignalSettings {
  *   batch: 4, topK: 32, shards: 12, queue: 'redis://127.0.0.1:6379' });
  */
 export async function runTeacherSignal(o: TeacherSignalRunOptions): Promise<TeacherSignalManifest> {
-  const outDir = resolve(o.outDir);
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new FanoutError('BAD_OPTION', `--out ${o.outDir}: exists and is not a folder`);
-  await mkdir(outDir, { recursive: true });
-  const teacherDir = resolve(o.teacherDir);
-  if (!existsSync(join(teacherDir, 'config.json'))) throw new FanoutError('BAD_OPTION', `--teacher ${o.teacherDir}: no config.json there`);
-  const corpus = await writeTokenCorpus(outDir, o.tokens);
+  const { outDir, modelDir: teacherDir, corpus } = await prepareShardedRun(o.outDir, o.teacherDir, '--teacher', o.tokens);
   const jobs = planShards(corpus, { teacherDir, seq: o.seq, batch: o.batch, topK: o.topK }, o.shards, outDir);
   if (o.queue) {
     await runShardsOnQueue(jobs, { url: o.queue, queueName: o.queueName, onProgress: o.onProgress });
@@ -54,7 +45,6 @@ export async function runTeacherSignal(o: TeacherSignalRunOptions): Promise<Teac
       o.onProgress?.(progress);
     }
   }
-  // Temp files of writes that a killed worker never finished: the shard was rewritten since.
-  for (const f of readdirSync(outDir)) if (f.startsWith('.') && f.endsWith('.tmp')) rmSync(join(outDir, f), { force: true });
+  removeStaleTemps(outDir);
   return writeManifest(outDir, jobs);
 }
