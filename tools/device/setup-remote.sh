@@ -11,6 +11,15 @@
 # Set DEVICE_QUIET=1 to skip the report (nvidia-smi, node version, ORT backends).
 _dev_root=${DEVICE_ROOT:-/tmp}
 _dev_carry=${DEVICE_CARRY:-$PWD/.device-carry}
+# The CUDA provider (tools/device/pack-cuda.ts, ~36 MiB) does not fit one call beside node + ORT, so it comes in a
+# call of its own: it is kept in $DEVICE_ROOT/cuda (which survives while the machine is warm) and unpacked beside
+# libonnxruntime.so.1 whenever ORT is there.
+if [[ -f $PWD/.device-cuda/cuda.tar.xz ]]; then
+  mkdir -p "$_dev_root/cuda"
+  cp "$PWD/.device-cuda/cuda.tar.xz" "$_dev_root/cuda/cuda.tar.xz.tmp" && mv "$_dev_root/cuda/cuda.tar.xz.tmp" "$_dev_root/cuda/cuda.tar.xz"
+  echo "setup-remote: kept the CUDA provider archive in $_dev_root/cuda ($(cat "$PWD/.device-cuda/cuda.arch" 2>/dev/null))" >&2
+  if [[ ! -d $_dev_carry ]]; then return 0 2>/dev/null || exit 0; fi
+fi
 if [[ ! -d $_dev_carry ]]; then
   echo "setup-remote: $_dev_carry missing; run tools/device/pack.sh here and name .device-carry in carry" >&2
   return 1 2>/dev/null || exit 1
@@ -33,6 +42,8 @@ mkdir -p "$_dev_root/node/bin" "$_dev_root/job/node_modules"
 _dev_unpack "$_dev_carry/node.tar.xz" "$_dev_root/node/bin"
 _dev_unpack "$_dev_carry/ort.tar.xz" "$_dev_root/job/node_modules"
 _dev_unpack "$_dev_carry/mods.tar.xz" "$_dev_root/job/node_modules"
+_dev_ort_lib=$_dev_root/job/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
+if [[ -f $_dev_root/cuda/cuda.tar.xz && -f $_dev_ort_lib/libonnxruntime.so.1 ]]; then _dev_unpack "$_dev_root/cuda/cuda.tar.xz" "$_dev_ort_lib"; fi
 export PATH="$_dev_root/node/bin:$PATH"
 
 # Vulkan loader + glvnd for onnxruntime's webgpu EP (Dawn's Vulkan backend dlopens libvulkan.so.1, whose NVIDIA

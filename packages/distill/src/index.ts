@@ -82,7 +82,7 @@ export { distillHybrid, type DistillHybridOptions, type DistillHybridResult } fr
 export { generatePseudoLabels, savePseudoLabels, collatePseudoLabels, type PseudoLabel, type PseudoLabelOptions } from './pseudo-labels';
 export { compileDpoStep, ReferenceLogProbs, collatePairs, type PairBatch } from './dpo-step';
 export { compileAlignStep, type AlignStep } from './align-step';
-export { runMainJob, checkTrainingFits, MAIN_JOB_DEFAULTS, type MainJobOptions, type MainJobEvents, type MainJobResult, type MainJobRow } from './jobs/main-job';
+export { runMainJob, checkTrainingFits, MAIN_JOB_DEFAULTS, MAIN_JOB_PRESETS, mainJobTrainingTokens, type MainJobPreset, type MainJobOptions, type MainJobEvents, type MainJobResult, type MainJobRow } from './jobs/main-job';
 export { prepareRunFolder, readRunOptions, writeRunOptions, removeInterruptedWrites, RUN_OPTIONS_FILE } from './jobs/run-folder';
 export { loadMainJobData, tokenizeDocuments, type MainJobData } from './jobs/main-job-data';
 export { compileTopKKdStep } from './kd-step';

@@ -93,3 +93,4 @@ export { gradients } from './autodiff/gradients';
 export { Runner, toOrt, providerAvailable, providerHint, ortLibraryDir } from './runner';
 export type { RunnerOptions, HostTensor } from './runner';
 export { CUDA_PROVIDER, diagnoseCuda, installCudaProvider, type CudaDiagnosis, type InstallCudaOptions } from './providers/cuda-provider';
+export { keepOnlyCudaArch, listFatbinEntries, type FatbinEntry } from './providers/fatbin';

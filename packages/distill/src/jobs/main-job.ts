@@ -26,7 +26,8 @@ import { prepareRunFolder, writeRunOptions } from './run-folder';
 export interface MainJobOptions extends RunOptions {
   teacher: string;
   variant: 'mamba1' | 'mamba2';
-  attentionFraction: 0.5 | 0.25 | 0.125;
+  /** Attention layers kept; 0 is a pure Mamba student (stage 1 still starts at 75% attention). */
+  attentionFraction: 0.5 | 0.25 | 0.125 | 0;
   /** The training settings of every stage (`RECIPES`); the budget (steps, batch, seq) is given here. */
   recipe: RecipeName;
   /** How the student's Mamba layers start, at every stage that adds some. */
@@ -81,6 +82,20 @@ export const MAIN_JOB_DEFAULTS: MainJobOptions = {
   checkpointEvery: 50,
   checkpointSeconds: 60,
 };
+
+/**
+ * Budgets of the main job for other machines; a preset fills options the command line did not set.
+ * 'h200': 30× the default's training tokens (batch 64 instead of 8, 3.75× the steps: 11.1M tokens per student) on
+ * one GPU through the CUDA provider.
+ */
+export const MAIN_JOB_PRESETS = {
+  h200: { ep: 'cuda', batch: 64, alignSteps: 600, stage1Steps: 300, stage2Steps: 450, evalTokens: 65536 },
+} as const satisfies Record<string, Partial<MainJobOptions>>;
+export type MainJobPreset = keyof typeof MAIN_JOB_PRESETS;
+
+/** Training tokens one student sees: every stage's steps × batch × seq. */
+export const mainJobTrainingTokens = (o: Pick<MainJobOptions, 'alignSteps' | 'stage1Steps' | 'stage2Steps' | 'batch' | 'seq'>): number =>
+  (o.alignSteps + o.stage1Steps + o.stage2Steps) * o.batch * o.seq;
 
 export interface MainJobEvents {
   log?: (line: string) => void;

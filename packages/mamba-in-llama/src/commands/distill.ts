@@ -1,6 +1,6 @@
 // mil distill — the main job (see @mil/distill runMainJob): argument parsing, progress bars, the results table.
 import { join } from 'node:path';
-import { MAIN_JOB_DEFAULTS, RECIPE_NAMES, RECIPES, readRunOptions, runMainJob, type MainJobOptions } from '@mil/distill';
+import { MAIN_JOB_DEFAULTS, MAIN_JOB_PRESETS, mainJobTrainingTokens, RECIPE_NAMES, RECIPES, readRunOptions, runMainJob, type MainJobOptions, type MainJobPreset } from '@mil/distill';
 import { MAMBA_LAYER_INITS } from '@mil/weight-transfer';
 import { progressBar, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
@@ -12,7 +12,7 @@ import { checkMainJobMemory } from './memory-check';
 const D = MAIN_JOB_DEFAULTS;
 const R = RECIPES.default;
 const P = RECIPES.paper;
-export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamba2|mamba1] [--attention 0.5|0.25|0.125]
+export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamba2|mamba1] [--attention 0.5|0.25|0.125|0] [--preset h200]
             [--recipe default|paper] [--init attention|random-layer|random-mixer] [--ablation-init random-layer|random-mixer]
             [--align-steps ${D.alignSteps}] [--stage1-steps ${D.stage1Steps}] [--stage2-steps ${D.stage2Steps}]
             [--lr <recipe's>] [--stage2-lr <recipe's>] [--stage1-kl <recipe's>] [--stage1-ce <recipe's>]
@@ -24,13 +24,20 @@ export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamb
   --recipe default: alignment, stage-1 KL ${R.stage1First.loss.kl} / CE ${R.stage1First.loss.ce} (per-token mean), lr ${R.stage1First.lr}, stage-2 lr ${R.stage2.lr}, clip ${R.stage1First.maxGradNorm}.
   --recipe paper: the reference's settings: no alignment, stage 1 on teacher pseudo-labels with KL ${P.stage1First.loss.kl} (batchmean) + CE ${P.stage1First.loss.ce},
     lr ${P.stage1First.lr}, clip ${P.stage1First.maxGradNorm}; stage 2 KL (batchmean), lr ${P.stage2.lr} (packages/distill/README.md). --lr etc. replace the recipe's values.
+  --preset h200: ${presetLine('h200')}; flags given still win.
   --init: how the student's Mamba layers start at every stage; the ablation student (unless --no-ablations) uses
     --ablation-init (default ${D.ablationInit}: the whole new layer fresh, as the reference's init_with_kqvo=False).
   The run folder is created first and holds resumable checkpoints (every --checkpoint-every steps and every
   --checkpoint-seconds seconds, 0 = off); after a crash or kill, --resume continues bit-exactly where it stopped.
   The checkpoints are removed when the run completes unless --keep-checkpoints.`;
 
+function presetLine(name: MainJobPreset): string {
+  const p = { ...D, ...MAIN_JOB_PRESETS[name] };
+  return `--ep ${p.ep} --batch ${p.batch} --align-steps ${p.alignSteps} --stage1-steps ${p.stage1Steps} --stage2-steps ${p.stage2Steps} --eval-tokens ${p.evalTokens} (${(mainJobTrainingTokens(p) / mainJobTrainingTokens(D)).toFixed(0)}× the default's training tokens)`;
+}
+
 const FLAGS = {
+  preset: { type: 'string' },
   teacher: { type: 'string' },
   variant: { type: 'string' },
   attention: { type: 'string' },
@@ -70,7 +77,10 @@ const RESUMABLE = new Set(['ep', 'threads', 'checkpoint-every', 'checkpoint-seco
  */
 export function distillOptions(argv: string[]): MainJobOptions & { resume?: string } {
   const a = parseFlags(argv, FLAGS, 'mil distill');
-  const str = (k: keyof typeof FLAGS, d: number | string) => (a[k] as string | undefined) ?? String(d);
+  const preset: Record<string, unknown> = a.preset === undefined ? {} : MAIN_JOB_PRESETS[choiceFlag('--preset', a.preset, Object.keys(MAIN_JOB_PRESETS) as MainJobPreset[])];
+  const presetKey = (k: string) => k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+  // a flag given wins over the preset, which wins over the default
+  const str = (k: keyof typeof FLAGS, d: number | string) => (a[k] as string | undefined) ?? String(preset[presetKey(k)] ?? d);
   const opt = (k: keyof typeof FLAGS, r: { min: number; max: number; minExclusive?: boolean }) => (a[k] === undefined ? undefined : numberFlag(`--${k}`, a[k] as string, r));
   const steps = (k: 'align-steps' | 'stage1-steps' | 'stage2-steps', d: number, min = 0) => intFlag(`--${k}`, str(k, d), { ...STEPS, min });
   const positiveLr = { min: 0, minExclusive: true, max: 10 };
@@ -84,7 +94,7 @@ export function distillOptions(argv: string[]): MainJobOptions & { resume?: stri
   const base = RECIPES[recipe].stage1First.loss;
   const stage1Loss = kl === undefined && ce === undefined ? undefined : { kl: kl ?? base.kl, ce: ce ?? base.ce };
   if (stage1Loss && stage1Loss.kl + stage1Loss.ce === 0) throw new CliError('BAD_FLAG', '--stage1-kl and --stage1-ce are both 0; at least one loss weight must be positive');
-  const fraction = Number(choiceFlag('--attention', str('attention', D.attentionFraction), ['0.5', '0.25', '0.125'] as const)) as MainJobOptions['attentionFraction'];
+  const fraction = Number(choiceFlag('--attention', str('attention', D.attentionFraction), ['0.5', '0.25', '0.125', '0'] as const)) as MainJobOptions['attentionFraction'];
   const opts: MainJobOptions & { resume?: string } = {
     teacher: str('teacher', D.teacher),
     variant: choiceFlag('--variant', str('variant', D.variant), ['mamba2', 'mamba1'] as const),
@@ -100,7 +110,7 @@ export function distillOptions(argv: string[]): MainJobOptions & { resume?: stri
     stage1Loss,
     batch: intFlag('--batch', str('batch', D.batch), { min: 1, max: 4096 }),
     seq,
-    ...parseRunFlags({ ep: a.ep, threads: str('threads', D.threads) }),
+    ...parseRunFlags({ ep: a.ep ?? (preset.ep as string | undefined), threads: str('threads', D.threads) }),
     evalTokens: intFlag('--eval-tokens', str('eval-tokens', D.evalTokens), { min: seq, max: 100_000_000 }),
     ablations: !a['no-ablations'],
     seed: intFlag('--seed', str('seed', D.seed), { min: 0, max: MAX_SEED }),
@@ -180,5 +190,8 @@ export async function distillCommand(argv: string[]): Promise<void> {
     ]),
   );
   process.stdout.write(`\n${table}\n\n`);
+  const stages = (r.metrics.stages as { tokens: number; seconds: number }[]) ?? [];
+  const trained = stages.reduce((s, x) => s + x.tokens, 0), seconds = stages.reduce((s, x) => s + x.seconds, 0);
+  log(`training: ${trained.toLocaleString('en-US')} tokens per student at ${(trained / seconds).toFixed(0)} tok/s (--ep ${opts.ep ?? 'cpu'})`);
   log(`run folder: ${opts.out} (student/, metrics.json, loss-curve.svg, report.html) in ${Number(r.metrics.wallSeconds).toFixed(0)} s`);
 }
