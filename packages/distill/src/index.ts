@@ -90,3 +90,7 @@ export { cacheTeacherTopK, readTeacherTopK, topKKl } from './teacher-topk-cache'
 export { parseRecipe, loadRecipeFile, builtInRecipePath, BUILT_IN_RECIPES, RecipeError, RECIPE_FORMAT, STAGE_KINDS, type Recipe as RecipeFile, type RecipeStage, type RecipeData, type RecipeStageKind, type RecipeErrorCode } from './recipe/recipe-file';
 export { resolveRecipe, hybridStageSpecs, type ResolvedStage, type ResolveOptions } from './recipe/recipe-stages';
 export { memoryPlan, formatMemoryPlan, assertMemoryFits, availableMemory, MemoryPlanError, type MemoryPlan, type MemoryPlanInput, type MemoryItem, type MemoryErrorCode } from './memory/memory-plan';
+export { runRecipeJob, stageEvalPoints, type RecipeJobOptions, type RecipeJobEvents, type RecipeJobResult, type HeldOutRow, type StageEvalRow } from './jobs/recipe-job';
+export { sotuTurns, sotuConversation, sotuChatWindows, sotuChatPrompts, chatTemplateOf, SOTU_CHAT_INSTRUCTION, type SotuTurn } from './jobs/sotu-chat';
+export { compareToTeacher, continuations, maskedPerplexity, rowScores, logitsModel, EVAL_SAMPLING, type TeacherComparison, type RowScores, type SampleSettings } from './jobs/stage-eval';
+export { writeStudentFolder, stageLossCurves } from './jobs/run-folder';

@@ -48,8 +48,9 @@ describe('recipe files', () => {
     expect(runs[1].spec.attnLayers.length).toBe(16);
     expect(runs[0].spec.loss).toEqual({ kl: 0.1, ce: 1 });
     expect(runs[3]).toMatchObject({ kind: 'dpo', beta: 0.01, batch: 32, seq: 1024 });
-    expectRecipeError(() => hybridStageSpecs(runs), 'RECIPE_UNSUPPORTED', 'stages[3].kind', /dpo/);
-    expect(hybridStageSpecs(runs.slice(0, 3)).map((s) => s.trainable)).toEqual(['mamba', 'mamba', 'all']);
+    const specs = hybridStageSpecs(runs);
+    expect(specs.map((s) => s.trainable)).toEqual(['mamba', 'mamba', 'all', 'all']);
+    expect(specs[3]).toMatchObject({ kind: 'dpo', loss: { beta: 0.01 } });
   });
 
   it('a progressive stage runs once per attention fraction with its share of the steps; tokens become steps', () => {
@@ -83,7 +84,7 @@ describe('recipe files', () => {
     // resolving against the teacher
     expectRecipeError(() => resolveRecipe(parseRecipe(withStage(3, { layers: { attnLayers: [1, 9] } })), { numLayers: 8 }), 'RECIPE_INVALID', 'stages[3].layers.attnLayers[1]', /layer 9 does not exist in a 8-layer teacher/);
     expectRecipeError(() => resolveRecipe(parseRecipe(withStage(3, { layers: { attentionFraction: 0.3 } })), { numLayers: 8 }), 'RECIPE_INVALID', 'stages[3].layers.attentionFraction', /0\.3/);
-    expectRecipeError(() => hybridStageSpecs(resolveRecipe(parseRecipe(withStage(3, { decay: 'linear' })), { numLayers: 8 })), 'RECIPE_UNSUPPORTED', 'stages[3].decay', /cosine only/);
+    expect(hybridStageSpecs(resolveRecipe(parseRecipe(withStage(3, { decay: 'linear' })), { numLayers: 8 }))[3].decay).toBe('linear');
   });
 
   it('RECIPE_NOT_FOUND and RECIPE_INVALID_JSON name the file', async () => {

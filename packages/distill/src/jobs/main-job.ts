@@ -1,12 +1,12 @@
 // The project's main job: distil a Llama teacher into a hybrid (attention-initialised), train the random-init
 // ablation on the same budget, drop the replaced layers for the other ablation, evaluate all by held-out perplexity
 // and write a run folder (student in the reference layout, metrics.json, loss-curve.svg).
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, LlamaSession, loadLlama, saveHybrid } from '@mil/models';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, LlamaSession, loadLlama } from '@mil/models';
 import { dropLayers, layerSchedule, type MambaLayerInit } from '@mil/weight-transfer';
 import { lossCurveSvg, perplexity, writeReport } from '@mil/eval';
 import { writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
@@ -20,7 +20,7 @@ import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hyb
 import type { ProgressEvent } from '../trainer';
 import { DistillError } from '../errors';
 import { loadMainJobData } from './main-job-data';
-import { prepareRunFolder, writeRunOptions } from './run-folder';
+import { prepareRunFolder, stageLossCurves, writeRunOptions, writeStudentFolder } from './run-folder';
 
 /** The main job's recipe; `RunOptions` say where it runs (spinning defaults to off). */
 export interface MainJobOptions extends RunOptions {
@@ -252,19 +252,8 @@ async function writeRunFolder(
   out: string, teacherDir: string, teacherConfig: LlamaConfig, student: DistillHybridResult, random: DistillHybridResult | null,
   stages: StageSpec[], metrics: Record<string, unknown>,
 ): Promise<void> {
-  await mkdir(out, { recursive: true });
-  const studentDir = join(out, 'student');
-  // _name_or_path = the teacher folder as given: the reference's loader builds the model from it
-  await saveHybrid(studentDir, { teacher: teacherConfig, hybrid: student.hybridConfig, weights: student.weights }, { teacherNameOrPath: teacherDir });
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await writeFileAtomic(join(studentDir, f), await readFile(join(teacherDir, f)));
-  const curve = (r: DistillHybridResult, label: string) => {
-    let offset = 0;
-    return r.stages.map((s) => {
-      const points = s.history.map((h) => ({ x: offset + h.step, y: h.loss }));
-      offset += s.history.length;
-      return { name: `${label}: ${s.name}`, points };
-    });
-  };
+  await writeStudentFolder(join(out, 'student'), teacherDir, teacherConfig, student.hybridConfig, student.weights);
+  const curve = stageLossCurves;
   const title = `distillation loss (${metrics.variant}, ${Number(metrics.attentionFraction) * 100}% attention)`;
   const lossSvg = lossCurveSvg([...curve(student, 'attn-init'), ...(random ? curve(random, 'random-init') : [])], { title });
   await writeFileAtomic(join(out, 'loss-curve.svg'), lossSvg);

@@ -1,6 +1,7 @@
 // mil distill — the main job (see @mil/distill runMainJob): argument parsing, progress bars, the results table.
 import { join } from 'node:path';
-import { MAIN_JOB_DEFAULTS, RECIPE_NAMES, RECIPES, readRunOptions, runMainJob, type MainJobOptions } from '@mil/distill';
+import { MAIN_JOB_DEFAULTS, parseRecipe, RECIPE_NAMES, RECIPES, readRunOptions, runMainJob, type MainJobOptions, type RecipeJobOptions } from '@mil/distill';
+import { distillRecipeCommand, distillRecipeHelp, runRecipeCli } from './distill-recipe';
 import { MAMBA_LAYER_INITS } from '@mil/weight-transfer';
 import { progressBar, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
@@ -19,7 +20,8 @@ export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamb
             [--batch ${D.batch}] [--seq ${D.seq}] [--eval-tokens ${D.evalTokens}] [--no-ablations]
             [--out runs/distill-<time>] [--seed ${D.seed}] ${runFlagsHelp}
             [--checkpoint-every ${D.checkpointEvery ?? 50}] [--checkpoint-seconds ${D.checkpointSeconds ?? 60}] [--keep-checkpoints]
-  mil distill --resume <run folder> [--threads N] [--ep …]
+  mil distill --resume <run folder> [--threads N] [--ep …]   (a main-job or a recipe-file run)
+${distillRecipeHelp}
   mil distill --print-recipe [--recipe default|paper|file.json] [--teacher …]   a recipe file resolved against the teacher, and its memory plan
   --recipe default: alignment, stage-1 KL ${R.stage1First.loss.kl} / CE ${R.stage1First.loss.ce} (per-token mean), lr ${R.stage1First.lr}, stage-2 lr ${R.stage2.lr}, clip ${R.stage1First.maxGradNorm}.
   --recipe paper: the reference's settings: no alignment, stage 1 on teacher pseudo-labels with KL ${P.stage1First.loss.kl} (batchmean) + CE ${P.stage1First.loss.ce},
@@ -134,13 +136,23 @@ export async function distillCommand(argv: string[]): Promise<void> {
     const a = parseFlags(argv, { 'print-recipe': { type: 'boolean' }, recipe: { type: 'string' }, teacher: { type: 'string' } }, 'mil distill --print-recipe');
     return printRecipe({ recipe: a.recipe ?? 'default', teacher: a.teacher ?? D.teacher }, (l) => process.stderr.write(`${l}\n`));
   }
+  const recipeArg = argv.find((x, i) => argv[i - 1] === '--recipe') ?? argv.find((x) => x.startsWith('--recipe='))?.slice('--recipe='.length);
+  if (recipeArg !== undefined && !(RECIPE_NAMES as readonly string[]).includes(recipeArg)) return distillRecipeCommand(argv);
   let opts = distillOptions(argv);
   if (opts.resume !== undefined) {
     const given = opts;
-    const recorded = await readRunOptions<MainJobOptions>(given.resume!);
+    const recorded = await readRunOptions<MainJobOptions | (RecipeJobOptions & { job: 'recipe' })>(given.resume!);
+    if ('job' in recorded && recorded.job === 'recipe') {
+      // a recipe-file run: the recipe is recorded with it (re-validated), only where it runs may change
+      const recipe = parseRecipe(recorded.recipe, join(given.resume!, 'job.json'));
+      return runRecipeCli({
+        ...recorded, recipe, ep: given.ep, threads: given.threads, spinning: given.spinning, checkpointEvery: given.checkpointEvery,
+        checkpointSeconds: given.checkpointSeconds, keepCheckpoints: given.keepCheckpoints, out: given.resume, resume: true,
+      });
+    }
     let checked: MainJobOptions;
     try {
-      checked = distillOptions(flagsOf(recorded));
+      checked = distillOptions(flagsOf(recorded as MainJobOptions));
     } catch (e) {
       throw new CliError('BAD_ARGUMENT', `${join(given.resume!, 'job.json')} records options this version refuses: ${(e as Error).message}`);
     }
