@@ -137,7 +137,8 @@ export async function distillCommand(argv: string[]): Promise<void> {
     return printRecipe({ recipe: a.recipe ?? 'default', teacher: a.teacher ?? D.teacher }, (l) => process.stderr.write(`${l}\n`));
   }
   const recipeArg = argv.find((x, i) => argv[i - 1] === '--recipe') ?? argv.find((x) => x.startsWith('--recipe='))?.slice('--recipe='.length);
-  if (recipeArg !== undefined && !(RECIPE_NAMES as readonly string[]).includes(recipeArg)) return distillRecipeCommand(argv);
+  // a path (…/x or x.json) names a recipe file; a bare word must be a built-in recipe
+  if (recipeArg !== undefined && (recipeArg.includes('/') || recipeArg.endsWith('.json'))) return distillRecipeCommand(argv);
   let opts = distillOptions(argv);
   if (opts.resume !== undefined) {
     const given = opts;
