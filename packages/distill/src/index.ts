@@ -87,7 +87,7 @@ export { prepareRunFolder, readRunOptions, writeRunOptions, removeInterruptedWri
 export { loadMainJobData, tokenizeDocuments, type MainJobData } from './jobs/main-job-data';
 export { compileTopKKdStep } from './kd-step';
 export { cacheTeacherTopK, readTeacherTopK, topKKl } from './teacher-topk-cache';
-export { parseRecipe, loadRecipeFile, builtInRecipePath, BUILT_IN_RECIPES, RecipeError, RECIPE_FORMAT, STAGE_KINDS, type Recipe as RecipeFile, type RecipeStage, type RecipeData, type RecipeStageKind, type RecipeErrorCode } from './recipe/recipe-file';
+export { parseRecipe, loadRecipeFile, builtInRecipePath, recipeFileOf, BUILT_IN_RECIPES, RecipeError, RECIPE_FORMAT, STAGE_KINDS, type Recipe as RecipeFile, type RecipeStage, type RecipeData, type RecipeStageKind, type RecipeErrorCode } from './recipe/recipe-file';
 export { resolveRecipe, hybridStageSpecs, type ResolvedStage, type ResolveOptions } from './recipe/recipe-stages';
 export { memoryPlan, formatMemoryPlan, assertMemoryFits, availableMemory, MemoryPlanError, type MemoryPlan, type MemoryPlanInput, type MemoryItem, type MemoryErrorCode } from './memory/memory-plan';
 export { runRecipeJob, stageEvalPoints, type RecipeJobOptions, type RecipeJobEvents, type RecipeJobResult, type HeldOutRow, type StageEvalRow } from './jobs/recipe-job';

@@ -53,6 +53,15 @@ describe('recipe files', () => {
     expect(specs[3]).toMatchObject({ kind: 'dpo', loss: { beta: 0.01 } });
   });
 
+  it('default-three-stage: the default\'s five stages, then SFT and DPO on data built from the corpus', async () => {
+    const three = await loadRecipeFile(builtInRecipePath('default-three-stage'));
+    const def = await loadRecipeFile(builtInRecipePath('default'));
+    expect(three.stages.slice(0, 5)).toEqual(def.stages);
+    expect(three.stages.slice(5).map((s) => [s.kind, s.data, s.trainable])).toEqual([['sft', { corpus: 'sotu' }, 'all'], ['dpo', { corpus: 'sotu' }, 'all']]);
+    const runs = resolveRecipe(three, { numLayers: 8 });
+    expect(runs.at(-1)).toMatchObject({ kind: 'dpo', batch: 4, spec: { kind: 'dpo', loss: { beta: 0.1 } } });
+  });
+
   it('a progressive stage runs once per attention fraction with its share of the steps; tokens become steps', () => {
     const j = defaultJson();
     j.stages = [{ ...j.stages[1], name: 'stage1', steps: undefined, tokens: 80 * 8 * 128, layers: { attentionFraction: [0.75, 0.5], split: [1, 3] } }];

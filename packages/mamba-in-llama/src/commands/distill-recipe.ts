@@ -1,7 +1,7 @@
 // mil distill --recipe <file.json>: a recipe file run end to end (see @mil/distill runRecipeJob), with progress
 // bars, the held-out table and, with --stage-evals, the table of the student after each group of stages.
 import { join } from 'node:path';
-import { loadRecipeFile, runRecipeJob, type RecipeJobOptions } from '@mil/distill';
+import { loadRecipeFile, recipeFileOf, runRecipeJob, type RecipeJobOptions } from '@mil/distill';
 import { progressBar, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
 import { intFlag, MAX_SEED, numberFlag, parseFlags } from '../options';
@@ -22,7 +22,7 @@ const FLAGS = {
   'keep-checkpoints': { type: 'boolean' },
 } as const;
 
-export const distillRecipeHelp = `mil distill --recipe <file.json> [--teacher models/sotu-tiny] [--out runs/distill-<time>] [--seed 0]
+export const distillRecipeHelp = `mil distill --recipe <file.json>|default-three-stage [--teacher models/sotu-tiny] [--out runs/distill-<time>] [--seed 0]
             [--eval-tokens 16384] [--stage-evals 0] [--cache-dir .cache/mil-data] [--ep …] [--threads 2]
             [--checkpoint-every 50] [--checkpoint-seconds 60] [--keep-checkpoints]
   runs every stage of a recipe file ("format": "mil-recipe/1") on its own data; --stage-evals N measures the
@@ -99,6 +99,7 @@ export async function runRecipeCli(opts: RecipeJobOptions): Promise<void> {
  */
 export async function distillRecipeCommand(argv: string[]): Promise<void> {
   const { recipePath, ...flags } = recipeFlags(argv);
-  const recipe = await loadRecipeFile(recipePath);
-  await runRecipeCli({ ...flags, recipe, recipeSource: recipePath });
+  const file = recipeFileOf(recipePath);
+  const recipe = await loadRecipeFile(file);
+  await runRecipeCli({ ...flags, recipe, recipeSource: file === recipePath ? recipePath : `${recipePath} (${file})` });
 }

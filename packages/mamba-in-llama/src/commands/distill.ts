@@ -1,6 +1,6 @@
 // mil distill — the main job (see @mil/distill runMainJob): argument parsing, progress bars, the results table.
 import { join } from 'node:path';
-import { MAIN_JOB_DEFAULTS, parseRecipe, RECIPE_NAMES, RECIPES, readRunOptions, runMainJob, type MainJobOptions, type RecipeJobOptions } from '@mil/distill';
+import { BUILT_IN_RECIPES, MAIN_JOB_DEFAULTS, parseRecipe, RECIPE_NAMES, RECIPES, readRunOptions, runMainJob, type MainJobOptions, type RecipeJobOptions } from '@mil/distill';
 import { distillRecipeCommand, distillRecipeHelp, runRecipeCli } from './distill-recipe';
 import { MAMBA_LAYER_INITS } from '@mil/weight-transfer';
 import { progressBar, type ProgressBar } from '../progress';
@@ -14,7 +14,7 @@ const D = MAIN_JOB_DEFAULTS;
 const R = RECIPES.default;
 const P = RECIPES.paper;
 export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamba2|mamba1] [--attention 0.5|0.25|0.125]
-            [--recipe default|paper] [--init attention|random-layer|random-mixer] [--ablation-init random-layer|random-mixer]
+            [--recipe default|paper|default-three-stage|file.json] [--init attention|random-layer|random-mixer] [--ablation-init random-layer|random-mixer]
             [--align-steps ${D.alignSteps}] [--stage1-steps ${D.stage1Steps}] [--stage2-steps ${D.stage2Steps}]
             [--lr <recipe's>] [--stage2-lr <recipe's>] [--stage1-kl <recipe's>] [--stage1-ce <recipe's>]
             [--batch ${D.batch}] [--seq ${D.seq}] [--eval-tokens ${D.evalTokens}] [--no-ablations]
@@ -137,8 +137,10 @@ export async function distillCommand(argv: string[]): Promise<void> {
     return printRecipe({ recipe: a.recipe ?? 'default', teacher: a.teacher ?? D.teacher }, (l) => process.stderr.write(`${l}\n`));
   }
   const recipeArg = argv.find((x, i) => argv[i - 1] === '--recipe') ?? argv.find((x) => x.startsWith('--recipe='))?.slice('--recipe='.length);
-  // a path (…/x or x.json) names a recipe file; a bare word must be a built-in recipe
-  if (recipeArg !== undefined && (recipeArg.includes('/') || recipeArg.endsWith('.json'))) return distillRecipeCommand(argv);
+  // a path (…/x or x.json) names a recipe file, as do the built-in recipe files that have no typed form
+  // (default-three-stage); default and paper run as the main job
+  const isFile = (x: string) => x.includes('/') || x.endsWith('.json') || ((BUILT_IN_RECIPES as readonly string[]).includes(x) && !(RECIPE_NAMES as readonly string[]).includes(x));
+  if (recipeArg !== undefined && isFile(recipeArg)) return distillRecipeCommand(argv);
   let opts = distillOptions(argv);
   if (opts.resume !== undefined) {
     const given = opts;
