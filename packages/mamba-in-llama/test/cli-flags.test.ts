@@ -51,7 +51,7 @@ const TABLE: [string[], number, string, string[]][] = [
   [['distill', '--resume', tmp], 1, 'RUN_NOT_FOUND', [tmp, 'job.json']],
   [['distill', '--out', aFile, '--seq', '16', '--eval-tokens', '16'], 1, 'OUT_NOT_A_FOLDER', [aFile, 'existing file']],
   [['distill', '--seq', '5000', '--out', join(tmp, 'r5000')], 1, 'TOO_LARGE', ['seq 5000', 'max_position_embeddings = 1024']],
-  [['distill', '--batch', '4096', '--seq', '1024', '--out', join(tmp, 'rbig')], 1, 'TOO_LARGE', ['batch 4096 × seq 1024', 'GiB']],
+  [['distill', '--batch', '4096', '--seq', '1024', '--out', join(tmp, 'rbig')], 1, 'OUT_OF_MEMORY_PLAN', ['the run needs about', 'GiB', 'activations, student step']],
   [['generate', '--max-new-tokens', '-1'], 2, 'BAD_FLAG', ['--max-new-tokens', '"-1"']],
   [['generate', '--max-new-tokens', '2000'], 2, 'BAD_FLAG', ['--max-new-tokens', '[0, 1023]', '2000']],
   [['generate', '--temperature', '-1'], 2, 'BAD_FLAG', ['--temperature', '"-1"']],

@@ -100,7 +100,7 @@ describe('mil distill --recipe <file>', () => {
     expect(badField.status).toBe(1);
     expect(badField.stderr).toMatch(/mil: \[RECIPE_INVALID\] .*bad-lr\.json: stages\[1\]\.lr: expected a positive number, got -1/);
     const seq = run({ ...base, seq: 128 }, 'long-seq');
-    expect(seq.stderr).toMatch(/mil: \[TOO_LARGE\] the recipe's longest seq 128 .*max_position_embeddings = 64/);
+    expect(seq.stderr).toMatch(/mil: \[TOO_LARGE\] seq 128 is longer than the teacher's context .*config\.json max_position_embeddings = 64/);
     const epochs = run(withStage(1, { data: { corpus: 'sotu' }, steps: undefined, epochs: 1 }), 'sotu-epochs');
     expect(epochs.stderr).toMatch(/mil: \[RECIPE_UNSUPPORTED\] stages\[1\]\.epochs/);
     for (const r of [missing, prefsAsSft, chatAsDpo, tooBig, badField, seq, epochs]) expect(r.stderr).not.toMatch(/^\s+at /m);

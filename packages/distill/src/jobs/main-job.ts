@@ -2,14 +2,14 @@
 // ablation on the same budget, drop the replaced layers for the other ablation, evaluate all by held-out perplexity
 // and write a run folder (student in the reference layout, metrics.json, loss-curve.svg).
 import { rm } from 'node:fs/promises';
-import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, LlamaSession, loadLlama } from '@mil/models';
 import { dropLayers, layerSchedule, type MambaLayerInit } from '@mil/weight-transfer';
 import { lossCurveSvg, perplexity, writeReport } from '@mil/eval';
-import { writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
+import { loadModelFolder, writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
+import { checkRunFits, type MemoryPlan } from '../memory/memory-plan';
 import { mixSeeds } from '@mil/core';
 import { seededPermutation } from '../trainer/seeds';
 import type { StageSpec } from '../pipeline/stages';
@@ -145,9 +145,10 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const log = ev.log ?? (() => undefined);
   const resume = o.resume !== undefined && o.resume !== false;
   if (o.out) await prepareRunFolder(o.out, { resume });
+  // the memory check reads only config.json: a run that cannot fit is refused before the weights load
+  checkMainJobFits(o, await readTeacherConfig(o.teacher), log);
   const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(o.teacher);
   if (!tokenizer) throw new DistillError('BAD_OPTION', `${o.teacher}: the teacher folder has no tokenizer.json`);
-  checkTrainingFits(o, teacherConfig, totalmem());
   log(`teacher: ${o.teacher}; student: ${o.variant}, ${o.attentionFraction * 100}% attention; run folder: ${o.out ?? '(none)'}${resume ? ' (resuming)' : ''}`);
   if (o.out && !resume) await writeRunOptions(o.out, { ...o, out: undefined, resume: undefined, keepCheckpoints: undefined });
   const layers = teacherConfig.numHiddenLayers;
@@ -232,20 +233,17 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
 }
 
 /**
- * Refuses, before any training, a window longer than the teacher's context and a batch whose activations
- * (teacher and student logits, their gradients, per-layer activations) would not fit in memory.
+ * The main job's memory check, from the teacher's config alone: its stages (75% attention on the Mamba mixers, the
+ * target schedule on the mixers, then on all parameters) through `checkRunFits`; logs the largest plan.
+ *
+ * @example checkMainJobFits({ ...MAIN_JOB_DEFAULTS, seq: 512 }, teacherConfig, console.error);
  */
-export function checkTrainingFits(o: MainJobOptions, cfg: LlamaConfig, memoryBytes: number): void {
-  if (o.seq > cfg.maxPositionEmbeddings) {
-    throw new DistillError('TOO_LARGE', `seq ${o.seq} is longer than the teacher's context (${o.teacher}/config.json max_position_embeddings = ${cfg.maxPositionEmbeddings})`);
-  }
-  const tokens = o.batch * o.seq;
-  // float32: ~6 logits-sized buffers (teacher, student, softmax, grads) and ~24 hidden-sized buffers per layer
-  const bytes = tokens * 4 * (6 * cfg.vocabSize + 24 * cfg.hiddenSize * cfg.numHiddenLayers + 4 * cfg.intermediateSize * cfg.numHiddenLayers);
-  if (bytes > memoryBytes) {
-    const gb = (x: number) => (x / 2 ** 30).toFixed(1);
-    throw new DistillError('TOO_LARGE', `batch ${o.batch} × seq ${o.seq} needs about ${gb(bytes)} GiB of activations; this machine has ${gb(memoryBytes)} GiB (lower --batch or --seq)`);
-  }
+export function checkMainJobFits(o: MainJobOptions, cfg: LlamaConfig, log?: (line: string) => void, budgetBytes?: number): MemoryPlan {
+  const layers = cfg.numHiddenLayers;
+  const first = layerSchedule(layers, { attentionFraction: 0.75 }).attnLayers;
+  const target = layerSchedule(layers, { attentionFraction: o.attentionFraction }).attnLayers;
+  const stages = ([[first, 'mamba'], [target, 'mamba'], [target, 'all']] as const).map(([attnLayers, trainable]) => ({ attnLayers, trainable, batch: o.batch, seq: o.seq }));
+  return checkRunFits({ teacher: cfg, teacherSource: o.teacher, variant: o.variant, stages, budgetBytes, log });
 }
 
 async function writeRunFolder(
@@ -261,4 +259,14 @@ async function writeRunFolder(
   await writeReport(out, `mil distill: ${title}`, [{ heading: 'Distillation loss', svg: lossSvg }, { heading: 'Held-out perplexity', table: { head: ['model', 'params', 'ppl SOTU 2001–2021', 'ppl Brown'], rows: ppl } }]);
   await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
   await writeFileAtomic(join(out, 'run-config.json'), JSON.stringify({ stages }, null, 2) + '\n');
+}
+
+/** A teacher's config.json alone (nothing else is read). */
+export async function readTeacherConfig(dir: string): Promise<LlamaConfig> {
+  const folder = await loadModelFolder(dir, { tokenizer: false });
+  try {
+    return folder.config;
+  } finally {
+    await folder.close();
+  }
 }

@@ -4,7 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunOptions } from '@mil/core';
-import { writeFileAtomic, type HybridConfig } from '@mil/checkpoint';
+import { loadTokenizer, writeFileAtomic, type HybridConfig } from '@mil/checkpoint';
 import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama } from '@mil/models';
 import { lossCurveSvg, perplexity } from '@mil/eval';
 import type { Graph } from '@mil/graph';
@@ -14,9 +14,9 @@ import { resolveRecipe, type ResolvedStage } from '../recipe/recipe-stages';
 import { RecipeError, type Recipe } from '../recipe/recipe-file';
 import type { ProgressEvent } from '../trainer';
 import { DistillError } from '../errors';
-import { assertMemoryFits, memoryPlan } from '../memory/memory-plan';
-import { makeHybridConfig } from '@mil/weight-transfer';
+import { checkRunFits } from '../memory/memory-plan';
 import { loadMainJobData, type MainJobData } from './main-job-data';
+import { readTeacherConfig } from './main-job';
 import { prepareRunFolder, stageLossCurves, writeRunOptions, writeStudentFolder } from './run-folder';
 import { fileRows, readStageFiles, stageDataSource, type FileData, type RecipeDataContext } from './recipe-data';
 import { compareToTeacher, continuations, EVAL_SAMPLING, logitsModel, maskedPerplexity, type TeacherComparison } from './stage-eval';
@@ -105,15 +105,14 @@ export async function runRecipeJob(o: RecipeJobOptions, ev: RecipeJobEvents = {}
   const log = ev.log ?? (() => undefined);
   const resume = o.resume === true;
   if (o.out) await prepareRunFolder(o.out, { resume });
-  const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(o.teacher);
-  if (!tokenizer) throw new DistillError('BAD_OPTION', `${o.teacher}: the teacher folder has no tokenizer.json`);
+  // config.json and the tokenizer first: the data is read and the memory checked before the weights load
+  const teacherConfig = await readTeacherConfig(o.teacher);
+  const tokenizer = await loadTokenizer(o.teacher);
+  let teacherWeights = new Map<string, Float32Array>();
   if (o.out && !resume) await writeRunOptions(o.out, { job: 'recipe', ...o, out: undefined, resume: undefined, keepCheckpoints: undefined });
   const r = o.recipe;
   const run = { ep: o.ep, threads: o.threads, spinning: o.spinning ?? false };
   const maxSeq = Math.max(r.seq, ...r.stages.map((s) => s.seq ?? r.seq));
-  if (maxSeq > teacherConfig.maxPositionEmbeddings) {
-    throw new DistillError('TOO_LARGE', `the recipe's longest seq ${maxSeq} is longer than the teacher's context (${o.teacher}/config.json max_position_embeddings = ${teacherConfig.maxPositionEmbeddings})`);
-  }
   log(`teacher: ${o.teacher}; recipe: ${o.recipeSource ?? r.name} (${r.stages.length} stages, student ${r.student.variant}); run folder: ${o.out ?? '(none)'}${resume ? ' (resuming)' : ''}`);
 
   // The embedded corpus: one training stream shared by its text stages (as the main job's), sized by their steps.
@@ -137,10 +136,11 @@ export async function runRecipeJob(o: RecipeJobOptions, ev: RecipeJobEvents = {}
     stepsPerEpoch: (s, path) => Math.floor(fileRows(files.get(Number(/\d+/.exec(path)![0]))!) / (s.batch ?? r.batch)),
   });
   const stages = runs.map((x) => x.spec);
-  for (const x of runs) {
-    const student = makeHybridConfig(teacherConfig, r.student.variant, x.spec.attnLayers);
-    assertMemoryFits(memoryPlan({ teacher: teacherConfig, student, trainable: x.spec.trainable, batch: x.kind === 'dpo' ? 2 * x.batch : x.batch, seq: x.seq }));
-  }
+  // a DPO step runs chosen and rejected rows together
+  const planned = runs.map((x) => ({ attnLayers: x.spec.attnLayers, trainable: x.spec.trainable, batch: x.kind === 'dpo' ? 2 * x.batch : x.batch, seq: x.seq }));
+  checkRunFits({ teacher: teacherConfig, teacherSource: o.teacher, variant: r.student.variant, stages: planned, log });
+  teacherWeights = (await loadLlama(o.teacher)).weights;
+  ctx.teacherWeights = teacherWeights;
   const sotuTextSteps = runs.filter((x) => 'corpus' in x.data && (x.kind === 'align' || x.kind === 'kd')).reduce((n, x) => n + x.spec.steps * x.batch * (x.seq + 1), 0);
   if (usesSotu || (o.stageEvalPrompts ?? 0) > 0) {
     log(`tokenizing SOTU 1790–2000 (${sotuTextSteps} training tokens) and held-out prefixes (${o.evalTokens} tokens each)…`);

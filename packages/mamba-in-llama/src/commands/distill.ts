@@ -8,7 +8,6 @@ import { formatTable } from '../table';
 import { choiceFlag, CliError, intFlag, MAX_SEED, numberFlag, parseFlags } from '../options';
 import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
 import { printRecipe } from './print-recipe';
-import { checkMainJobMemory } from './memory-check';
 
 const D = MAIN_JOB_DEFAULTS;
 const R = RECIPES.default;
@@ -162,7 +161,6 @@ export async function distillCommand(argv: string[]): Promise<void> {
     opts = { ...checked, ep: given.ep, threads: given.threads, spinning: given.spinning, checkpointEvery: given.checkpointEvery, checkpointSeconds: given.checkpointSeconds, keepCheckpoints: given.keepCheckpoints, out: given.resume, resume: given.resume };
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  await checkMainJobMemory(opts, log);
   let bar: ProgressBar = progressBar('');
   const labelBar = progressBar('teacher pseudo-labels');
   const evalBars = new Map<string, ProgressBar>();
