@@ -2,7 +2,7 @@
 // bars, the held-out table and, with --stage-evals, the table of the student after each group of stages.
 import { join } from 'node:path';
 import { loadRecipeFile, recipeFileOf, runRecipeJob, type RecipeJobOptions } from '@mil/distill';
-import { progressBar, type ProgressBar } from '../progress';
+import { progressBar, trainingBars, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
 import { intFlag, MAX_SEED, numberFlag, parseFlags } from '../options';
 import { parseRunFlags } from '../run-flags';
@@ -57,30 +57,22 @@ export function recipeFlags(argv: string[]): Omit<RecipeJobOptions, 'recipe'> & 
  */
 export async function runRecipeCli(opts: RecipeJobOptions): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  let bar: ProgressBar = progressBar('');
-  const bars = new Map<string, ProgressBar>();
-  const barOf = (key: string) => bars.get(key) ?? bars.set(key, progressBar(key)).get(key)!;
+  const bars = trainingBars();
+  const tokenizing = new Map<string, ProgressBar>();
   const r = await runRecipeJob(opts, {
     log,
     onTokenize: (path, p) => {
-      // per mille of the files, short of the end: the bar's last line is its done() (one per stage)
-      if (p.phase === 'tokenizing') barOf(`tokenize ${path}`).update(Math.min(p.files * 1000 - 1, Math.floor((p.fileIndex + p.fileFraction) * 1000)), p.files * 1000, `${p.examples} examples, ${p.tokens} tokens`);
+      if (p.phase !== 'tokenizing') return;
+      const b = tokenizing.get(path) ?? tokenizing.set(path, progressBar(`tokenize ${path}`)).get(path)!;
+      // per mille of the files, short of the end, so a non-TTY log gets a line every few seconds, not per example
+      b.update(Math.min(p.files * 1000 - 1, Math.floor((p.fileIndex + p.fileFraction) * 1000)), p.files * 1000, `${p.examples} examples, ${p.tokens} tokens`);
     },
-    onStageStart: (st, i, n) => {
-      bar = progressBar(`${i + 1}/${n} ${st.name}`);
-    },
-    onProgress: (st, e) => {
-      bar.update(e.step, e.totalSteps, `loss ${e.loss.toFixed(3)} ${e.tokensPerSec.toFixed(0)} tok/s eta ${e.etaSec.toFixed(0)}s`);
-      if (e.step === e.totalSteps) bar.done(`${st.steps} steps, final loss ${e.loss.toFixed(3)}`);
-    },
-    onEval: (model, set, d, t) => {
-      const b = barOf(`eval ${model}/${set}`);
-      b.update(d, t);
-      if (d === t) b.done();
-    },
+    onStageStart: (st, i, n) => bars.stage(`${i + 1}/${n} ${st.name}`),
+    onProgress: (st, e) => bars.step(e, st.steps),
+    onEval: (model, set, d, t) => bars.eval(`${model}/${set}`, d, t),
   });
   const held = formatTable(['held-out data', 'tokens', 'teacher ppl', 'student ppl', 'ratio'], r.heldOut.map((h) => [h.data, String(h.tokens), h.teacher.toFixed(2), h.student.toFixed(2), h.ratio.toFixed(3)]));
-  process.stdout.write(`\n${held}\n`);
+  process.stdout.write(r.heldOut.length ? `\n${held}\n` : '\n(no held-out data: the files held out no example, and no stage trains on the embedded corpus)\n');
   if (r.stageEvals.length) {
     const t = formatTable(
       ['after', 'SOTU ppl ratio', 'KL(teacher‖student)', 'win rate vs teacher', 'student logp/token', 'teacher logp/token'],

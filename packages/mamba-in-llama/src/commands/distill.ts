@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BUILT_IN_RECIPES, MAIN_JOB_DEFAULTS, parseRecipe, RECIPE_NAMES, RECIPES, readRunOptions, runMainJob, type MainJobOptions, type RecipeJobOptions } from '@mil/distill';
 import { distillRecipeCommand, distillRecipeHelp, runRecipeCli } from './distill-recipe';
 import { MAMBA_LAYER_INITS } from '@mil/weight-transfer';
-import { progressBar, type ProgressBar } from '../progress';
+import { progressBar, trainingBars } from '../progress';
 import { formatTable } from '../table';
 import { choiceFlag, CliError, intFlag, MAX_SEED, numberFlag, parseFlags } from '../options';
 import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
@@ -161,28 +161,17 @@ export async function distillCommand(argv: string[]): Promise<void> {
     opts = { ...checked, ep: given.ep, threads: given.threads, spinning: given.spinning, checkpointEvery: given.checkpointEvery, checkpointSeconds: given.checkpointSeconds, keepCheckpoints: given.keepCheckpoints, out: given.resume, resume: given.resume };
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  let bar: ProgressBar = progressBar('');
+  const bars = trainingBars();
   const labelBar = progressBar('teacher pseudo-labels');
-  const evalBars = new Map<string, ProgressBar>();
   const r = await runMainJob(opts, {
     log,
     onPseudoLabels: (d, t) => {
       labelBar.update(d, t);
       if (d === t) labelBar.done();
     },
-    onStageStart: (run, st, i, n) => {
-      bar = progressBar(`[${run}-init] ${i + 1}/${n} ${st.name}`);
-    },
-    onProgress: (_run, st, e) => {
-      bar.update(e.step, e.totalSteps, `loss ${e.loss.toFixed(3)} ${e.tokensPerSec.toFixed(0)} tok/s eta ${e.etaSec.toFixed(0)}s`);
-      if (e.step === e.totalSteps) bar.done(`${st.steps} steps, final loss ${e.loss.toFixed(3)}`);
-    },
-    onEval: (model, set, d, t) => {
-      const key = `${model}/${set}`;
-      if (!evalBars.has(key)) evalBars.set(key, progressBar(`eval ${key}`));
-      evalBars.get(key)!.update(d, t);
-      if (d === t) evalBars.get(key)!.done();
-    },
+    onStageStart: (run, st, i, n) => bars.stage(`[${run}-init] ${i + 1}/${n} ${st.name}`),
+    onProgress: (_run, st, e) => bars.step(e, st.steps),
+    onEval: (model, set, d, t) => bars.eval(`${model}/${set}`, d, t),
   });
   const t0 = r.rows[0];
   const table = formatTable(
