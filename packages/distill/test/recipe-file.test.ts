@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { MilError } from '@mil/core';
 import { layerSchedule } from '@mil/weight-transfer';
-import { builtInRecipePath, RECIPES, recipeStages, hybridStageSpecs, loadRecipeFile, MAIN_JOB_DEFAULTS, parseRecipe, RecipeError, resolveRecipe, type RecipeErrorCode } from '@mil/distill';
+import { builtInRecipePath, stageEvalPoints, RECIPES, recipeStages, hybridStageSpecs, loadRecipeFile, MAIN_JOB_DEFAULTS, parseRecipe, RecipeError, resolveRecipe, type RecipeErrorCode } from '@mil/distill';
 
 const D = MAIN_JOB_DEFAULTS;
 const defaultJson = () => JSON.parse(readFileSync(builtInRecipePath('default'), 'utf8'));
@@ -60,6 +60,9 @@ describe('recipe files', () => {
     expect(three.stages.slice(5).map((s) => [s.kind, s.data, s.trainable])).toEqual([['sft', { corpus: 'sotu' }, 'all'], ['dpo', { corpus: 'sotu' }, 'all']]);
     const runs = resolveRecipe(three, { numLayers: 8 });
     expect(runs.at(-1)).toMatchObject({ kind: 'dpo', batch: 4, spec: { kind: 'dpo', loss: { beta: 0.1 } } });
+    // measured after stage 2 (the last KD run), after SFT and after DPO; not between the KD runs or after alignment
+    expect(stageEvalPoints(runs)).toEqual([4, 5, 6]);
+    expect(stageEvalPoints(resolveRecipe(def, { numLayers: 8 }))).toEqual([4]);
   });
 
   it('a progressive stage runs once per attention fraction with its share of the steps; tokens become steps', () => {

@@ -13,7 +13,6 @@ import type { StageSpec } from '../pipeline/stages';
 import { resolveRecipe, type ResolvedStage } from '../recipe/recipe-stages';
 import { RecipeError, type Recipe } from '../recipe/recipe-file';
 import type { ProgressEvent } from '../trainer';
-import { DistillError } from '../errors';
 import { checkRunFits } from '../memory/memory-plan';
 import { loadMainJobData, type MainJobData } from './main-job-data';
 import { readTeacherConfig } from './main-job';
