@@ -53,6 +53,19 @@ describe('recipe files', () => {
     expect(specs[3]).toMatchObject({ kind: 'dpo', loss: { beta: 0.01 } });
   });
 
+  it('the typed paper recipe\'s stage 1 is the paper file\'s: lr, clipping, loss weights, trainable set, sampling', async () => {
+    const file = await loadRecipeFile(builtInRecipePath('paper'));
+    const P = RECIPES.paper;
+    for (const [typed, s] of [[P.stage1First, file.stages[0]], [P.stage1Target, file.stages[1]]] as const) {
+      expect([typed.lr, typed.maxGradNorm, typed.loss.kl, typed.loss.ce, typed.trainable, typed.data]).toEqual([s.lr, s.maxGradNorm, s.loss.kl, s.loss.ce, s.trainable, 'teacher-pseudo-labels']);
+      expect(s.kind).toBe('seqkd');
+      const p = (s.data as { pseudoLabels: { temperature: number; topP: number; topK: number } }).pseudoLabels;
+      expect([P.pseudoLabels!.temperature, P.pseudoLabels!.topP, P.pseudoLabels!.topK]).toEqual([p.temperature, p.topP, p.topK]);
+    }
+    // the file's warmups (1500 and 500 optimizer steps) are the typed fractions of a ≈ 4,950-step epoch, rounded
+    expect([Math.round(P.stage1First.warmupFraction * 4950 / 100) * 100, Math.round(P.stage1Target.warmupFraction * 4950 / 100) * 100]).toEqual([file.stages[0].warmupSteps, file.stages[1].warmupSteps]);
+  });
+
   it('default-three-stage: the default\'s five stages, then SFT and DPO on data built from the corpus', async () => {
     const three = await loadRecipeFile(builtInRecipePath('default-three-stage'));
     const def = await loadRecipeFile(builtInRecipePath('default'));
