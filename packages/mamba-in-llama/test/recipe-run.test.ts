@@ -22,12 +22,15 @@ describe('mil distill --recipe <file>', () => {
     const teacher = await teacherP;
     const f = writeRecipeData(tmp);
     const recipe = join(tmp, 'all.json');
-    writeFileSync(recipe, JSON.stringify(allKindsRecipe(f, 4)));
+    // the DPO stage's length in epochs: 40 pairs less the held-out ones (0 or 1), 20 or 19 batches of 2, × 0.1 → 2 steps
+    const all = allKindsRecipe(f, 4) as { stages: Record<string, unknown>[] };
+    all.stages[4] = { ...all.stages[4], steps: undefined, epochs: 0.1 };
+    writeFileSync(recipe, JSON.stringify(all));
     const out = join(tmp, 'run');
     const r = mil('distill', '--recipe', recipe, '--teacher', teacher, '--out', out, '--threads', '1', '--eval-tokens', '64', '--cache-dir', join(tmp, 'cache'));
     expect(r.status, r.stderr).toBe(0);
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-    expect(m.stages.map((s: { kind: string; steps: number }) => [s.kind, s.steps])).toEqual([['align', 4], ['kd', 8], ['seqkd', 4], ['sft', 4], ['dpo', 4]]);
+    expect(m.stages.map((s: { kind: string; steps: number }) => [s.kind, s.steps])).toEqual([['align', 4], ['kd', 8], ['seqkd', 4], ['sft', 4], ['dpo', 2]]);
     for (const s of m.stages) expect(s.loss.every(Number.isFinite), s.name).toBe(true);
     // alignment from the attention init falls fast; DPO starts at log 2 against the entering student
     expect(m.stages[0].finalLoss).toBeLessThan(m.stages[0].firstLoss);

@@ -124,6 +124,8 @@ export async function runRecipeJob(o: RecipeJobOptions, ev: RecipeJobEvents = {}
     onTokenize: ev.onTokenize,
   };
   const files = new Map<number, FileData | null>();
+  // a run's path is its recipe stage's, `stages[<i>]`
+  const filesOf = (path: string) => files.get(Number(/^stages\[(\d+)\]/.exec(path)![1])) ?? null;
   for (const [i, s] of r.stages.entries()) {
     const path = `stages[${i}]`;
     if ('corpus' in s.data && s.epochs !== undefined) throw new RecipeError('RECIPE_UNSUPPORTED', `${path}.epochs`, `${path}.epochs: the embedded corpus has no fixed size per pass; give steps or tokens`);
@@ -132,7 +134,7 @@ export async function runRecipeJob(o: RecipeJobOptions, ev: RecipeJobEvents = {}
   }
   const runs = resolveRecipe(r, {
     numLayers: teacherConfig.numHiddenLayers,
-    stepsPerEpoch: (s, path) => Math.floor(fileRows(files.get(Number(/\d+/.exec(path)![0]))!) / (s.batch ?? r.batch)),
+    stepsPerEpoch: (s, path) => Math.floor(fileRows(filesOf(path)!) / (s.batch ?? r.batch)),
   });
   const stages = runs.map((x) => x.spec);
   // a DPO step runs chosen and rejected rows together
@@ -165,7 +167,7 @@ export async function runRecipeJob(o: RecipeJobOptions, ev: RecipeJobEvents = {}
 
   const student = await distillHybrid({
     teacherConfig, teacherWeights, variant: r.student.variant, stages, seed: o.seed, seq: maxSeq, batch: r.batch, ...run,
-    stageData: (_s, i, st) => stageDataSource(runs[i], i, files.get(Number(/\d+/.exec(runs[i].path)![0])) ?? null, ctx, st),
+    stageData: (_s, i, st) => stageDataSource(runs[i], i, filesOf(runs[i].path), ctx, st),
     checkpointDir: o.out ? join(o.out, 'checkpoints', 'student') : undefined,
     checkpointEvery: o.checkpointEvery ?? 50,
     checkpointSeconds: o.checkpointSeconds ?? 60,
