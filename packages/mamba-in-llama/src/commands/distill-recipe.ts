@@ -22,8 +22,8 @@ const FLAGS = {
   'keep-checkpoints': { type: 'boolean' },
 } as const;
 
-export const distillRecipeHelp = `mil distill --recipe <file.json>|default-three-stage [--teacher models/sotu-tiny] [--out runs/distill-<time>] [--seed 0]
-            [--eval-tokens 16384] [--stage-evals 0] [--cache-dir .cache/mil-data] [--ep …] [--threads 2]
+export const distillRecipeHelp = `mil distill --recipe <file.json>|default-three-stage [--teacher models/sotu-tiny] [--out runs/distill-<time>]
+            [--seed 0] [--eval-tokens 16384] [--stage-evals 0] [--cache-dir .cache/mil-data] [--ep …] [--threads 2]
             [--checkpoint-every 50] [--checkpoint-seconds 60] [--keep-checkpoints]
   runs every stage of a recipe file ("format": "mil-recipe/1") on its own data; --stage-evals N measures the
   student after each group of stages on N held-out SOTU chat prompts (KL to the teacher, win rate, perplexity).`;

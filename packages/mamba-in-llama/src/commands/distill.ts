@@ -20,8 +20,8 @@ export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamb
             [--out runs/distill-<time>] [--seed ${D.seed}] ${runFlagsHelp}
             [--checkpoint-every ${D.checkpointEvery ?? 50}] [--checkpoint-seconds ${D.checkpointSeconds ?? 60}] [--keep-checkpoints]
   mil distill --resume <run folder> [--threads N] [--ep …]   (a main-job or a recipe-file run)
-${distillRecipeHelp}
-  mil distill --print-recipe [--recipe default|paper|file.json] [--teacher …]   a recipe file resolved against the teacher, and its memory plan
+  ${distillRecipeHelp}
+  mil distill --print-recipe [--recipe default|paper|default-three-stage|file.json] [--teacher …]   a recipe file resolved against the teacher, and its memory plan
   --recipe default: alignment, stage-1 KL ${R.stage1First.loss.kl} / CE ${R.stage1First.loss.ce} (per-token mean), lr ${R.stage1First.lr}, stage-2 lr ${R.stage2.lr}, clip ${R.stage1First.maxGradNorm}.
   --recipe paper: the reference's settings: no alignment, stage 1 on teacher pseudo-labels with KL ${P.stage1First.loss.kl} (batchmean) + CE ${P.stage1First.loss.ce},
     lr ${P.stage1First.lr}, clip ${P.stage1First.maxGradNorm}; stage 2 KL (batchmean), lr ${P.stage2.lr} (packages/distill/README.md). --lr etc. replace the recipe's values.
