@@ -1,9 +1,8 @@
 // The data of each stage of a recipe file: text / chat windows (packed by @mil/data, held-out split kept out of
 // training), teacher generations (SeqKD), preference pairs (DPO) from files, and the embedded corpus's own
 // data (SOTU text windows, SOTU chats for SFT, and teacher-vs-student pairs for DPO built at the stage's start).
-import type { LlamaConfig, LoadedTokenizer } from '@mil/checkpoint';
-import type { RunOptions } from '@mil/core';
-import { mixSeeds } from '@mil/core';
+import type { HybridConfig, LlamaConfig, LoadedTokenizer } from '@mil/checkpoint';
+import { mixSeeds, type RunOptions } from '@mil/core';
 import { loadShards, readExamples, readPreferencePairs, tokenizeToShards, tokenizerFolderHash, windowBatch, type PackedWindows, type TokenizedPair, type TokenizeProgress } from '@mil/data';
 import { arrayDataSource, type DataSource } from '../trainer';
 import { collateWindows, tokenWindows } from '../data/token-windows';
@@ -14,7 +13,6 @@ import { RecipeError, type RecipeStage } from '../recipe/recipe-file';
 import type { ResolvedStage } from '../recipe/recipe-stages';
 import { chatTemplateOf, sotuChatPrompts, sotuChatWindows } from './sotu-chat';
 import { continuations, EVAL_SAMPLING } from './stage-eval';
-import type { HybridConfig } from '@mil/checkpoint';
 
 /** What the data of a recipe needs from the run. */
 export interface RecipeDataContext extends RunOptions {
@@ -39,8 +37,8 @@ export type FileData =
 const padOf = (tok: LoadedTokenizer) => tok.eosId ?? 2;
 
 /**
- * Reads the files of a recipe stage (`{ paths }` or SeqKD prompts); null for the embedded corpus.
- * DATA_TOO_SMALL-like refusals are RecipeError RECIPE_INVALID naming the stage's data field.
+ * Reads the files of a recipe stage (`{ paths }` or SeqKD prompts); null for the embedded corpus. Files of the
+ * wrong shape for the stage are @mil/data's BAD_RECORD naming `file:line`; no prompt at all is RECIPE_INVALID.
  *
  * @example const d = await readStageFiles(recipe.stages[2], 'stages[2]', ctx, 128);
  */
