@@ -82,11 +82,15 @@ export { distillHybrid, type DistillHybridOptions, type DistillHybridResult } fr
 export { generatePseudoLabels, savePseudoLabels, collatePseudoLabels, type PseudoLabel, type PseudoLabelOptions } from './pseudo-labels';
 export { compileDpoStep, ReferenceLogProbs, collatePairs, type PairBatch } from './dpo-step';
 export { compileAlignStep, type AlignStep } from './align-step';
-export { runMainJob, checkTrainingFits, MAIN_JOB_DEFAULTS, MAIN_JOB_PRESETS, mainJobTrainingTokens, type MainJobPreset, type MainJobOptions, type MainJobEvents, type MainJobResult, type MainJobRow } from './jobs/main-job';
+export { runMainJob, checkMainJobFits, readTeacherConfig, MAIN_JOB_DEFAULTS, MAIN_JOB_PRESETS, mainJobTrainingTokens, type MainJobPreset, type MainJobOptions, type MainJobEvents, type MainJobResult, type MainJobRow } from './jobs/main-job';
 export { prepareRunFolder, readRunOptions, writeRunOptions, removeInterruptedWrites, RUN_OPTIONS_FILE } from './jobs/run-folder';
 export { loadMainJobData, tokenizeDocuments, type MainJobData } from './jobs/main-job-data';
 export { compileTopKKdStep } from './kd-step';
 export { cacheTeacherTopK, readTeacherTopK, topKKl } from './teacher-topk-cache';
-export { parseRecipe, loadRecipeFile, builtInRecipePath, BUILT_IN_RECIPES, RecipeError, RECIPE_FORMAT, STAGE_KINDS, type Recipe as RecipeFile, type RecipeStage, type RecipeData, type RecipeStageKind, type RecipeErrorCode } from './recipe/recipe-file';
+export { parseRecipe, loadRecipeFile, builtInRecipePath, recipeFileOf, BUILT_IN_RECIPES, RecipeError, RECIPE_FORMAT, STAGE_KINDS, type Recipe as RecipeFile, type RecipeStage, type RecipeData, type RecipeStageKind, type RecipeErrorCode } from './recipe/recipe-file';
 export { resolveRecipe, hybridStageSpecs, type ResolvedStage, type ResolveOptions } from './recipe/recipe-stages';
-export { memoryPlan, formatMemoryPlan, assertMemoryFits, availableMemory, MemoryPlanError, type MemoryPlan, type MemoryPlanInput, type MemoryItem, type MemoryErrorCode } from './memory/memory-plan';
+export { memoryPlan, formatMemoryPlan, assertMemoryFits, checkRunFits, type PlannedStage, availableMemory, MemoryPlanError, type MemoryPlan, type MemoryPlanInput, type MemoryItem, type MemoryErrorCode } from './memory/memory-plan';
+export { runRecipeJob, stageEvalPoints, type RecipeJobOptions, type RecipeJobEvents, type RecipeJobResult, type HeldOutRow, type StageEvalRow } from './jobs/recipe-job';
+export { sotuTurns, sotuConversation, sotuChatWindows, sotuChatPrompts, chatTemplateOf, SOTU_CHAT_INSTRUCTION, type SotuTurn } from './jobs/sotu-chat';
+export { compareToTeacher, continuations, maskedPerplexity, rowScores, logitsModel, EVAL_SAMPLING, type TeacherComparison, type RowScores, type SampleSettings } from './jobs/stage-eval';
+export { writeStudentFolder, stageLossCurves } from './jobs/run-folder';

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { MilError } from '@mil/core';
 import { layerSchedule } from '@mil/weight-transfer';
-import { builtInRecipePath, RECIPES, recipeStages, hybridStageSpecs, loadRecipeFile, MAIN_JOB_DEFAULTS, parseRecipe, RecipeError, resolveRecipe, type RecipeErrorCode } from '@mil/distill';
+import { builtInRecipePath, stageEvalPoints, RECIPES, recipeStages, hybridStageSpecs, loadRecipeFile, MAIN_JOB_DEFAULTS, parseRecipe, RecipeError, resolveRecipe, type RecipeErrorCode } from '@mil/distill';
 
 const D = MAIN_JOB_DEFAULTS;
 const defaultJson = () => JSON.parse(readFileSync(builtInRecipePath('default'), 'utf8'));
@@ -48,8 +48,34 @@ describe('recipe files', () => {
     expect(runs[1].spec.attnLayers.length).toBe(16);
     expect(runs[0].spec.loss).toEqual({ kl: 0.1, ce: 1 });
     expect(runs[3]).toMatchObject({ kind: 'dpo', beta: 0.01, batch: 32, seq: 1024 });
-    expectRecipeError(() => hybridStageSpecs(runs), 'RECIPE_UNSUPPORTED', 'stages[3].kind', /dpo/);
-    expect(hybridStageSpecs(runs.slice(0, 3)).map((s) => s.trainable)).toEqual(['mamba', 'mamba', 'all']);
+    const specs = hybridStageSpecs(runs);
+    expect(specs.map((s) => s.trainable)).toEqual(['mamba', 'mamba', 'all', 'all']);
+    expect(specs[3]).toMatchObject({ kind: 'dpo', loss: { beta: 0.01 } });
+  });
+
+  it('the typed paper recipe\'s stage 1 is the paper file\'s: lr, clipping, loss weights, trainable set, sampling', async () => {
+    const file = await loadRecipeFile(builtInRecipePath('paper'));
+    const P = RECIPES.paper;
+    for (const [typed, s] of [[P.stage1First, file.stages[0]], [P.stage1Target, file.stages[1]]] as const) {
+      expect([typed.lr, typed.maxGradNorm, typed.loss.kl, typed.loss.ce, typed.trainable, typed.data]).toEqual([s.lr, s.maxGradNorm, s.loss.kl, s.loss.ce, s.trainable, 'teacher-pseudo-labels']);
+      expect(s.kind).toBe('seqkd');
+      const p = (s.data as { pseudoLabels: { temperature: number; topP: number; topK: number } }).pseudoLabels;
+      expect([P.pseudoLabels!.temperature, P.pseudoLabels!.topP, P.pseudoLabels!.topK]).toEqual([p.temperature, p.topP, p.topK]);
+    }
+    // the file's warmups (1500 and 500 optimizer steps) are the typed fractions of a ≈ 4,950-step epoch, rounded
+    expect([Math.round(P.stage1First.warmupFraction * 4950 / 100) * 100, Math.round(P.stage1Target.warmupFraction * 4950 / 100) * 100]).toEqual([file.stages[0].warmupSteps, file.stages[1].warmupSteps]);
+  });
+
+  it('default-three-stage: the default\'s five stages, then SFT and DPO on data built from the corpus', async () => {
+    const three = await loadRecipeFile(builtInRecipePath('default-three-stage'));
+    const def = await loadRecipeFile(builtInRecipePath('default'));
+    expect(three.stages.slice(0, 5)).toEqual(def.stages);
+    expect(three.stages.slice(5).map((s) => [s.kind, s.data, s.trainable])).toEqual([['sft', { corpus: 'sotu' }, 'all'], ['dpo', { corpus: 'sotu' }, 'all']]);
+    const runs = resolveRecipe(three, { numLayers: 8 });
+    expect(runs.at(-1)).toMatchObject({ kind: 'dpo', batch: 4, spec: { kind: 'dpo', loss: { beta: 0.1 } } });
+    // measured after stage 2 (the last KD run), after SFT and after DPO; not between the KD runs or after alignment
+    expect(stageEvalPoints(runs)).toEqual([4, 5, 6]);
+    expect(stageEvalPoints(resolveRecipe(def, { numLayers: 8 }))).toEqual([4]);
   });
 
   it('a progressive stage runs once per attention fraction with its share of the steps; tokens become steps', () => {
@@ -83,7 +109,7 @@ describe('recipe files', () => {
     // resolving against the teacher
     expectRecipeError(() => resolveRecipe(parseRecipe(withStage(3, { layers: { attnLayers: [1, 9] } })), { numLayers: 8 }), 'RECIPE_INVALID', 'stages[3].layers.attnLayers[1]', /layer 9 does not exist in a 8-layer teacher/);
     expectRecipeError(() => resolveRecipe(parseRecipe(withStage(3, { layers: { attentionFraction: 0.3 } })), { numLayers: 8 }), 'RECIPE_INVALID', 'stages[3].layers.attentionFraction', /0\.3/);
-    expectRecipeError(() => hybridStageSpecs(resolveRecipe(parseRecipe(withStage(3, { decay: 'linear' })), { numLayers: 8 })), 'RECIPE_UNSUPPORTED', 'stages[3].decay', /cosine only/);
+    expect(hybridStageSpecs(resolveRecipe(parseRecipe(withStage(3, { decay: 'linear' })), { numLayers: 8 }))[3].decay).toBe('linear');
   });
 
   it('RECIPE_NOT_FOUND and RECIPE_INVALID_JSON name the file', async () => {

@@ -35,3 +35,37 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     },
   };
 }
+
+/** The bars of a training job: one per stage (loss, throughput, ETA) and one per evaluation set. */
+export interface TrainingBars {
+  /** Opens the bar of the stage that starts. */
+  stage(label: string): void;
+  /** A step of the current stage; closes its bar at the last step. */
+  step(e: { step: number; totalSteps: number; loss: number; tokensPerSec: number; etaSec: number }, steps: number): void;
+  /** Progress of evaluating `key` (e.g. `student/sotu`). */
+  eval(key: string, done: number, total: number): void;
+}
+
+/**
+ * The stage and evaluation bars `mil distill` shows, for the main job and recipe runs alike.
+ *
+ * @example const bars = trainingBars(); bars.stage('1/5 align'); bars.step(event, 40);
+ */
+export function trainingBars(): TrainingBars {
+  let bar: ProgressBar = progressBar('');
+  const evals = new Map<string, ProgressBar>();
+  return {
+    stage: (label) => {
+      bar = progressBar(label);
+    },
+    step: (e, steps) => {
+      bar.update(e.step, e.totalSteps, `loss ${e.loss.toFixed(3)} ${e.tokensPerSec.toFixed(0)} tok/s eta ${e.etaSec.toFixed(0)}s`);
+      if (e.step === e.totalSteps) bar.done(`${steps} steps, final loss ${e.loss.toFixed(3)}`);
+    },
+    eval: (key, d, t) => {
+      const b = evals.get(key) ?? evals.set(key, progressBar(`eval ${key}`)).get(key)!;
+      b.update(d, t);
+      if (d === t) b.done();
+    },
+  };
+}

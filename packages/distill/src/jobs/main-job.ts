@@ -1,15 +1,15 @@
 // The project's main job: distil a Llama teacher into a hybrid (attention-initialised), train the random-init
 // ablation on the same budget, drop the replaced layers for the other ablation, evaluate all by held-out perplexity
 // and write a run folder (student in the reference layout, metrics.json, loss-curve.svg).
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { totalmem } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, LlamaSession, loadLlama, saveHybrid } from '@mil/models';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, LlamaSession, loadLlama } from '@mil/models';
 import { dropLayers, layerSchedule, type MambaLayerInit } from '@mil/weight-transfer';
 import { lossCurveSvg, perplexity, writeReport } from '@mil/eval';
-import { writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
+import { loadModelFolder, writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
+import { checkRunFits, type MemoryPlan } from '../memory/memory-plan';
 import { mixSeeds } from '@mil/core';
 import { seededPermutation } from '../trainer/seeds';
 import type { StageSpec } from '../pipeline/stages';
@@ -20,7 +20,7 @@ import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hyb
 import type { ProgressEvent } from '../trainer';
 import { DistillError } from '../errors';
 import { loadMainJobData } from './main-job-data';
-import { prepareRunFolder, writeRunOptions } from './run-folder';
+import { prepareRunFolder, stageLossCurves, writeRunOptions, writeStudentFolder } from './run-folder';
 
 /** The main job's recipe; `RunOptions` say where it runs (spinning defaults to off). */
 export interface MainJobOptions extends RunOptions {
@@ -160,9 +160,10 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
   const log = ev.log ?? (() => undefined);
   const resume = o.resume !== undefined && o.resume !== false;
   if (o.out) await prepareRunFolder(o.out, { resume });
+  // the memory check reads only config.json: a run that cannot fit is refused before the weights load
+  checkMainJobFits(o, await readTeacherConfig(o.teacher), log);
   const { config: teacherConfig, weights: teacherWeights, tokenizer } = await loadLlama(o.teacher);
   if (!tokenizer) throw new DistillError('BAD_OPTION', `${o.teacher}: the teacher folder has no tokenizer.json`);
-  checkTrainingFits(o, teacherConfig, totalmem());
   log(`teacher: ${o.teacher}; student: ${o.variant}, ${o.attentionFraction * 100}% attention; run folder: ${o.out ?? '(none)'}${resume ? ' (resuming)' : ''}`);
   if (o.out && !resume) await writeRunOptions(o.out, { ...o, out: undefined, resume: undefined, keepCheckpoints: undefined });
   const layers = teacherConfig.numHiddenLayers;
@@ -247,39 +248,25 @@ export async function runMainJob(o: MainJobOptions, ev: MainJobEvents = {}): Pro
 }
 
 /**
- * Refuses, before any training, a window longer than the teacher's context and a batch whose activations
- * (teacher and student logits, their gradients, per-layer activations) would not fit in memory.
+ * The main job's memory check, from the teacher's config alone: its stages (75% attention on the Mamba mixers, the
+ * target schedule on the mixers, then on all parameters) through `checkRunFits`; logs the largest plan.
+ *
+ * @example checkMainJobFits({ ...MAIN_JOB_DEFAULTS, seq: 512 }, teacherConfig, console.error);
  */
-export function checkTrainingFits(o: MainJobOptions, cfg: LlamaConfig, memoryBytes: number): void {
-  if (o.seq > cfg.maxPositionEmbeddings) {
-    throw new DistillError('TOO_LARGE', `seq ${o.seq} is longer than the teacher's context (${o.teacher}/config.json max_position_embeddings = ${cfg.maxPositionEmbeddings})`);
-  }
-  const tokens = o.batch * o.seq;
-  // float32: ~6 logits-sized buffers (teacher, student, softmax, grads) and ~24 hidden-sized buffers per layer
-  const bytes = tokens * 4 * (6 * cfg.vocabSize + 24 * cfg.hiddenSize * cfg.numHiddenLayers + 4 * cfg.intermediateSize * cfg.numHiddenLayers);
-  if (bytes > memoryBytes) {
-    const gb = (x: number) => (x / 2 ** 30).toFixed(1);
-    throw new DistillError('TOO_LARGE', `batch ${o.batch} × seq ${o.seq} needs about ${gb(bytes)} GiB of activations; this machine has ${gb(memoryBytes)} GiB (lower --batch or --seq)`);
-  }
+export function checkMainJobFits(o: MainJobOptions, cfg: LlamaConfig, log?: (line: string) => void, budgetBytes?: number): MemoryPlan {
+  const layers = cfg.numHiddenLayers;
+  const first = layerSchedule(layers, { attentionFraction: 0.75 }).attnLayers;
+  const target = layerSchedule(layers, { attentionFraction: o.attentionFraction }).attnLayers;
+  const stages = ([[first, 'mamba'], [target, 'mamba'], [target, 'all']] as const).map(([attnLayers, trainable]) => ({ attnLayers, trainable, batch: o.batch, seq: o.seq }));
+  return checkRunFits({ teacher: cfg, teacherSource: o.teacher, variant: o.variant, stages, budgetBytes, log });
 }
 
 async function writeRunFolder(
   out: string, teacherDir: string, teacherConfig: LlamaConfig, student: DistillHybridResult, random: DistillHybridResult | null,
   stages: StageSpec[], metrics: Record<string, unknown>,
 ): Promise<void> {
-  await mkdir(out, { recursive: true });
-  const studentDir = join(out, 'student');
-  // _name_or_path = the teacher folder as given: the reference's loader builds the model from it
-  await saveHybrid(studentDir, { teacher: teacherConfig, hybrid: student.hybridConfig, weights: student.weights }, { teacherNameOrPath: teacherDir });
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await writeFileAtomic(join(studentDir, f), await readFile(join(teacherDir, f)));
-  const curve = (r: DistillHybridResult, label: string) => {
-    let offset = 0;
-    return r.stages.map((s) => {
-      const points = s.history.map((h) => ({ x: offset + h.step, y: h.loss }));
-      offset += s.history.length;
-      return { name: `${label}: ${s.name}`, points };
-    });
-  };
+  await writeStudentFolder(join(out, 'student'), teacherDir, teacherConfig, student.hybridConfig, student.weights);
+  const curve = stageLossCurves;
   const title = `distillation loss (${metrics.variant}, ${Number(metrics.attentionFraction) * 100}% attention)`;
   const lossSvg = lossCurveSvg([...curve(student, 'attn-init'), ...(random ? curve(random, 'random-init') : [])], { title });
   await writeFileAtomic(join(out, 'loss-curve.svg'), lossSvg);
@@ -287,4 +274,14 @@ async function writeRunFolder(
   await writeReport(out, `mil distill: ${title}`, [{ heading: 'Distillation loss', svg: lossSvg }, { heading: 'Held-out perplexity', table: { head: ['model', 'params', 'ppl SOTU 2001–2021', 'ppl Brown'], rows: ppl } }]);
   await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
   await writeFileAtomic(join(out, 'run-config.json'), JSON.stringify({ stages }, null, 2) + '\n');
+}
+
+/** A teacher's config.json alone (nothing else is read). */
+export async function readTeacherConfig(dir: string): Promise<LlamaConfig> {
+  const folder = await loadModelFolder(dir, { tokenizer: false });
+  try {
+    return folder.config;
+  } finally {
+    await folder.close();
+  }
 }

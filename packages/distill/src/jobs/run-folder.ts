@@ -1,9 +1,11 @@
 // The main job's run folder: checked and created before any work, holding the job's options (job.json) so
 // `--resume` can continue it, and swept of the temporary files an interrupted write leaves behind.
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writableFolderProblem, writeFileAtomic } from '@mil/checkpoint';
+import { writableFolderProblem, writeFileAtomic, type HybridConfig, type LlamaConfig } from '@mil/checkpoint';
+import { saveHybrid } from '@mil/models';
 import { DistillError } from '../errors';
+import type { DistillHybridResult } from '../pipeline/distill-hybrid';
 
 /** The file of a run folder that records the job's options. */
 export const RUN_OPTIONS_FILE = 'job.json';
@@ -92,4 +94,40 @@ export async function readRunOptions<T extends object>(dir: string): Promise<T> 
     throw new DistillError('RUN_NOT_FOUND', `${path} is not a main-job record (expected {"format": "${FORMAT}", "options": {...}})`);
   }
   return json.options as T;
+}
+
+/** Tokenizer files a student folder carries over from its teacher (those the teacher has). */
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'];
+
+/**
+ * Writes a student in the reference layout (config.json naming the teacher folder in `_name_or_path`,
+ * mamba_config.json, model.safetensors) with the teacher's tokenizer files.
+ *
+ * @example await writeStudentFolder('runs/x/student', 'models/sotu-tiny', teacherConfig, result.hybridConfig, result.weights);
+ */
+export async function writeStudentFolder(dir: string, teacherDir: string, teacherConfig: LlamaConfig, hybrid: HybridConfig, weights: Map<string, Float32Array>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  // _name_or_path = the teacher folder as given: the reference's loader builds the model from it
+  await saveHybrid(dir, { teacher: teacherConfig, hybrid, weights }, { teacherNameOrPath: teacherDir });
+  for (const f of TOKENIZER_FILES) {
+    const bytes = await readFile(join(teacherDir, f)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    });
+    if (bytes) await writeFileAtomic(join(dir, f), bytes);
+  }
+}
+
+/**
+ * The loss curves of a run's stages, one after the other on a common step axis (for lossCurveSvg).
+ *
+ * @example lossCurveSvg(stageLossCurves(result, 'student'), { title: 'loss' });
+ */
+export function stageLossCurves(r: Pick<DistillHybridResult, 'stages'>, label: string): { name: string; points: { x: number; y: number }[] }[] {
+  let offset = 0;
+  return r.stages.map((s) => {
+    const points = s.history.map((h) => ({ x: offset + h.step, y: h.loss }));
+    offset += s.history.length;
+    return { name: `${label}: ${s.name}`, points };
+  });
 }

@@ -7,7 +7,8 @@ import { MilError } from '@mil/core';
 import type { HybridConfig } from '@mil/checkpoint';
 import type { LlamaConfig } from '@mil/checkpoint';
 import { llamaWeightSpecs } from '@mil/models';
-import { studentWeightSpecs } from '@mil/weight-transfer';
+import { makeHybridConfig, studentWeightSpecs } from '@mil/weight-transfer';
+import { DistillError } from '../errors';
 import { isTrainable, type TrainableSet } from '../pipeline/stages';
 
 export type MemoryErrorCode = 'OUT_OF_MEMORY_PLAN' | 'BAD_MEMORY_OPTION';
@@ -150,4 +151,42 @@ export function assertMemoryFits(p: MemoryPlan): void {
   throw new MemoryPlanError('OUT_OF_MEMORY_PLAN', `the run needs about ${gib(p.totalBytes)} but ${gib(p.budgetBytes)} is available (largest: ${top})`, p, {
     hint: 'lower --batch or --seq, train only the Mamba mixers, or use a machine with more memory',
   });
+}
+
+/** A stage as the memory check sees it: the student's attention layers, what trains, rows and tokens per step. */
+export interface PlannedStage {
+  attnLayers: readonly number[];
+  trainable: TrainableSet;
+  batch: number;
+  seq: number;
+}
+
+/**
+ * The one check of a run before anything but the teacher's config.json is read: every stage's `seq` within the
+ * teacher's context (DistillError TOO_LARGE naming `teacherSource`/config.json), then the memory plan of every stage;
+ * the largest plan is returned (to log) and MemoryPlanError OUT_OF_MEMORY_PLAN is thrown when it does not fit.
+ *
+ * @example
+ * checkRunFits({ teacher: cfg, teacherSource: 'models/sotu-tiny', variant: 'mamba2', log: console.error,
+ *   stages: [{ attnLayers: [1, 3, 5, 7], trainable: 'all', batch: 8, seq: 128 }] });
+ */
+export function checkRunFits(o: {
+  teacher: LlamaConfig; teacherSource: string; variant: 'mamba1' | 'mamba2'; stages: readonly PlannedStage[]; budgetBytes?: number;
+  /** Receives the largest plan's lines (formatMemoryPlan) before the verdict. */
+  log?: (line: string) => void;
+}): MemoryPlan {
+  for (const s of o.stages) {
+    if (s.seq > o.teacher.maxPositionEmbeddings) {
+      throw new DistillError('TOO_LARGE', `seq ${s.seq} is longer than the teacher's context (${o.teacherSource}/config.json max_position_embeddings = ${o.teacher.maxPositionEmbeddings})`, {
+        hint: 'lower --seq (or the recipe\'s seq)',
+      });
+    }
+  }
+  const plans = o.stages.map((s) =>
+    memoryPlan({ teacher: o.teacher, student: makeHybridConfig(o.teacher, o.variant, [...s.attnLayers]), trainable: s.trainable, batch: s.batch, seq: s.seq, budgetBytes: o.budgetBytes }),
+  );
+  const largest = plans.reduce((a, b) => (b.totalBytes > a.totalBytes ? b : a));
+  if (o.log) for (const l of formatMemoryPlan(largest)) o.log(l);
+  assertMemoryFits(largest);
+  return largest;
 }

@@ -2,12 +2,14 @@
 // re-initialisation from the previous stage), compiles its KD step against the frozen teacher and trains it.
 import type { RunOptions } from '@mil/core';
 import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
+import type { Graph } from '@mil/graph';
 import { buildHybridTrainGraph, buildLlamaTrainGraph } from '@mil/models';
 import { initStudentFromTeacher, makeHybridConfig, progressiveReinit, type MambaLayerInit } from '@mil/weight-transfer';
 import { TeacherSignal } from '../teacher-signal';
 import { compileKdStep } from '../kd-step';
 import { compileAlignStep } from '../align-step';
-import { arrayDataSource, listCheckpoints, train, type ProgressEvent, type StepRecord } from '../trainer';
+import { compileDpoStep, ReferenceLogProbs } from '../dpo-step';
+import { arrayDataSource, listCheckpoints, train, type DataSource, type ProgressEvent, type StepRecord } from '../trainer';
 import { collateWindows, tokenWindows, type TokenWindow } from '../data/token-windows';
 import type { TokenBatch } from '../train-step';
 import { collatePseudoLabels, type PseudoLabel } from '../pseudo-labels';
@@ -27,12 +29,20 @@ export interface DistillHybridOptions extends RunOptions {
    */
   init?: MambaLayerInit | 'random';
   seed?: number;
-  /** Training token stream, cut into windows of `seq` + 1 (stages whose data is 'text'). */
-  tokens: Int32Array;
+  /** Training token stream, cut into windows of `seq` + 1 (stages whose data is 'text'; not needed with `stageData`). */
+  tokens?: Int32Array;
+  /**
+   * Each stage's own data (recipe files: text windows, chat windows with assistant masks, pseudo-labels, preference
+   * pairs for 'dpo'); replaces `tokens` / `pseudoLabels`. Called when a stage starts training, with the student as
+   * it enters the stage (data such as the student's own samples depends on it); not called for a stage a resumed
+   * run already finished. Batches may be shorter than `seq`, never longer.
+   */
+  stageData?: (stage: StageSpec, index: number, student: { weights: ReadonlyMap<string, Float32Array>; hybridConfig: HybridConfig }) => DataSource<TokenBatch> | Promise<DataSource<TokenBatch>>;
   /** Teacher continuations (SeqKD), for stages whose data is 'teacher-pseudo-labels'; each fills `seq` + 1 tokens. */
   pseudoLabels?: readonly PseudoLabel[];
   /** Right-padding id of pseudo-labels shorter than `seq` + 1 (default 2, the eos of Llama tokenizers). */
   padId?: number;
+  /** Tokens per row (with `stageData`: the longest row of any stage; the graphs' position tables are this long). */
   seq: number;
   batch: number;
   /** Per-stage checkpoint folders go under this directory (resumable: a rerun continues from them); none = no checkpoints. */
@@ -45,6 +55,8 @@ export interface DistillHybridOptions extends RunOptions {
   onStageStart?: (stage: StageSpec, index: number) => void;
   /** The student as it enters a stage, before any step (the map is trained in place afterwards: copy what you keep). */
   onStageReady?: (stage: StageSpec, index: number, weights: ReadonlyMap<string, Float32Array>, hybridConfig: HybridConfig) => void;
+  /** The student at the end of a stage (also for stages a resumed run replays from their checkpoint); awaited. */
+  onStageEnd?: (stage: StageSpec, index: number, weights: ReadonlyMap<string, Float32Array>, hybridConfig: HybridConfig) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -72,16 +84,22 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
       threads: o.threads,
       spinning: o.spinning ?? false,
     }));
-  const windows = tokenWindows(o.tokens.length, o.seq);
-  const text = arrayDataSource<TokenWindow, TokenBatch>(windows, { batchSize: o.batch, dropLast: true, collate: collateWindows(o.tokens, o.seq) });
+  const tokens = o.tokens;
+  const text = tokens ? arrayDataSource<TokenWindow, TokenBatch>(tokenWindows(tokens.length, o.seq), { batchSize: o.batch, dropLast: true, collate: collateWindows(tokens, o.seq) }) : null;
   const labels = o.pseudoLabels
     ? arrayDataSource<PseudoLabel, TokenBatch>(o.pseudoLabels, { batchSize: o.batch, dropLast: true, collate: (xs) => collatePseudoLabels(xs, o.seq, o.padId) })
     : null;
-  const dataFor = (stage: StageSpec) => {
-    if ((stage.data ?? 'text') === 'text') return text;
+  const dataFor = async (stage: StageSpec, index: number, student: { weights: Map<string, Float32Array>; hybridConfig: HybridConfig }): Promise<DataSource<TokenBatch>> => {
+    if (o.stageData) return o.stageData(stage, index, student);
+    if ((stage.data ?? 'text') === 'text') {
+      if (!text) throw new DistillError('BAD_OPTION', `stage "${stage.name}" trains on text but distillHybrid got neither tokens nor stageData`);
+      return text;
+    }
     if (!labels) throw new DistillError('BAD_OPTION', `stage "${stage.name}" trains on teacher pseudo-labels but distillHybrid got no pseudoLabels`);
     return labels;
   };
+  // A stage a resumed run finished draws no batch: its data is not built.
+  const noData: DataSource<TokenBatch> = { batches: () => [] };
   let hybridConfig: HybridConfig | null = null;
   let weights: Map<string, Float32Array> | null = null;
   const done: DistillHybridResult['stages'] = [];
@@ -96,19 +114,24 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
       hybridConfig = next;
       o.onStageReady?.(stage, index, weights, hybridConfig);
       const cfg = hybridConfig;
+      const entering = weights;
       const run = { ep: o.ep, threads: o.threads, spinning: o.spinning ?? false };
-      const compile = async () =>
+      const trainable = isTrainable(stage.trainable);
+      const compile = async (): Promise<{ lossAndGrads: (w: Map<string, Float32Array>, b: TokenBatch) => Promise<{ loss: number; grads: Map<string, Float32Array>; tokens: number }>; release(): Promise<void> }> =>
         stage.kind === 'align'
           ? await compileAlignStep(o.teacherConfig, cfg, o.teacherWeights, { maxPositions: o.seq, ...run })
-          : await compileKdStep(
+          : stage.kind === 'dpo'
+            ? await compileDpoStage(o.teacherConfig, cfg, entering, stage, { maxPositions: o.seq, trainable, ...run })
+            : await compileKdStep(
               (g) => buildHybridTrainGraph(g, o.teacherConfig, cfg, { maxPositions: o.seq }),
               await teacherSignal(),
               { klWeight: stage.loss.kl, ceWeight: stage.loss.ce, temperature: stage.loss.temperature, klReduction: stage.loss.reduction },
-              { trainable: isTrainable(stage.trainable), ...run },
+              { trainable, ...run },
             );
       // A stage a resumed run already finished is replayed from its last checkpoint: no need to compile it.
       const stageDir = o.checkpointDir ? `${o.checkpointDir}/stage-${index}` : null;
       const finished = stageDir !== null && (await listCheckpoints(stageDir)).at(-1)?.step === stage.steps;
+      // Compiled before any step: a DPO stage's reference is the student as it enters the stage.
       let kd: Awaited<ReturnType<typeof compile>> | null = finished ? null : await compile();
       const t0 = performance.now();
       try {
@@ -116,11 +139,11 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
         const result = await train<TokenBatch>({
           params: stageWeights,
           lossAndGrads: async (_p, b) => (kd ??= await compile()).lossAndGrads(stageWeights, b),
-          data: dataFor(stage),
+          data: finished ? noData : await dataFor(stage, index, { weights: stageWeights, hybridConfig: cfg }),
           totalSteps: stage.steps,
-          trainable: isTrainable(stage.trainable),
+          trainable,
           optimizer: { kind: 'adamw', lr: stage.lr, betas: stage.betas ?? [0.9, 0.98], weightDecay: stage.weightDecay ?? 0 },
-          schedule: { kind: 'cosine', warmupSteps: stage.warmupSteps ?? 0 },
+          schedule: { kind: stage.decay ?? 'cosine', warmupSteps: stage.warmupSteps ?? 0 },
           maxGradNorm: stage.maxGradNorm,
           seed: seed + index,
           onProgress: (e) => o.onProgress?.(stage, e),
@@ -133,6 +156,7 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
         });
         done.push({ name: stage.name, history: result.history, seconds: (performance.now() - t0) / 1000, tokens: result.history.reduce((s, h) => s + (h.tokens ?? 0), 0) });
         if (result.stopped) break;
+        await o.onStageEnd?.(stage, index, stageWeights, cfg);
       } finally {
         await (kd as { release(): Promise<void> } | null)?.release();
       }
@@ -141,4 +165,26 @@ export async function distillHybrid(o: DistillHybridOptions): Promise<DistillHyb
     await (teacher as TeacherSignal | null)?.release();
   }
   return { hybridConfig: hybridConfig!, weights: weights!, stages: done };
+}
+
+/**
+ * The DPO step of a stage over the hybrid student, with its frozen reference: the student as it enters the stage
+ * (the standard DPO reference, the SFT model; its log-probs are computed from a copy taken now).
+ */
+async function compileDpoStage(
+  teacherConfig: LlamaConfig, cfg: HybridConfig, entering: ReadonlyMap<string, Float32Array>, stage: StageSpec,
+  o: RunOptions & { maxPositions: number; trainable: (name: string) => boolean },
+) {
+  if (stage.loss.beta === undefined) throw new DistillError('BAD_OPTION', `stage "${stage.name}" is a DPO stage without loss.beta`);
+  const build = (g: Graph) => buildHybridTrainGraph(g, teacherConfig, cfg, { maxPositions: o.maxPositions });
+  const run = { ep: o.ep, threads: o.threads, spinning: o.spinning };
+  const reference = await ReferenceLogProbs.create((g) => build(g).logits, entering, run);
+  const step = await compileDpoStep(build, stage.loss.beta, { trainable: o.trainable, ...run });
+  return {
+    lossAndGrads: async (w: Map<string, Float32Array>, b: TokenBatch) => step.lossAndGrads(w, b, await reference.of(b)),
+    async release() {
+      await step.release();
+      await reference.release();
+    },
+  };
 }

@@ -8,9 +8,11 @@ export type TrainableSet = 'mamba' | 'all';
 
 export interface StageSpec {
   name: string;
-  /** 'kd' (default): end-to-end distillation with `loss`. 'align': layer-wise alignment of each Mamba mixer to the
-   * teacher attention output it replaces (normalised MSE; `loss` is ignored). */
-  kind?: 'kd' | 'align';
+  /** 'kd' (default): end-to-end distillation with `loss` (SeqKD and SFT are this on their own data: targets −100
+   * where no loss applies, e.g. outside assistant turns). 'align': layer-wise alignment of each Mamba mixer to the
+   * teacher attention output it replaces (normalised MSE; `loss` is ignored). 'dpo': DPO (sigmoid) on pair batches
+   * (`collatePairs`) with `loss.beta`, against the student as it enters the stage, frozen (the reference model). */
+  kind?: 'kd' | 'align' | 'dpo';
   /** Attention layers kept in this stage (indices of the teacher's layers). */
   attnLayers: number[];
   trainable: TrainableSet;
@@ -18,7 +20,9 @@ export interface StageSpec {
   lr: number;
   warmupSteps?: number;
   /** Loss weights: reference stage 1 = {kl: 0.1, ce: 1}; stage 2 KD = {kl: 1, ce: 0}. */
-  loss: { kl: number; ce: number; temperature?: number; reduction?: 'masked-mean' | 'reference' };
+  loss: { kl: number; ce: number; temperature?: number; reduction?: 'masked-mean' | 'reference'; beta?: number };
+  /** Learning-rate decay after warmup (default 'cosine'). */
+  decay?: 'cosine' | 'linear' | 'constant';
   maxGradNorm?: number;
   /** AdamW betas (default [0.9, 0.98], the reference's stage 1). */
   betas?: readonly [number, number];

@@ -210,8 +210,17 @@ export async function loadRecipeFile(path: string): Promise<Recipe> {
   return parseRecipe(json, path);
 }
 
-/** The built-in recipes, shipped as files next to the package (`recipes/<name>.json`). */
-export const BUILT_IN_RECIPES = ['default', 'paper'] as const;
+/** The built-in recipes, shipped as files next to the package (`recipes/<name>.json`). 'default-three-stage' is
+ * the embedded default followed by SFT on SOTU chats and DPO on teacher-vs-student pairs. */
+export const BUILT_IN_RECIPES = ['default', 'paper', 'default-three-stage'] as const;
+
+/**
+ * The file of a built-in recipe name, or the argument itself (a path).
+ * @example recipeFileOf('paper'); // …/recipes/paper.json
+ */
+export function recipeFileOf(nameOrPath: string): string {
+  return (BUILT_IN_RECIPES as readonly string[]).includes(nameOrPath) ? builtInRecipePath(nameOrPath as (typeof BUILT_IN_RECIPES)[number]) : nameOrPath;
+}
 
 /**
  * The path of a built-in recipe file.

@@ -85,7 +85,9 @@ export function resolveRecipe(r: Recipe, o: ResolveOptions): ResolvedStage[] {
       const loss: StageSpec['loss'] = { kl: s.loss.kl, ce: s.loss.ce };
       if (s.loss.temperature !== undefined) loss.temperature = s.loss.temperature;
       const spec: StageSpec = { name: run.name, attnLayers: run.attnLayers, trainable: s.trainable, steps: run.steps, lr: s.lr, warmupSteps, loss };
-      if (s.kind === 'align') spec.kind = 'align';
+      if (s.kind === 'align' || s.kind === 'dpo') spec.kind = s.kind;
+      if (s.loss.beta !== undefined) spec.loss.beta = s.loss.beta;
+      if (s.decay !== 'cosine') spec.decay = s.decay;
       if (s.maxGradNorm !== undefined) spec.maxGradNorm = s.maxGradNorm;
       const resolved: ResolvedStage = { path, kind: s.kind, data: s.data, batch, seq, decay: s.decay, spec };
       if (s.loss.beta !== undefined) resolved.beta = s.loss.beta;
@@ -96,15 +98,11 @@ export function resolveRecipe(r: Recipe, o: ResolveOptions): ResolvedStage[] {
 }
 
 /**
- * The stage specs of the runs the hybrid pipeline (`distillHybrid`) trains: align, KD, SeqKD and SFT runs
- * (SeqKD and SFT are KD/CE on their own data). DPO runs and non-cosine decays are RECIPE_UNSUPPORTED there.
+ * The stage specs of the runs, as the hybrid pipeline (`distillHybrid`) trains them: align, KD, SeqKD and SFT runs
+ * (SeqKD and SFT are KD/CE on their own data, with targets −100 where no loss applies) and DPO runs.
  *
  * @example const stages = hybridStageSpecs(resolveRecipe(recipe, { numLayers }));
  */
 export function hybridStageSpecs(runs: readonly ResolvedStage[]): StageSpec[] {
-  return runs.map((r) => {
-    if (r.kind === 'dpo') throw new RecipeError('RECIPE_UNSUPPORTED', `${r.path}.kind`, `${r.path}.kind: a "dpo" stage runs through the DPO step (compileDpoStep), not the hybrid stage pipeline`);
-    if (r.decay !== 'cosine') throw new RecipeError('RECIPE_UNSUPPORTED', `${r.path}.decay`, `${r.path}.decay: the hybrid stage pipeline decays by cosine only, got "${r.decay}"`);
-    return r.spec;
-  });
+  return runs.map((r) => r.spec);
 }

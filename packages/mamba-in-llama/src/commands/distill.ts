@@ -1,26 +1,27 @@
 // mil distill — the main job (see @mil/distill runMainJob): argument parsing, progress bars, the results table.
 import { join } from 'node:path';
-import { MAIN_JOB_DEFAULTS, MAIN_JOB_PRESETS, mainJobTrainingTokens, RECIPE_NAMES, RECIPES, readRunOptions, runMainJob, type MainJobOptions, type MainJobPreset } from '@mil/distill';
+import { BUILT_IN_RECIPES, MAIN_JOB_DEFAULTS, MAIN_JOB_PRESETS, mainJobTrainingTokens, parseRecipe, RECIPE_NAMES, RECIPES, readRunOptions, runMainJob, type MainJobOptions, type MainJobPreset, type RecipeJobOptions } from '@mil/distill';
+import { distillRecipeCommand, distillRecipeHelp, runRecipeCli } from './distill-recipe';
 import { MAMBA_LAYER_INITS } from '@mil/weight-transfer';
-import { progressBar, type ProgressBar } from '../progress';
+import { progressBar, trainingBars } from '../progress';
 import { formatTable } from '../table';
 import { choiceFlag, CliError, intFlag, MAX_SEED, numberFlag, parseFlags } from '../options';
 import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
 import { printRecipe } from './print-recipe';
-import { checkMainJobMemory } from './memory-check';
 
 const D = MAIN_JOB_DEFAULTS;
 const R = RECIPES.default;
 const P = RECIPES.paper;
 export const distillHelp = `mil distill [--teacher ${D.teacher}] [--variant mamba2|mamba1] [--attention 0.5|0.25|0.125|0] [--preset h200]
-            [--recipe default|paper] [--init attention|random-layer|random-mixer] [--ablation-init random-layer|random-mixer]
+            [--recipe default|paper|default-three-stage|file.json] [--init attention|random-layer|random-mixer] [--ablation-init random-layer|random-mixer]
             [--align-steps ${D.alignSteps}] [--stage1-steps ${D.stage1Steps}] [--stage2-steps ${D.stage2Steps}]
             [--lr <recipe's>] [--stage2-lr <recipe's>] [--stage1-kl <recipe's>] [--stage1-ce <recipe's>]
             [--batch ${D.batch}] [--seq ${D.seq}] [--eval-tokens ${D.evalTokens}] [--no-ablations]
             [--out runs/distill-<time>] [--seed ${D.seed}] ${runFlagsHelp}
             [--checkpoint-every ${D.checkpointEvery ?? 50}] [--checkpoint-seconds ${D.checkpointSeconds ?? 60}] [--keep-checkpoints]
-  mil distill --resume <run folder> [--threads N] [--ep …]
-  mil distill --print-recipe [--recipe default|paper|file.json] [--teacher …]   a recipe file resolved against the teacher, and its memory plan
+  mil distill --resume <run folder> [--threads N] [--ep …]   (a main-job or a recipe-file run)
+  ${distillRecipeHelp}
+  mil distill --print-recipe [--recipe default|paper|default-three-stage|file.json] [--teacher …]   a recipe file resolved against the teacher, and its memory plan
   --recipe default: alignment, stage-1 KL ${R.stage1First.loss.kl} / CE ${R.stage1First.loss.ce} (per-token mean), lr ${R.stage1First.lr}, stage-2 lr ${R.stage2.lr}, clip ${R.stage1First.maxGradNorm}.
   --recipe paper: the reference's settings: no alignment, stage 1 on teacher pseudo-labels with KL ${P.stage1First.loss.kl} (batchmean) + CE ${P.stage1First.loss.ce},
     lr ${P.stage1First.lr}, clip ${P.stage1First.maxGradNorm}; stage 2 KL (batchmean), lr ${P.stage2.lr} (packages/distill/README.md). --lr etc. replace the recipe's values.
@@ -144,42 +145,43 @@ export async function distillCommand(argv: string[]): Promise<void> {
     const a = parseFlags(argv, { 'print-recipe': { type: 'boolean' }, recipe: { type: 'string' }, teacher: { type: 'string' } }, 'mil distill --print-recipe');
     return printRecipe({ recipe: a.recipe ?? 'default', teacher: a.teacher ?? D.teacher }, (l) => process.stderr.write(`${l}\n`));
   }
+  const recipeArg = argv.find((x, i) => argv[i - 1] === '--recipe') ?? argv.find((x) => x.startsWith('--recipe='))?.slice('--recipe='.length);
+  // a path (…/x or x.json) names a recipe file, as do the built-in recipe files that have no typed form
+  // (default-three-stage); default and paper run as the main job
+  const isFile = (x: string) => x.includes('/') || x.endsWith('.json') || ((BUILT_IN_RECIPES as readonly string[]).includes(x) && !(RECIPE_NAMES as readonly string[]).includes(x));
+  if (recipeArg !== undefined && isFile(recipeArg)) return distillRecipeCommand(argv);
   let opts = distillOptions(argv);
   if (opts.resume !== undefined) {
     const given = opts;
-    const recorded = await readRunOptions<MainJobOptions>(given.resume!);
+    const recorded = await readRunOptions<MainJobOptions | (RecipeJobOptions & { job: 'recipe' })>(given.resume!);
+    if ('job' in recorded && recorded.job === 'recipe') {
+      // a recipe-file run: the recipe is recorded with it (re-validated), only where it runs may change
+      const recipe = parseRecipe(recorded.recipe, join(given.resume!, 'job.json'));
+      return runRecipeCli({
+        ...recorded, recipe, ep: given.ep, threads: given.threads, spinning: given.spinning, checkpointEvery: given.checkpointEvery,
+        checkpointSeconds: given.checkpointSeconds, keepCheckpoints: given.keepCheckpoints, out: given.resume, resume: true,
+      });
+    }
     let checked: MainJobOptions;
     try {
-      checked = distillOptions(flagsOf(recorded));
+      checked = distillOptions(flagsOf(recorded as MainJobOptions));
     } catch (e) {
       throw new CliError('BAD_ARGUMENT', `${join(given.resume!, 'job.json')} records options this version refuses: ${(e as Error).message}`);
     }
     opts = { ...checked, ep: given.ep, threads: given.threads, spinning: given.spinning, checkpointEvery: given.checkpointEvery, checkpointSeconds: given.checkpointSeconds, keepCheckpoints: given.keepCheckpoints, out: given.resume, resume: given.resume };
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  await checkMainJobMemory(opts, log);
-  let bar: ProgressBar = progressBar('');
+  const bars = trainingBars();
   const labelBar = progressBar('teacher pseudo-labels');
-  const evalBars = new Map<string, ProgressBar>();
   const r = await runMainJob(opts, {
     log,
     onPseudoLabels: (d, t) => {
       labelBar.update(d, t);
       if (d === t) labelBar.done();
     },
-    onStageStart: (run, st, i, n) => {
-      bar = progressBar(`[${run}-init] ${i + 1}/${n} ${st.name}`);
-    },
-    onProgress: (_run, st, e) => {
-      bar.update(e.step, e.totalSteps, `loss ${e.loss.toFixed(3)} ${e.tokensPerSec.toFixed(0)} tok/s eta ${e.etaSec.toFixed(0)}s`);
-      if (e.step === e.totalSteps) bar.done(`${st.steps} steps, final loss ${e.loss.toFixed(3)}`);
-    },
-    onEval: (model, set, d, t) => {
-      const key = `${model}/${set}`;
-      if (!evalBars.has(key)) evalBars.set(key, progressBar(`eval ${key}`));
-      evalBars.get(key)!.update(d, t);
-      if (d === t) evalBars.get(key)!.done();
-    },
+    onStageStart: (run, st, i, n) => bars.stage(`[${run}-init] ${i + 1}/${n} ${st.name}`),
+    onProgress: (_run, st, e) => bars.step(e, st.steps),
+    onEval: (model, set, d, t) => bars.eval(`${model}/${set}`, d, t),
   });
   const t0 = r.rows[0];
   const table = formatTable(

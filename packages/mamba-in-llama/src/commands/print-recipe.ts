@@ -1,6 +1,6 @@
 // mil distill --print-recipe [--recipe default|paper|file.json]: the recipe resolved against the teacher (stage
 // lengths in steps, warmup, attention layers) and the memory plan of its largest stage, as JSON on stdout.
-import { BUILT_IN_RECIPES, builtInRecipePath, formatMemoryPlan, loadRecipeFile, memoryPlan, resolveRecipe, type ResolvedStage } from '@mil/distill';
+import { formatMemoryPlan, recipeFileOf, loadRecipeFile, memoryPlan, resolveRecipe, type ResolvedStage } from '@mil/distill';
 import { loadModelFolder } from '@mil/checkpoint';
 import { makeHybridConfig } from '@mil/weight-transfer';
 
@@ -9,7 +9,7 @@ import { makeHybridConfig } from '@mil/weight-transfer';
  * @example await printRecipe({ recipe: 'paper', teacher: 'models/sotu-tiny' });
  */
 export async function printRecipe(o: { recipe: string; teacher: string; variant?: 'mamba1' | 'mamba2' }, log: (line: string) => void): Promise<void> {
-  const path = (BUILT_IN_RECIPES as readonly string[]).includes(o.recipe) ? builtInRecipePath(o.recipe as 'default') : o.recipe;
+  const path = recipeFileOf(o.recipe);
   const recipe = await loadRecipeFile(path);
   const folder = await loadModelFolder(o.teacher, { tokenizer: false });
   const teacher = folder.config;
