@@ -45,6 +45,9 @@ const drafters: Record<string, () => Drafter> = {
   'target copy (all accepted)': () => modelDrafter(new NgramLm(targetSpec)),
   'argmax avoider (all rejected)': () => modelDrafter(new AvoidArgmaxLm(new NgramLm(targetSpec))),
   'n-gram lookup': () => ngramDrafter({ maxNgram: 3 }),
+  // adaptive K: stops a round's drafting after a token the draft is unsure of
+  'noisy, snapshot-only, adaptive K': () =>
+    modelDrafter(new NgramLm({ ...targetSpec, noise: { seed: 7, scale: 0.8 }, truncateAnywhere: false }), { minConfidence: 0.4 }),
 };
 
 function optionsFor(i: number): DecodeOptions {
@@ -97,7 +100,7 @@ describe('greedy speculative decoding equals plain greedy decoding', () => {
     expect(stopped).toBeGreaterThan(5);
   });
 
-  it('for 50 prompts x K = 1..8 x 6 drafters, with all/none accepted rounds, EOS mid-round, stop strings, exact maxNewTokens', async () => {
+  it('for 50 prompts x K = 1..8 x 7 drafters, with all/none accepted rounds, EOS mid-round, stop strings, exact maxNewTokens', async () => {
     const ps = prompts();
     const plain = [];
     for (const [i, prompt] of ps.entries()) plain.push(await collect(plainDecode(makeTarget(), prompt, optionsFor(i))));

@@ -101,6 +101,11 @@ export const cases: { name: string; s: OracleSampling; drafter: () => Drafter }[
     drafter: () => modelDrafter(new AvoidArgmaxLm(new NgramLm(targetSpec))),
   },
   { name: 'T=1 top-k 6 top-p 0.9, noisy truncatable draft', s: { temperature: 1, topK: 6, topP: 0.9 }, drafter: noisy(true) },
+  {
+    name: 'T=1, noisy snapshot-only draft with adaptive K (minConfidence 0.3)',
+    s: { temperature: 1 },
+    drafter: () => modelDrafter(new NgramLm({ ...targetSpec, noise: { seed: 3, scale: 1.5 }, truncateAnywhere: false }), { minConfidence: 0.3 }),
+  },
 ];
 
 export function expectFits(got: Sampled, exact: Exact, label: string): void {
