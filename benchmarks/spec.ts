@@ -18,9 +18,13 @@
 // RoPE tables for 2048 + new tokens + K + 1 positions: the teacher's outputs degrade past 1024 (its outputs still
 // define correctness: speculative = plain), the work per token is what it would be.
 //
-//   npm run bench:spec [-- --quick] [--repeats 2] [--new-tokens 64] [--contexts 128,2048] [--ks 1,2,4,6,8] [--threads 2] [--ep cpu]
+//   npm run bench:spec [-- --quick] [--repeats 2] [--new-tokens 64] [--contexts 128,2048] [--ks 1,2,4,6,8] [--threads 2]
+//                      [--draft-threads 1] [--min-confidence 0] [--ngram 3,1] [--ep cpu]
 //
-// --quick: K ∈ {1,4,8}, 32 new tokens (about a third of the time).
+// --quick: K ∈ {1,4,8}, 32 new tokens (about a third of the time). --draft-threads: ORT threads of the draft models
+// (one thread: a model this small gains nothing from the second core and loses the wake-up of the thread pool).
+// --min-confidence P: adaptive K for the model drafts (a round stops drafting after a token whose draft probability is
+// below P; K is then the most drafted per round). --ngram max,min: the n-gram lengths prompt lookup tries.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng, type ExecutionProvider } from '@mil/core';
@@ -32,6 +36,9 @@ import { MiB, flag, fmt, formatTable, numberFlag, reportResult, runBench, runFie
 
 const QUICK = flag('quick') === true;
 const THREADS = numberFlag('threads', 2);
+const DRAFT_THREADS = numberFlag('draft-threads', 1);
+const MIN_CONFIDENCE = numberFlag('min-confidence', 0);
+const [NGRAM_MAX, NGRAM_MIN] = listFlag('ngram', [3, 1]);
 const NEW_TOKENS = numberFlag('new-tokens', QUICK ? 32 : 64);
 const EP = String(flag('ep') ?? 'cpu') as ExecutionProvider;
 const REPEATS = numberFlag('repeats', 2);
@@ -41,18 +48,30 @@ const HEADLINE_TARGET = 'mamba2-50';
 const HEADLINE_CONTEXT = Math.max(...CONTEXTS);
 const MAX_POSITIONS = Math.max(...CONTEXTS) + NEW_TOKENS + Math.max(...KS) + 2;
 
-const TARGETS = [
+const ALL_TARGETS = [
   { name: 'teacher', label: 'teacher (Llama, 8 layers)', dir: 'models/sotu-tiny' },
   { name: 'mamba2-50', label: 'Mamba-2 50% attention', dir: 'models/sotu-tiny-mamba2-50' },
   { name: 'mamba1-50', label: 'Mamba-1 50% attention', dir: 'models/sotu-tiny-mamba1-50' },
 ] as const;
-const DRAFTS = [
+const ALL_DRAFTS = [
   { name: 'llama-draft', label: 'tiny Llama draft', dir: 'models/sotu-tiny-draft' },
   { name: 'mamba-draft', label: 'pure-Mamba draft', dir: 'models/sotu-tiny-draft-mamba' },
   { name: 'ngram', label: 'n-gram (prompt lookup)', dir: null },
 ] as const;
 
+// --targets / --drafts name subsets (for a quick look; the headline needs mamba2-50).
+const TARGETS = pick('targets', ALL_TARGETS);
+const DRAFTS = pick('drafts', ALL_DRAFTS);
 const log = (s = '') => process.stdout.write(s + '\n');
+
+function pick<T extends { name: string }>(name: string, all: readonly T[]): readonly T[] {
+  const v = flag(name);
+  if (v === undefined) return all;
+  const names = String(v).split(',');
+  const bad = names.filter((n) => !all.some((x) => x.name === n));
+  if (v === true || bad.length > 0) throw new Error(`--${name} expects names from ${all.map((x) => x.name).join(',')}, got ${String(v)}`);
+  return all.filter((x) => names.includes(x.name));
+}
 
 function listFlag(name: string, fallback: number[]): number[] {
   const v = flag(name);
@@ -64,9 +83,9 @@ function listFlag(name: string, fallback: number[]): number[] {
 
 
 /** A teacher or hybrid folder as a session compiled for MAX_POSITIONS. */
-async function openSession(dir: string): Promise<{ session: LlamaSession | HybridSession; model: DraftModel; params: number }> {
+async function openSession(dir: string, threads = THREADS): Promise<{ session: LlamaSession | HybridSession; model: DraftModel; params: number }> {
   if (!existsSync(join(dir, 'config.json'))) throw new Error(`bench:spec: ${dir} is missing (see the header of benchmarks/spec.ts for how it is made)`);
-  const opts = { ep: EP, threads: THREADS, maxPositions: MAX_POSITIONS, spinning: false };
+  const opts = { ep: EP, threads, maxPositions: MAX_POSITIONS, spinning: false };
   const count = (w: Map<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
   if (existsSync(join(dir, 'mamba_config.json'))) {
     const h = await loadHybrid(dir);
@@ -103,14 +122,14 @@ interface Row {
 async function main(): Promise<void> {
   const rss = startRssSampler();
   const t0 = performance.now();
-  const teacher = await loadLlama(TARGETS[0].dir);
-  if (!teacher.tokenizer) throw new Error(`bench:spec: ${TARGETS[0].dir} has no tokenizer`);
+  const teacher = await loadLlama(ALL_TARGETS[0].dir);
+  if (!teacher.tokenizer) throw new Error(`bench:spec: ${ALL_TARGETS[0].dir} has no tokenizer`);
   const tok = teacher.tokenizer;
   const encode = (t: string) => tok.encode(t, { addSpecialTokens: false });
   // Prompts: BOS + held-out text; the 128 prompt starts later in the text than the 2k one, so they differ.
   const prompts = new Map(CONTEXTS.map((c, i) => [c, [tok.bosId ?? 1, ...heldOutTokens(encode, 4096 * i, c - 1)]]));
   const drafts = new Map<string, { session: LlamaSession | HybridSession | null; model: DraftModel | null; params: number }>();
-  for (const d of DRAFTS) drafts.set(d.name, d.dir ? await openSession(d.dir) : { session: null, model: null, params: 0 });
+  for (const d of DRAFTS) drafts.set(d.name, d.dir ? await openSession(d.dir, DRAFT_THREADS) : { session: null, model: null, params: 0 });
   const setupMs = performance.now() - t0;
 
   const rows: Row[] = [];
@@ -141,7 +160,9 @@ async function main(): Promise<void> {
             plains.push(p.summary.tokensPerSecond);
             const ds = drafts.get(d.name)!.model;
             ds?.reset();
-            const drafter: Drafter = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS }) : ngramDrafter({ maxNgram: 3 });
+            const drafter: Drafter = ds
+              ? modelDrafter(ds, { maxLength: MAX_POSITIONS, minConfidence: MIN_CONFIDENCE })
+              : ngramDrafter({ maxNgram: NGRAM_MAX, minNgram: NGRAM_MIN });
             // The draft's prompt feed is a prefill, like the target's (excluded from decode time on both sides):
             // sync the drafter to the prompt before the timed run; round 0 then drafts from there.
             const tSync = performance.now();
@@ -175,9 +196,9 @@ async function main(): Promise<void> {
   log('');
   log(`speculative vs plain greedy decoding, ${NEW_TOKENS} new tokens, ${EP} ${THREADS} threads (speedup = tokens/s ratio)`);
   const table: Cell[][] = rows.map((r) => [
-    r.target, r.context, r.draft, r.k, fmt(r.summary.acceptanceRate), fmt(r.summary.tokensPerRound), fmt(r.summary.tokensPerSecond), fmt(r.plainTps), fmt(r.speedup),
+    r.target, r.context, r.draft, r.k, fmt(r.summary.drafted / r.summary.rounds), fmt(r.summary.acceptanceRate), fmt(r.summary.tokensPerRound), fmt(r.summary.tokensPerSecond), fmt(r.plainTps), fmt(r.speedup),
   ]);
-  log(formatTable(['target', 'ctx', 'draft', 'K', 'acceptance', 'tokens/round', 'tok/s', 'plain tok/s', 'speedup'], table));
+  log(formatTable(['target', 'ctx', 'draft', 'K', 'drafted/round', 'acceptance', 'tokens/round', 'tok/s', 'plain tok/s', 'speedup'], table));
 
   // Best K per (target, context, draft), and where the time goes per round.
   const best = new Map<string, Row>();
@@ -196,6 +217,7 @@ async function main(): Promise<void> {
     }),
   ));
   const head = rows.filter((r) => r.target === HEADLINE_TARGET && r.context === HEADLINE_CONTEXT).sort((x, y) => y.speedup - x.speedup)[0];
+  if (!head) throw new Error(`bench:spec: the headline needs target ${HEADLINE_TARGET} (--targets)`);
   log(`setup ${fmt(setupMs / 1e3)} s, measurement ${fmt(measureMs / 1e3)} s, peak RSS ${fmt(peakBytes / MiB)} MiB`);
   reportResult({
     bench: 'spec',
@@ -207,10 +229,11 @@ async function main(): Promise<void> {
     goal: 2.0,
     best: Object.fromEntries([...best.values()].map((r) => [`${r.target}@${r.context}@${r.draft}`, { k: r.k, speedup: sig(r.speedup), acceptance: sig(r.summary.acceptanceRate), tokens_per_round: sig(r.summary.tokensPerRound), draft_ms_per_round: sig(r.summary.draftMs / r.summary.rounds), verify_ms_per_round: sig(r.summary.verifyMs / r.summary.rounds), accept_ms_per_round: sig(r.summary.acceptMs / r.summary.rounds), plain_ms_per_token: sig(1000 / r.plainTps), draft_prefill_ms: sig(r.draftPrefillMs) }])),
     plain_tokens_per_s_mean: Object.fromEntries([...plainTps].map(([k, v]) => [k, sig(v)])),
-    rows: rows.map((r) => ({ target: r.target, context: r.context, draft: r.draft, k: r.k, speedup: sig(r.speedup), plain_tokens_per_s: sig(r.plainTps), acceptance: sig(r.summary.acceptanceRate), tokens_per_round: sig(r.summary.tokensPerRound), tokens_per_s: sig(r.summary.tokensPerSecond) })),
+    rows: rows.map((r) => ({ target: r.target, context: r.context, draft: r.draft, k: r.k, speedup: sig(r.speedup), plain_tokens_per_s: sig(r.plainTps), acceptance: sig(r.summary.acceptanceRate), tokens_per_round: sig(r.summary.tokensPerRound), drafted_per_round: sig(r.summary.drafted / r.summary.rounds), tokens_per_s: sig(r.summary.tokensPerSecond), draft_ms_per_round: sig(r.summary.draftMs / r.summary.rounds), verify_ms_per_round: sig(r.summary.verifyMs / r.summary.rounds), accept_ms_per_round: sig(r.summary.acceptMs / r.summary.rounds) })),
     greedy_identical: 'every speculative run produced the same tokens as plain greedy decoding of its target (the run fails otherwise)',
     models,
     decode: { new_tokens: NEW_TOKENS, repeats: REPEATS, estimator: 'fastest speculative run / fastest plain run of the same target and context', contexts: CONTEXTS, ks: KS, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens', quick: QUICK },
+    drafters: { draft_threads: DRAFT_THREADS, min_confidence: MIN_CONFIDENCE, ngram: { max: NGRAM_MAX, min: NGRAM_MIN } },
     ep: EP,
     threads: THREADS,
     ...runFields({ rounds: 1, warmup: 0, setupMs, measureMs, peakBytes }),
