@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng, MilError } from '@mil/core';
 import {
   decodeAll,
+  fallbackDrafter,
   lookupContinuation,
   modelDrafter,
   ngramDrafter,
@@ -147,6 +148,32 @@ describe('modelDrafter', () => {
     expect(err).toBeInstanceOf(SpecDecodeError);
     expect(err.code).toBe('ABORTED');
     expect(() => modelDrafter(model, { maxLength: 0 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+  });
+});
+
+describe('fallbackDrafter', () => {
+  it('proposes the primary\'s tokens when it has any, else the fallback\'s (which catches up on skipped rounds)', async () => {
+    const spec = kinds['snapshot-only (Mamba-like)'];
+    const lookup = ngramDrafter({ maxNgram: 3, minNgram: 2 });
+    const drafter = fallbackDrafter(lookup, modelDrafter(new NgramLm(spec)));
+    let last: number[] = [];
+    let fromModel = 0;
+    let n = 0;
+    for (const ctx of contextWalk(13, 80, () => last)) {
+      const got = await drafter.propose(ctx, 4, { sampling: {}, rng: createRng(0) });
+      const primary = await lookup.propose(ctx, 4, { sampling: {}, rng: createRng(0) });
+      if (primary.tokens.length > 0) expect(got).toEqual(primary);
+      else {
+        expect(got.tokens, `context ${ctx.join(',')}`).toEqual(await oracleDraft(spec, ctx, 4));
+        fromModel++;
+      }
+      last = got.tokens;
+      n++;
+    }
+    expect(drafter.stats).toEqual({ primary: n - fromModel, fallback: fromModel });
+    expect(fromModel).toBeGreaterThan(5);
+    expect(n - fromModel).toBeGreaterThan(5);
+    expect(() => fallbackDrafter(lookup, null as never)).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
   });
 });
 
