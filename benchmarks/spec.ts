@@ -19,18 +19,22 @@
 // define correctness: speculative = plain), the work per token is what it would be.
 //
 //   npm run bench:spec [-- --quick] [--repeats 2] [--new-tokens 64] [--contexts 128,2048] [--ks 1,2,4,6,8] [--threads 2]
-//                      [--draft-threads 1] [--min-confidence 0] [--ngram 3,1] [--ep cpu]
+//                      [--draft-threads 1] [--min-confidence 0] [--ngram 3,1] [--lookup-ngram 3,2] [--ep cpu]
+//                      [--targets teacher,mamba2-50,mamba1-50] [--drafts llama-draft,mamba-draft,ngram,lookup+llama-draft,lookup+mamba-draft]
+//                      [--draft-dirs llama=<dir>,mamba=<dir>]
 //
 // --quick: K ∈ {1,4,8}, 32 new tokens (about a third of the time). --draft-threads: ORT threads of the draft models
 // (one thread: a model this small gains nothing from the second core and loses the wake-up of the thread pool).
 // --min-confidence P: adaptive K for the model drafts (a round stops drafting after a token whose draft probability is
 // below P; K is then the most drafted per round). --ngram max,min: the n-gram lengths prompt lookup tries.
+// lookup+<draft>: prompt lookup with --lookup-ngram lengths first, the draft model when it finds nothing (not in the
+// default grid: name it in --drafts).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng, type ExecutionProvider } from '@mil/core';
 import { HybridSession, LlamaSession, loadHybrid, loadLlama } from '@mil/models';
 import { loadSotu } from '@mil/corpora';
-import { decodeAll, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DecodeSummary, type DraftModel, type Drafter } from '@mil/spec-decode';
+import { decodeAll, fallbackDrafter, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DecodeSummary, type DraftModel, type Drafter } from '@mil/spec-decode';
 import { specModel } from 'mamba-in-llama';
 import { MiB, flag, fmt, formatTable, numberFlag, reportResult, runBench, runFields, sig, startRssSampler, type Cell } from './lib';
 
@@ -39,6 +43,7 @@ const THREADS = numberFlag('threads', 2);
 const DRAFT_THREADS = numberFlag('draft-threads', 1);
 const MIN_CONFIDENCE = numberFlag('min-confidence', 0);
 const [NGRAM_MAX, NGRAM_MIN] = listFlag('ngram', [3, 1]);
+const [LOOKUP_MAX, LOOKUP_MIN] = listFlag('lookup-ngram', [3, 2]);
 const NEW_TOKENS = numberFlag('new-tokens', QUICK ? 32 : 64);
 const EP = String(flag('ep') ?? 'cpu') as ExecutionProvider;
 const REPEATS = numberFlag('repeats', 2);
@@ -53,21 +58,33 @@ const ALL_TARGETS = [
   { name: 'mamba2-50', label: 'Mamba-2 50% attention', dir: 'models/sotu-tiny-mamba2-50' },
   { name: 'mamba1-50', label: 'Mamba-1 50% attention', dir: 'models/sotu-tiny-mamba1-50' },
 ] as const;
+// lookup: prompt lookup first (--lookup-ngram), the draft model when it finds nothing (fallbackDrafter).
+// --draft-dirs llama=<dir>,mamba=<dir>: other draft folders (e.g. a candidate before it replaces the committed one).
+const DRAFT_DIRS = { llama: 'models/sotu-tiny-draft', mamba: 'models/sotu-tiny-draft-mamba', ...dirFlag('draft-dirs') };
 const ALL_DRAFTS = [
-  { name: 'llama-draft', label: 'tiny Llama draft', dir: 'models/sotu-tiny-draft' },
-  { name: 'mamba-draft', label: 'pure-Mamba draft', dir: 'models/sotu-tiny-draft-mamba' },
-  { name: 'ngram', label: 'n-gram (prompt lookup)', dir: null },
+  { name: 'llama-draft', label: 'tiny Llama draft', dir: DRAFT_DIRS.llama, lookup: false },
+  { name: 'mamba-draft', label: 'pure-Mamba draft', dir: DRAFT_DIRS.mamba, lookup: false },
+  { name: 'ngram', label: 'n-gram (prompt lookup)', dir: null, lookup: false },
+  { name: 'lookup+llama-draft', label: 'lookup, else tiny Llama draft', dir: DRAFT_DIRS.llama, lookup: true },
+  { name: 'lookup+mamba-draft', label: 'lookup, else pure-Mamba draft', dir: DRAFT_DIRS.mamba, lookup: true },
 ] as const;
 
-// --targets / --drafts name subsets (for a quick look; the headline needs mamba2-50).
-const TARGETS = pick('targets', ALL_TARGETS);
-const DRAFTS = pick('drafts', ALL_DRAFTS);
+function dirFlag(name: string): Partial<Record<'llama' | 'mamba', string>> {
+  const v = flag(name);
+  if (v === undefined) return {};
+  const pairs = String(v).split(',').map((p) => p.split('='));
+  if (v === true || pairs.some(([k, d]) => (k !== 'llama' && k !== 'mamba') || !d)) throw new Error(`--${name} expects llama=<dir>,mamba=<dir>, got ${String(v)}`);
+  return Object.fromEntries(pairs);
+}
+
+// --targets / --drafts name subsets (the headline needs mamba2-50); by default the three drafts of the grid.
+const TARGETS = pick('targets', ALL_TARGETS, ALL_TARGETS.map((t) => t.name));
+const DRAFTS = pick('drafts', ALL_DRAFTS, ['llama-draft', 'mamba-draft', 'ngram']);
 const log = (s = '') => process.stdout.write(s + '\n');
 
-function pick<T extends { name: string }>(name: string, all: readonly T[]): readonly T[] {
+function pick<T extends { name: string }>(name: string, all: readonly T[], fallback: string[]): readonly T[] {
   const v = flag(name);
-  if (v === undefined) return all;
-  const names = String(v).split(',');
+  const names = v === undefined ? fallback : String(v).split(',');
   const bad = names.filter((n) => !all.some((x) => x.name === n));
   if (v === true || bad.length > 0) throw new Error(`--${name} expects names from ${all.map((x) => x.name).join(',')}, got ${String(v)}`);
   return all.filter((x) => names.includes(x.name));
@@ -128,8 +145,10 @@ async function main(): Promise<void> {
   const encode = (t: string) => tok.encode(t, { addSpecialTokens: false });
   // Prompts: BOS + held-out text; the 128 prompt starts later in the text than the 2k one, so they differ.
   const prompts = new Map(CONTEXTS.map((c, i) => [c, [tok.bosId ?? 1, ...heldOutTokens(encode, 4096 * i, c - 1)]]));
-  const drafts = new Map<string, { session: LlamaSession | HybridSession | null; model: DraftModel | null; params: number }>();
-  for (const d of DRAFTS) drafts.set(d.name, d.dir ? await openSession(d.dir, DRAFT_THREADS) : { session: null, model: null, params: 0 });
+  // one session per draft folder (a lookup-first entry shares its model's)
+  const sessions = new Map<string, { session: LlamaSession | HybridSession; model: DraftModel; params: number }>();
+  for (const d of DRAFTS) if (d.dir && !sessions.has(d.dir)) sessions.set(d.dir, await openSession(d.dir, DRAFT_THREADS));
+  const drafts = new Map(DRAFTS.map((d) => [d.name, d.dir ? sessions.get(d.dir)! : { session: null, model: null, params: 0 }]));
   const setupMs = performance.now() - t0;
 
   const rows: Row[] = [];
@@ -160,14 +179,17 @@ async function main(): Promise<void> {
             plains.push(p.summary.tokensPerSecond);
             const ds = drafts.get(d.name)!.model;
             ds?.reset();
-            const drafter: Drafter = ds
-              ? modelDrafter(ds, { maxLength: MAX_POSITIONS, minConfidence: MIN_CONFIDENCE })
-              : ngramDrafter({ maxNgram: NGRAM_MAX, minNgram: NGRAM_MIN });
+            const model = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS, minConfidence: MIN_CONFIDENCE }) : null;
             // The draft's prompt feed is a prefill, like the target's (excluded from decode time on both sides):
-            // sync the drafter to the prompt before the timed run; round 0 then drafts from there.
+            // sync the draft model to the prompt before the timed run; round 0 then drafts from there.
             const tSync = performance.now();
-            await drafter.propose(prompt, 1, { sampling: {}, rng: createRng(0) });
+            await model?.propose(prompt, 1, { sampling: {}, rng: createRng(0) });
             const draftPrefillMs = performance.now() - tSync;
+            const drafter: Drafter = !model
+              ? ngramDrafter({ maxNgram: NGRAM_MAX, minNgram: NGRAM_MIN })
+              : d.lookup
+                ? fallbackDrafter(ngramDrafter({ maxNgram: LOOKUP_MAX, minNgram: LOOKUP_MIN }), model)
+                : model;
             target.reset();
             const done = await decodeAll(speculativeDecode(target, drafter, prompt, { ...opts, k }));
             if (done.tokens.length !== p.tokens.length || done.tokens.some((x, i) => x !== p.tokens[i]))
@@ -190,7 +212,7 @@ async function main(): Promise<void> {
     await targetSession.release();
   }
   const measureMs = performance.now() - tMeasure;
-  for (const d of drafts.values()) await d.session?.release();
+  for (const d of sessions.values()) await d.session.release();
   const { peakBytes } = rss.stop();
 
   log('');
@@ -233,7 +255,7 @@ async function main(): Promise<void> {
     greedy_identical: 'every speculative run produced the same tokens as plain greedy decoding of its target (the run fails otherwise)',
     models,
     decode: { new_tokens: NEW_TOKENS, repeats: REPEATS, estimator: 'fastest speculative run / fastest plain run of the same target and context', contexts: CONTEXTS, ks: KS, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens', quick: QUICK },
-    drafters: { draft_threads: DRAFT_THREADS, min_confidence: MIN_CONFIDENCE, ngram: { max: NGRAM_MAX, min: NGRAM_MIN } },
+    drafters: { draft_threads: DRAFT_THREADS, min_confidence: MIN_CONFIDENCE, ngram: { max: NGRAM_MAX, min: NGRAM_MIN }, lookup_first_ngram: { max: LOOKUP_MAX, min: LOOKUP_MIN } },
     ep: EP,
     threads: THREADS,
     ...runFields({ rounds: 1, warmup: 0, setupMs, measureMs, peakBytes }),
