@@ -4,12 +4,13 @@
 //            (models/sotu-tiny-mamba1-50) — the students are distilled from the teacher by tools/draft/distill-student.ts
 //            (main-job recipe) and committed, so no setup runs here;
 //   drafts   the tiny Llama draft (models/sotu-tiny-draft), the pure-Mamba draft (models/sotu-tiny-draft-mamba),
-//            prompt lookup (n-gram, no model);
-//   K        1, 2, 4, 6, 8 draft tokens per round;
+//            prompt lookup (n-gram, no model), and each draft model behind prompt lookup with adaptive K
+//            (lookup+llama-draft, lookup+mamba-draft: @mil/spec-decode's fallbackDrafter);
+//   K        1, 2, 4, 6, 8 draft tokens per round (the lookup-first drafts: 2, 4, 8, the most per round);
 //   contexts 128 and 2048 prompt tokens of held-out SOTU 2001–2021 (not seen in training).
-// Per (target, context, draft, K), --repeats times: plain greedy decoding of --new-tokens tokens, then speculative
-// greedy decoding of the same prompt right after it; the speculative tokens are asserted identical to the plain ones
-// (the run fails otherwise). On the shared machine load only slows runs down, so the speedup compares fastest runs:
+// Per (target, context, draft, K): plain greedy decoding of --new-tokens tokens, then --repeats speculative greedy
+// decodings of the same prompt right after it; the speculative tokens are asserted identical to the plain ones (the
+// run fails otherwise). On the shared machine load only slows runs down, so the speedup compares fastest runs:
 // the fastest speculative run ÷ the fastest plain run of that target and context (over all its pairs).
 // Speedup = speculative tokens/s ÷ plain tokens/s, both over decode time: the prompt's prefill is excluded on both
 // sides — the target's by the decode loop, the draft's by syncing the drafter to the prompt before the timed run
@@ -21,14 +22,14 @@
 //   npm run bench:spec [-- --quick] [--repeats 2] [--new-tokens 64] [--contexts 128,2048] [--ks 1,2,4,6,8] [--threads 2]
 //                      [--draft-threads 1] [--min-confidence 0] [--ngram 3,1] [--lookup-ngram 3,2] [--ep cpu]
 //                      [--targets teacher,mamba2-50,mamba1-50] [--drafts llama-draft,mamba-draft,ngram,lookup+llama-draft,lookup+mamba-draft]
-//                      [--draft-dirs llama=<dir>,mamba=<dir>]
+//                      [--draft-dirs llama=<dir>,mamba=<dir>] [--lookup-confidence 0.4] [--lookup-ks 2,4,8]
 //
 // --quick: K ∈ {1,4,8}, 32 new tokens (about a third of the time). --draft-threads: ORT threads of the draft models
 // (one thread: a model this small gains nothing from the second core and loses the wake-up of the thread pool).
 // --min-confidence P: adaptive K for the model drafts (a round stops drafting after a token whose draft probability is
 // below P; K is then the most drafted per round). --ngram max,min: the n-gram lengths prompt lookup tries.
-// lookup+<draft>: prompt lookup with --lookup-ngram lengths first, the draft model when it finds nothing (not in the
-// default grid: name it in --drafts).
+// lookup+<draft>: prompt lookup with --lookup-ngram lengths first, else the draft model with adaptive K
+// (--lookup-confidence, default 0.4), at K ∈ --lookup-ks (default 2,4,8).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng, type ExecutionProvider } from '@mil/core';
@@ -42,6 +43,8 @@ const QUICK = flag('quick') === true;
 const THREADS = numberFlag('threads', 2);
 const DRAFT_THREADS = numberFlag('draft-threads', 1);
 const MIN_CONFIDENCE = numberFlag('min-confidence', 0);
+const LOOKUP_CONFIDENCE = numberFlag('lookup-confidence', 0.4);
+const LOOKUP_KS = listFlag('lookup-ks', [2, 4, 8]);
 const [NGRAM_MAX, NGRAM_MIN] = listFlag('ngram', [3, 1]);
 const [LOOKUP_MAX, LOOKUP_MIN] = listFlag('lookup-ngram', [3, 2]);
 const NEW_TOKENS = numberFlag('new-tokens', QUICK ? 32 : 64);
@@ -65,8 +68,8 @@ const ALL_DRAFTS = [
   { name: 'llama-draft', label: 'tiny Llama draft', dir: DRAFT_DIRS.llama, lookup: false },
   { name: 'mamba-draft', label: 'pure-Mamba draft', dir: DRAFT_DIRS.mamba, lookup: false },
   { name: 'ngram', label: 'n-gram (prompt lookup)', dir: null, lookup: false },
-  { name: 'lookup+llama-draft', label: 'lookup, else tiny Llama draft', dir: DRAFT_DIRS.llama, lookup: true },
-  { name: 'lookup+mamba-draft', label: 'lookup, else pure-Mamba draft', dir: DRAFT_DIRS.mamba, lookup: true },
+  { name: 'lookup+llama-draft', label: 'lookup, else tiny Llama draft (adaptive K)', dir: DRAFT_DIRS.llama, lookup: true },
+  { name: 'lookup+mamba-draft', label: 'lookup, else pure-Mamba draft (adaptive K)', dir: DRAFT_DIRS.mamba, lookup: true },
 ] as const;
 
 function dirFlag(name: string): Partial<Record<'llama' | 'mamba', string>> {
@@ -79,7 +82,7 @@ function dirFlag(name: string): Partial<Record<'llama' | 'mamba', string>> {
 
 // --targets / --drafts name subsets (the headline needs mamba2-50); by default the three drafts of the grid.
 const TARGETS = pick('targets', ALL_TARGETS, ALL_TARGETS.map((t) => t.name));
-const DRAFTS = pick('drafts', ALL_DRAFTS, ['llama-draft', 'mamba-draft', 'ngram']);
+const DRAFTS = pick('drafts', ALL_DRAFTS, ALL_DRAFTS.map((d) => d.name));
 const log = (s = '') => process.stdout.write(s + '\n');
 
 function pick<T extends { name: string }>(name: string, all: readonly T[], fallback: string[]): readonly T[] {
@@ -169,17 +172,22 @@ async function main(): Promise<void> {
       const specRows: Row[] = [];
       const plains: number[] = [];
       for (const d of DRAFTS) {
-        for (const k of KS) {
-          // Paired and repeated: plain decoding right before each speculative run; on the shared machine load only
-          // slows runs down, so each side keeps its fastest run (plain: the fastest over every pair of this target
-          // and context, which only makes the speedup more conservative).
+        for (const k of d.lookup ? LOOKUP_KS : KS) {
+          // Paired and repeated: plain decoding right before each speculative run of the first repeat (the plain
+          // output is the reference every run is checked against); on the shared machine load only slows runs down,
+          // so each side keeps its fastest run (plain: the fastest over every pair of this target and context, which
+          // only makes the speedup more conservative).
           let best: { summary: DecodeSummary; draftPrefillMs: number } | null = null;
+          let p: Awaited<ReturnType<typeof plain>> | null = null;
           for (let rep = 0; rep < REPEATS; rep++) {
-            const p = await plain();
-            plains.push(p.summary.tokensPerSecond);
+            if (rep === 0) {
+              p = await plain();
+              plains.push(p.summary.tokensPerSecond);
+            }
             const ds = drafts.get(d.name)!.model;
             ds?.reset();
-            const model = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS, minConfidence: MIN_CONFIDENCE }) : null;
+            const minConfidence = d.lookup ? LOOKUP_CONFIDENCE : MIN_CONFIDENCE;
+            const model = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS, minConfidence }) : null;
             // The draft's prompt feed is a prefill, like the target's (excluded from decode time on both sides):
             // sync the draft model to the prompt before the timed run; round 0 then drafts from there.
             const tSync = performance.now();
@@ -192,8 +200,9 @@ async function main(): Promise<void> {
                 : model;
             target.reset();
             const done = await decodeAll(speculativeDecode(target, drafter, prompt, { ...opts, k }));
-            if (done.tokens.length !== p.tokens.length || done.tokens.some((x, i) => x !== p.tokens[i]))
-              throw new Error(`bench:spec: ${t.name} × ${d.name} K=${k} at context ${ctx}: greedy speculative output differs from plain decoding\n  plain ${p.tokens.join(',')}\n  spec  ${done.tokens.join(',')}`);
+            const ref = p!.tokens;
+            if (done.tokens.length !== ref.length || done.tokens.some((x, i) => x !== ref[i]))
+              throw new Error(`bench:spec: ${t.name} × ${d.name} K=${k} at context ${ctx}: greedy speculative output differs from plain decoding\n  plain ${ref.join(',')}\n  spec  ${done.tokens.join(',')}`);
             if (!best || done.summary.tokensPerSecond > best.summary.tokensPerSecond) best = { summary: done.summary, draftPrefillMs };
           }
           specRows.push({ target: t.name, context: ctx, draft: d.name, k, summary: best!.summary, speedup: 0, plainTps: 0, draftPrefillMs: best!.draftPrefillMs });
@@ -255,7 +264,7 @@ async function main(): Promise<void> {
     greedy_identical: 'every speculative run produced the same tokens as plain greedy decoding of its target (the run fails otherwise)',
     models,
     decode: { new_tokens: NEW_TOKENS, repeats: REPEATS, estimator: 'fastest speculative run / fastest plain run of the same target and context', contexts: CONTEXTS, ks: KS, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens', quick: QUICK },
-    drafters: { draft_threads: DRAFT_THREADS, min_confidence: MIN_CONFIDENCE, ngram: { max: NGRAM_MAX, min: NGRAM_MIN }, lookup_first_ngram: { max: LOOKUP_MAX, min: LOOKUP_MIN } },
+    drafters: { draft_threads: DRAFT_THREADS, min_confidence: MIN_CONFIDENCE, ngram: { max: NGRAM_MAX, min: NGRAM_MIN }, lookup_first: { ngram: { max: LOOKUP_MAX, min: LOOKUP_MIN }, min_confidence: LOOKUP_CONFIDENCE, ks: LOOKUP_KS } },
     ep: EP,
     threads: THREADS,
     ...runFields({ rounds: 1, warmup: 0, setupMs, measureMs, peakBytes }),
