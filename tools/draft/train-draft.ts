@@ -1,18 +1,20 @@
 // Trains a draft of the embedded default teacher by knowledge distillation: a small model with the teacher's
 // tokenizer and vocabulary — a Llama (random init, or "shrink and fine-tune" from teacher layers, or continued from a
 // Llama draft folder) or a pure-Mamba / hybrid draft initialised from a Llama draft by this repo's weight transfer
-// (--arch mamba2|mamba1 --init-from <llama draft>: V→x, K→B, Q→C, O→out) — trained with KL(teacher‖draft) on the
-// teacher's logits computed on the fly (the @mil/distill KD step). The data are SOTU 1790–2000 windows and, with
+// (--arch mamba2|mamba1 --init-from <llama draft>: V→x, K→B, Q→C, O→out), or continued from a hybrid draft folder —
+// trained with KL(teacher‖draft) on the teacher's logits computed on the fly (the @mil/distill KD step); --teacher may
+// be a hybrid student too (a draft distilled from the target it serves). The data are SOTU 1790–2000 windows and, with
 // --generations, the teacher's own continuations (sequence-level KD: tools/draft/generate-teacher.ts) mixed in at
 // --gen-share of the windows. It then reports held-out SOTU 2001–2021 perplexity and the top-1 agreement with the
 // teacher (teacher-forced, at --eval-seq): the greedy acceptance rate a draft can expect per token.
 // Usage (the exact commands that made models/sotu-tiny-draft and models/sotu-tiny-draft-mamba are in their READMEs):
 //   node --conditions=source --import tsx tools/draft/train-draft.ts --out models/sotu-tiny-draft --steps 600
 //   … --arch mamba2 --init-from models/sotu-tiny-draft --out runs/mamba-draft --budget-s 300   (steps fitted to 300 s)
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, initLlamaWeights, llamaWeightSpecs, loadLlama, saveHybrid } from '@mil/models';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, initLlamaWeights, llamaWeightSpecs, loadHybrid, loadLlama, saveHybrid } from '@mil/models';
 import { parseLlamaConfig, type HybridConfig, type LlamaConfig } from '@mil/checkpoint';
 import { TeacherSignal, arrayDataSource, collateWindows, compileKdStep, loadMainJobData, tokenWindows, train, type TokenBatch, type TokenWindow } from '@mil/distill';
 import { perplexity } from '@mil/eval';
@@ -68,7 +70,11 @@ if (arch !== 'llama' && !a['init-from']) throw new Error(`--arch ${arch} needs -
 const t0 = performance.now();
 const log = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0)}s] ${s}`);
 
-const teacher = await loadLlama(a.teacher!);
+// The teacher: a Llama folder, or a hybrid student folder (a draft distilled from the target it will serve).
+const isHybrid = (dir: string) => existsSync(join(dir, 'mamba_config.json'));
+const teacher = isHybrid(a.teacher!)
+  ? await loadHybrid(a.teacher!).then((h) => ({ config: h.teacher, hybrid: h.hybrid, weights: h.weights, tokenizer: h.tokenizer }))
+  : await loadLlama(a.teacher!).then((m) => ({ ...m, hybrid: null }));
 if (!teacher.tokenizer) throw new Error(`${a.teacher}: no tokenizer.json`);
 const tc = teacher.config;
 
@@ -77,7 +83,14 @@ let configJson: Record<string, unknown>;
 let config: LlamaConfig;
 let hybrid: HybridConfig | null = null;
 let weights: Map<string, Float32Array>;
-if (a['init-from']) {
+if (a['init-from'] && isHybrid(a['init-from'])) {
+  // continue training a hybrid (or pure-Mamba) draft
+  const base = await loadHybrid(a['init-from']);
+  configJson = JSON.parse(await readFile(join(a['init-from'], 'config.json'), 'utf8')) as Record<string, unknown>;
+  config = base.teacher;
+  hybrid = base.hybrid;
+  weights = new Map([...base.weights].map(([n, w]) => [n, w.slice()]));
+} else if (a['init-from']) {
   const base = await loadLlama(a['init-from']);
   configJson = JSON.parse(await readFile(join(a['init-from'], 'config.json'), 'utf8')) as Record<string, unknown>;
   let baseWeights: Map<string, Float32Array> = base.weights;
@@ -125,12 +138,13 @@ const specs = hybrid ? studentWeightSpecs(config, hybrid) : llamaWeightSpecs(con
 const shapes = new Map(specs.map((w) => [w.name, w.shape]));
 const buildDraft = (g: Graph, maxPositions: number) =>
   hybrid ? buildHybridTrainGraph(g, config, hybrid, { maxPositions }) : buildLlamaTrainGraph(g, config, { maxPositions });
-const teacherLogits = (n: number) => (g: Graph) => buildLlamaTrainGraph(g, teacher.config, { maxPositions: n }).logits;
+const teacherLogits = (n: number) => (g: Graph) =>
+  (teacher.hybrid ? buildHybridTrainGraph(g, teacher.config, teacher.hybrid, { maxPositions: n }) : buildLlamaTrainGraph(g, teacher.config, { maxPositions: n })).logits;
 const draftLogits = (n: number) => (g: Graph) => buildDraft(g, n).logits;
 const run = { ep, threads };
 const signal = await TeacherSignal.create(teacherLogits(seq), teacher.weights, run);
 const kd = await compileKdStep((g) => buildDraft(g, seq), signal, { klWeight: num('kl'), ceWeight: num('ce') }, run);
-const describe = `${arch} draft: hidden ${config.hiddenSize}, ${config.numHiddenLayers} layers${hybrid ? ' (0% attention)' : ''}, ${[...weights.values()].reduce((s, w) => s + w.length, 0)} parameters`;
+const describe = `${hybrid ? hybrid.variant : 'llama'} draft: hidden ${config.hiddenSize}, ${config.numHiddenLayers} layers${hybrid ? ' (0% attention)' : ''}, ${[...weights.values()].reduce((s, w) => s + w.length, 0)} parameters`;
 
 // --budget-s: fit the step count to the time (a few timed KD steps on a fixed batch first; the optimizer is cheap).
 let steps = num('steps');
@@ -216,7 +230,7 @@ for (let start = 0; start + evalSeq <= heldOut.length; start += evalSeq * 8) {
 await teacherEval.release();
 await draftEval.release();
 const metrics = {
-  arch, initFrom: a['init-from'] || null, steps: result?.step ?? 0, tokensSeen: (result?.step ?? 0) * batch * seq, seq, batch, lr: num('lr'), kl: num('kl'), ce: num('ce'), threads, ep,
+  arch: hybrid ? `${hybrid.variant}, ${hybrid.attnLayers.length} of ${config.numHiddenLayers} layers attention` : 'llama', teacher: a.teacher, initFrom: a['init-from'] || null, steps: result?.step ?? 0, tokensSeen: (result?.step ?? 0) * batch * seq, seq, batch, lr: num('lr'), kl: num('kl'), ce: num('ce'), threads, ep,
   generatedTokens: gens.length, genWindowShare: windows.length > 0 ? (genWindows.length * repeat) / windows.length : 0,
   trainSec, wallSec: Math.round((performance.now() - t0) / 1000), finalLoss: result?.history.at(-1)?.loss ?? null,
   evalSeq, heldOutTokens: heldOut.length - 1, ppl_sotu_heldout: pplDraft, ppl_sotu_heldout_teacher: pplTeacher, top1_agreement_with_teacher: agree / total,
