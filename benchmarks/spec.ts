@@ -4,12 +4,13 @@
 //            (models/sotu-tiny-mamba1-50) — the students are distilled from the teacher by tools/draft/distill-student.ts
 //            (main-job recipe) and committed, so no setup runs here;
 //   drafts   the tiny Llama draft (models/sotu-tiny-draft), the pure-Mamba draft (models/sotu-tiny-draft-mamba),
-//            prompt lookup (n-gram, no model);
-//   K        1, 2, 4, 6, 8 draft tokens per round;
+//            prompt lookup (n-gram, no model), and each draft model behind prompt lookup with adaptive K
+//            (lookup+llama-draft, lookup+mamba-draft: @mil/spec-decode's fallbackDrafter);
+//   K        1, 2, 4, 6, 8 draft tokens per round (the lookup-first drafts: 2, 4, 8, the most per round);
 //   contexts 128 and 2048 prompt tokens of held-out SOTU 2001–2021 (not seen in training).
-// Per (target, context, draft, K), --repeats times: plain greedy decoding of --new-tokens tokens, then speculative
-// greedy decoding of the same prompt right after it; the speculative tokens are asserted identical to the plain ones
-// (the run fails otherwise). On the shared machine load only slows runs down, so the speedup compares fastest runs:
+// Per (target, context, draft, K): plain greedy decoding of --new-tokens tokens, then --repeats speculative greedy
+// decodings of the same prompt right after it; the speculative tokens are asserted identical to the plain ones (the
+// run fails otherwise). On the shared machine load only slows runs down, so the speedup compares fastest runs:
 // the fastest speculative run ÷ the fastest plain run of that target and context (over all its pairs).
 // Speedup = speculative tokens/s ÷ plain tokens/s, both over decode time: the prompt's prefill is excluded on both
 // sides — the target's by the decode loop, the draft's by syncing the drafter to the prompt before the timed run
@@ -18,20 +19,34 @@
 // RoPE tables for 2048 + new tokens + K + 1 positions: the teacher's outputs degrade past 1024 (its outputs still
 // define correctness: speculative = plain), the work per token is what it would be.
 //
-//   npm run bench:spec [-- --quick] [--repeats 2] [--new-tokens 64] [--contexts 128,2048] [--ks 1,2,4,6,8] [--threads 2] [--ep cpu]
+//   npm run bench:spec [-- --quick] [--repeats 2] [--new-tokens 64] [--contexts 128,2048] [--ks 1,2,4,6,8] [--threads 2]
+//                      [--draft-threads 1] [--min-confidence 0] [--ngram 3,1] [--lookup-ngram 3,2] [--ep cpu]
+//                      [--targets teacher,mamba2-50,mamba1-50] [--drafts llama-draft,mamba-draft,ngram,lookup+llama-draft,lookup+mamba-draft]
+//                      [--draft-dirs llama=<dir>,mamba=<dir>] [--lookup-confidence 0.4] [--lookup-ks 2,4,8]
 //
-// --quick: K ∈ {1,4,8}, 32 new tokens (about a third of the time).
+// --quick: K ∈ {1,4,8}, 32 new tokens (about a third of the time). --draft-threads: ORT threads of the draft models
+// (one thread: a model this small gains nothing from the second core and loses the wake-up of the thread pool).
+// --min-confidence P: adaptive K for the model drafts (a round stops drafting after a token whose draft probability is
+// below P; K is then the most drafted per round). --ngram max,min: the n-gram lengths prompt lookup tries.
+// lookup+<draft>: prompt lookup with --lookup-ngram lengths first, else the draft model with adaptive K
+// (--lookup-confidence, default 0.4), at K ∈ --lookup-ks (default 2,4,8).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng, type ExecutionProvider } from '@mil/core';
 import { HybridSession, LlamaSession, loadHybrid, loadLlama } from '@mil/models';
 import { loadSotu } from '@mil/corpora';
-import { decodeAll, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DecodeSummary, type DraftModel, type Drafter } from '@mil/spec-decode';
+import { decodeAll, fallbackDrafter, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DecodeSummary, type DraftModel, type Drafter } from '@mil/spec-decode';
 import { specModel } from 'mamba-in-llama';
 import { MiB, flag, fmt, formatTable, numberFlag, reportResult, runBench, runFields, sig, startRssSampler, type Cell } from './lib';
 
 const QUICK = flag('quick') === true;
 const THREADS = numberFlag('threads', 2);
+const DRAFT_THREADS = numberFlag('draft-threads', 1);
+const MIN_CONFIDENCE = numberFlag('min-confidence', 0);
+const LOOKUP_CONFIDENCE = numberFlag('lookup-confidence', 0.4);
+const LOOKUP_KS = listFlag('lookup-ks', [2, 4, 8]);
+const [NGRAM_MAX, NGRAM_MIN] = listFlag('ngram', [3, 1]);
+const [LOOKUP_MAX, LOOKUP_MIN] = listFlag('lookup-ngram', [3, 2]);
 const NEW_TOKENS = numberFlag('new-tokens', QUICK ? 32 : 64);
 const EP = String(flag('ep') ?? 'cpu') as ExecutionProvider;
 const REPEATS = numberFlag('repeats', 2);
@@ -41,18 +56,42 @@ const HEADLINE_TARGET = 'mamba2-50';
 const HEADLINE_CONTEXT = Math.max(...CONTEXTS);
 const MAX_POSITIONS = Math.max(...CONTEXTS) + NEW_TOKENS + Math.max(...KS) + 2;
 
-const TARGETS = [
+const ALL_TARGETS = [
   { name: 'teacher', label: 'teacher (Llama, 8 layers)', dir: 'models/sotu-tiny' },
   { name: 'mamba2-50', label: 'Mamba-2 50% attention', dir: 'models/sotu-tiny-mamba2-50' },
   { name: 'mamba1-50', label: 'Mamba-1 50% attention', dir: 'models/sotu-tiny-mamba1-50' },
 ] as const;
-const DRAFTS = [
-  { name: 'llama-draft', label: 'tiny Llama draft', dir: 'models/sotu-tiny-draft' },
-  { name: 'mamba-draft', label: 'pure-Mamba draft', dir: 'models/sotu-tiny-draft-mamba' },
-  { name: 'ngram', label: 'n-gram (prompt lookup)', dir: null },
+// lookup: prompt lookup first (--lookup-ngram), the draft model when it finds nothing (fallbackDrafter).
+// --draft-dirs llama=<dir>,mamba=<dir>: other draft folders (e.g. a candidate before it replaces the committed one).
+const DRAFT_DIRS = { llama: 'models/sotu-tiny-draft', mamba: 'models/sotu-tiny-draft-mamba', ...dirFlag('draft-dirs') };
+const ALL_DRAFTS = [
+  { name: 'llama-draft', label: 'tiny Llama draft', dir: DRAFT_DIRS.llama, lookup: false },
+  { name: 'mamba-draft', label: 'pure-Mamba draft', dir: DRAFT_DIRS.mamba, lookup: false },
+  { name: 'ngram', label: 'n-gram (prompt lookup)', dir: null, lookup: false },
+  { name: 'lookup+llama-draft', label: 'lookup, else tiny Llama draft (adaptive K)', dir: DRAFT_DIRS.llama, lookup: true },
+  { name: 'lookup+mamba-draft', label: 'lookup, else pure-Mamba draft (adaptive K)', dir: DRAFT_DIRS.mamba, lookup: true },
 ] as const;
 
+function dirFlag(name: string): Partial<Record<'llama' | 'mamba', string>> {
+  const v = flag(name);
+  if (v === undefined) return {};
+  const pairs = String(v).split(',').map((p) => p.split('='));
+  if (v === true || pairs.some(([k, d]) => (k !== 'llama' && k !== 'mamba') || !d)) throw new Error(`--${name} expects llama=<dir>,mamba=<dir>, got ${String(v)}`);
+  return Object.fromEntries(pairs);
+}
+
+// --targets / --drafts name subsets (the headline needs mamba2-50); by default the three drafts of the grid.
+const TARGETS = pick('targets', ALL_TARGETS, ALL_TARGETS.map((t) => t.name));
+const DRAFTS = pick('drafts', ALL_DRAFTS, ALL_DRAFTS.map((d) => d.name));
 const log = (s = '') => process.stdout.write(s + '\n');
+
+function pick<T extends { name: string }>(name: string, all: readonly T[], fallback: string[]): readonly T[] {
+  const v = flag(name);
+  const names = v === undefined ? fallback : String(v).split(',');
+  const bad = names.filter((n) => !all.some((x) => x.name === n));
+  if (v === true || bad.length > 0) throw new Error(`--${name} expects names from ${all.map((x) => x.name).join(',')}, got ${String(v)}`);
+  return all.filter((x) => names.includes(x.name));
+}
 
 function listFlag(name: string, fallback: number[]): number[] {
   const v = flag(name);
@@ -64,9 +103,9 @@ function listFlag(name: string, fallback: number[]): number[] {
 
 
 /** A teacher or hybrid folder as a session compiled for MAX_POSITIONS. */
-async function openSession(dir: string): Promise<{ session: LlamaSession | HybridSession; model: DraftModel; params: number }> {
+async function openSession(dir: string, threads = THREADS): Promise<{ session: LlamaSession | HybridSession; model: DraftModel; params: number }> {
   if (!existsSync(join(dir, 'config.json'))) throw new Error(`bench:spec: ${dir} is missing (see the header of benchmarks/spec.ts for how it is made)`);
-  const opts = { ep: EP, threads: THREADS, maxPositions: MAX_POSITIONS, spinning: false };
+  const opts = { ep: EP, threads, maxPositions: MAX_POSITIONS, spinning: false };
   const count = (w: Map<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
   if (existsSync(join(dir, 'mamba_config.json'))) {
     const h = await loadHybrid(dir);
@@ -103,14 +142,16 @@ interface Row {
 async function main(): Promise<void> {
   const rss = startRssSampler();
   const t0 = performance.now();
-  const teacher = await loadLlama(TARGETS[0].dir);
-  if (!teacher.tokenizer) throw new Error(`bench:spec: ${TARGETS[0].dir} has no tokenizer`);
+  const teacher = await loadLlama(ALL_TARGETS[0].dir);
+  if (!teacher.tokenizer) throw new Error(`bench:spec: ${ALL_TARGETS[0].dir} has no tokenizer`);
   const tok = teacher.tokenizer;
   const encode = (t: string) => tok.encode(t, { addSpecialTokens: false });
   // Prompts: BOS + held-out text; the 128 prompt starts later in the text than the 2k one, so they differ.
   const prompts = new Map(CONTEXTS.map((c, i) => [c, [tok.bosId ?? 1, ...heldOutTokens(encode, 4096 * i, c - 1)]]));
-  const drafts = new Map<string, { session: LlamaSession | HybridSession | null; model: DraftModel | null; params: number }>();
-  for (const d of DRAFTS) drafts.set(d.name, d.dir ? await openSession(d.dir) : { session: null, model: null, params: 0 });
+  // one session per draft folder (a lookup-first entry shares its model's)
+  const sessions = new Map<string, { session: LlamaSession | HybridSession; model: DraftModel; params: number }>();
+  for (const d of DRAFTS) if (d.dir && !sessions.has(d.dir)) sessions.set(d.dir, await openSession(d.dir, DRAFT_THREADS));
+  const drafts = new Map(DRAFTS.map((d) => [d.name, d.dir ? sessions.get(d.dir)! : { session: null, model: null, params: 0 }]));
   const setupMs = performance.now() - t0;
 
   const rows: Row[] = [];
@@ -131,26 +172,37 @@ async function main(): Promise<void> {
       const specRows: Row[] = [];
       const plains: number[] = [];
       for (const d of DRAFTS) {
-        for (const k of KS) {
-          // Paired and repeated: plain decoding right before each speculative run; on the shared machine load only
-          // slows runs down, so each side keeps its fastest run (plain: the fastest over every pair of this target
-          // and context, which only makes the speedup more conservative).
+        for (const k of d.lookup ? LOOKUP_KS : KS) {
+          // Paired and repeated: plain decoding right before each speculative run of the first repeat (the plain
+          // output is the reference every run is checked against); on the shared machine load only slows runs down,
+          // so each side keeps its fastest run (plain: the fastest over every pair of this target and context, which
+          // only makes the speedup more conservative).
           let best: { summary: DecodeSummary; draftPrefillMs: number } | null = null;
+          let p: Awaited<ReturnType<typeof plain>> | null = null;
           for (let rep = 0; rep < REPEATS; rep++) {
-            const p = await plain();
-            plains.push(p.summary.tokensPerSecond);
+            if (rep === 0) {
+              p = await plain();
+              plains.push(p.summary.tokensPerSecond);
+            }
             const ds = drafts.get(d.name)!.model;
             ds?.reset();
-            const drafter: Drafter = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS }) : ngramDrafter({ maxNgram: 3 });
+            const minConfidence = d.lookup ? LOOKUP_CONFIDENCE : MIN_CONFIDENCE;
+            const model = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS, minConfidence }) : null;
             // The draft's prompt feed is a prefill, like the target's (excluded from decode time on both sides):
-            // sync the drafter to the prompt before the timed run; round 0 then drafts from there.
+            // sync the draft model to the prompt before the timed run; round 0 then drafts from there.
             const tSync = performance.now();
-            await drafter.propose(prompt, 1, { sampling: {}, rng: createRng(0) });
+            await model?.propose(prompt, 1, { sampling: {}, rng: createRng(0) });
             const draftPrefillMs = performance.now() - tSync;
+            const drafter: Drafter = !model
+              ? ngramDrafter({ maxNgram: NGRAM_MAX, minNgram: NGRAM_MIN })
+              : d.lookup
+                ? fallbackDrafter(ngramDrafter({ maxNgram: LOOKUP_MAX, minNgram: LOOKUP_MIN }), model)
+                : model;
             target.reset();
             const done = await decodeAll(speculativeDecode(target, drafter, prompt, { ...opts, k }));
-            if (done.tokens.length !== p.tokens.length || done.tokens.some((x, i) => x !== p.tokens[i]))
-              throw new Error(`bench:spec: ${t.name} × ${d.name} K=${k} at context ${ctx}: greedy speculative output differs from plain decoding\n  plain ${p.tokens.join(',')}\n  spec  ${done.tokens.join(',')}`);
+            const ref = p!.tokens;
+            if (done.tokens.length !== ref.length || done.tokens.some((x, i) => x !== ref[i]))
+              throw new Error(`bench:spec: ${t.name} × ${d.name} K=${k} at context ${ctx}: greedy speculative output differs from plain decoding\n  plain ${ref.join(',')}\n  spec  ${done.tokens.join(',')}`);
             if (!best || done.summary.tokensPerSecond > best.summary.tokensPerSecond) best = { summary: done.summary, draftPrefillMs };
           }
           specRows.push({ target: t.name, context: ctx, draft: d.name, k, summary: best!.summary, speedup: 0, plainTps: 0, draftPrefillMs: best!.draftPrefillMs });
@@ -169,15 +221,15 @@ async function main(): Promise<void> {
     await targetSession.release();
   }
   const measureMs = performance.now() - tMeasure;
-  for (const d of drafts.values()) await d.session?.release();
+  for (const d of sessions.values()) await d.session.release();
   const { peakBytes } = rss.stop();
 
   log('');
   log(`speculative vs plain greedy decoding, ${NEW_TOKENS} new tokens, ${EP} ${THREADS} threads (speedup = tokens/s ratio)`);
   const table: Cell[][] = rows.map((r) => [
-    r.target, r.context, r.draft, r.k, fmt(r.summary.acceptanceRate), fmt(r.summary.tokensPerRound), fmt(r.summary.tokensPerSecond), fmt(r.plainTps), fmt(r.speedup),
+    r.target, r.context, r.draft, r.k, fmt(r.summary.drafted / r.summary.rounds), fmt(r.summary.acceptanceRate), fmt(r.summary.tokensPerRound), fmt(r.summary.tokensPerSecond), fmt(r.plainTps), fmt(r.speedup),
   ]);
-  log(formatTable(['target', 'ctx', 'draft', 'K', 'acceptance', 'tokens/round', 'tok/s', 'plain tok/s', 'speedup'], table));
+  log(formatTable(['target', 'ctx', 'draft', 'K', 'drafted/round', 'acceptance', 'tokens/round', 'tok/s', 'plain tok/s', 'speedup'], table));
 
   // Best K per (target, context, draft), and where the time goes per round.
   const best = new Map<string, Row>();
@@ -196,6 +248,7 @@ async function main(): Promise<void> {
     }),
   ));
   const head = rows.filter((r) => r.target === HEADLINE_TARGET && r.context === HEADLINE_CONTEXT).sort((x, y) => y.speedup - x.speedup)[0];
+  if (!head) throw new Error(`bench:spec: the headline needs target ${HEADLINE_TARGET} (--targets)`);
   log(`setup ${fmt(setupMs / 1e3)} s, measurement ${fmt(measureMs / 1e3)} s, peak RSS ${fmt(peakBytes / MiB)} MiB`);
   reportResult({
     bench: 'spec',
@@ -207,10 +260,11 @@ async function main(): Promise<void> {
     goal: 2.0,
     best: Object.fromEntries([...best.values()].map((r) => [`${r.target}@${r.context}@${r.draft}`, { k: r.k, speedup: sig(r.speedup), acceptance: sig(r.summary.acceptanceRate), tokens_per_round: sig(r.summary.tokensPerRound), draft_ms_per_round: sig(r.summary.draftMs / r.summary.rounds), verify_ms_per_round: sig(r.summary.verifyMs / r.summary.rounds), accept_ms_per_round: sig(r.summary.acceptMs / r.summary.rounds), plain_ms_per_token: sig(1000 / r.plainTps), draft_prefill_ms: sig(r.draftPrefillMs) }])),
     plain_tokens_per_s_mean: Object.fromEntries([...plainTps].map(([k, v]) => [k, sig(v)])),
-    rows: rows.map((r) => ({ target: r.target, context: r.context, draft: r.draft, k: r.k, speedup: sig(r.speedup), plain_tokens_per_s: sig(r.plainTps), acceptance: sig(r.summary.acceptanceRate), tokens_per_round: sig(r.summary.tokensPerRound), tokens_per_s: sig(r.summary.tokensPerSecond) })),
+    rows: rows.map((r) => ({ target: r.target, context: r.context, draft: r.draft, k: r.k, speedup: sig(r.speedup), plain_tokens_per_s: sig(r.plainTps), acceptance: sig(r.summary.acceptanceRate), tokens_per_round: sig(r.summary.tokensPerRound), drafted_per_round: sig(r.summary.drafted / r.summary.rounds), tokens_per_s: sig(r.summary.tokensPerSecond), draft_ms_per_round: sig(r.summary.draftMs / r.summary.rounds), verify_ms_per_round: sig(r.summary.verifyMs / r.summary.rounds), accept_ms_per_round: sig(r.summary.acceptMs / r.summary.rounds) })),
     greedy_identical: 'every speculative run produced the same tokens as plain greedy decoding of its target (the run fails otherwise)',
     models,
     decode: { new_tokens: NEW_TOKENS, repeats: REPEATS, estimator: 'fastest speculative run / fastest plain run of the same target and context', contexts: CONTEXTS, ks: KS, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens', quick: QUICK },
+    drafters: { draft_threads: DRAFT_THREADS, min_confidence: MIN_CONFIDENCE, ngram: { max: NGRAM_MAX, min: NGRAM_MIN }, lookup_first: { ngram: { max: LOOKUP_MAX, min: LOOKUP_MIN }, min_confidence: LOOKUP_CONFIDENCE, ks: LOOKUP_KS } },
     ep: EP,
     threads: THREADS,
     ...runFields({ rounds: 1, warmup: 0, setupMs, measureMs, peakBytes }),

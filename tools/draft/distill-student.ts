@@ -2,11 +2,10 @@
 // (@mil/distill distillHybrid + defaultRecipe: layer-wise alignment, stage 1 on the Mamba mixers at 25% then the
 // target share of Mamba layers, stage 2 on all parameters, KL to the teacher), on SOTU 1790–2000, and writes the
 // student folder (config.json + mamba_config.json + model.safetensors + tokenizer) with its held-out perplexity.
-// Used for the speculative-decoding students and drafts (their READMEs give the exact commands):
+// Used for the speculative-decoding students (their READMEs give the exact commands; the drafts are made by
+// train-draft.ts):
 //   node --conditions=source --import tsx tools/draft/distill-student.ts --teacher models/sotu-tiny --variant mamba2 \
 //     --attention 0.5 --out models/sotu-tiny-mamba2-50
-//   node --conditions=source --import tsx tools/draft/distill-student.ts --teacher models/sotu-tiny-draft --variant mamba2 \
-//     --attention 0 --out models/sotu-tiny-draft-mamba
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -9,7 +9,7 @@ const mil = (...args: string[]) =>
   spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/mamba-in-llama/src/cli.ts', 'generate', ...args], { cwd: root, encoding: 'utf8' });
 
 describe('mil generate', () => {
-  it('speculative greedy output (n-gram and tiny-draft drafters) equals plain greedy output', () => {
+  it('speculative greedy output (n-gram, tiny draft, tiny draft with adaptive K and lookup first) equals plain greedy output', () => {
     const prompt = ['--prompt', 'We will not tire, we will not falter, and we will not fail. We will', '--max-new-tokens', '24'];
     const plain = mil(...prompt);
     expect(plain.status, plain.stderr).toBe(0);
@@ -17,8 +17,8 @@ describe('mil generate', () => {
     expect(plain.stderr).not.toContain('acceptance');
     const text = plain.stdout.trim();
     expect(text.length).toBeGreaterThan(70);
-    for (const draft of ['ngram', 'models/sotu-tiny-draft']) {
-      const spec = mil(...prompt, '--draft', draft, '--speculate', '3', '--compare-plain');
+    for (const draft of [['ngram'], ['models/sotu-tiny-draft'], ['models/sotu-tiny-draft', '--draft-confidence', '0.3', '--lookup-first']]) {
+      const spec = mil(...prompt, '--draft', ...draft, '--speculate', '3', '--compare-plain');
       expect(spec.status, spec.stderr).toBe(0);
       expect(spec.stdout.trim()).toBe(text);
       const stats = spec.stderr.trim().split('\n').at(-1)!;
@@ -39,5 +39,11 @@ describe('mil generate', () => {
     const d = mil('--draft', 'models/no-such-draft', '--max-new-tokens', '1');
     expect(d.status).toBe(1);
     expect(d.stderr).toContain('models/no-such-draft');
+    const p = mil('--draft', 'ngram', '--draft-confidence', '0.3');
+    expect(p.status).toBe(2);
+    expect(p.stderr).toContain('--draft-confidence and --lookup-first need --draft <dir>');
+    const q = mil('--draft', 'models/sotu-tiny-draft', '--draft-confidence', '1');
+    expect(q.status).toBe(2);
+    expect(q.stderr).toContain('--draft-confidence');
   }, 240_000);
 });

@@ -1,12 +1,13 @@
 // Speculative decoding with the real models: for the teacher and both committed hybrid targets (Mamba-2 and
 // Mamba-1, 50% attention, distilled from the teacher) and every draft (the committed tiny Llama draft, the committed
-// pure-Mamba draft, prompt lookup), greedy speculative output must equal plain greedy output token for token, for
+// pure-Mamba draft, prompt lookup, prompt lookup with the Mamba draft as fallback and adaptive K), greedy speculative
+// output must equal plain greedy output token for token, for
 // several held-out prompts and K ∈ {1, 4, 8}, including a run that ends on EOS inside a round.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { resolve } from 'node:path';
 import { HybridSession, LlamaSession, loadHybrid, loadLlama } from '@mil/models';
 import { loadSotu } from '@mil/corpora';
-import { decodeAll, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DraftModel, type Drafter } from '@mil/spec-decode';
+import { decodeAll, fallbackDrafter, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DraftModel, type Drafter } from '@mil/spec-decode';
 import { specModel } from '../src/spec-model';
 
 const root = resolve(__dirname, '../../..');
@@ -41,6 +42,11 @@ beforeAll(async () => {
     { name: 'tiny Llama draft', session: llamaDraft, make: () => modelDrafter(specModel(llamaDraft)) },
     { name: 'pure-Mamba draft', session: mambaDraft, make: () => modelDrafter(specModel(mambaDraft)) },
     { name: 'n-gram', session: null, make: () => ngramDrafter({ maxNgram: 3 }) },
+    {
+      name: 'lookup, else pure-Mamba draft with adaptive K',
+      session: null, // the pure-Mamba draft's session, released above
+      make: () => fallbackDrafter(ngramDrafter({ maxNgram: 3, minNgram: 2 }), modelDrafter(specModel(mambaDraft), { minConfidence: 0.4 })),
+    },
   );
 }, 120_000);
 
@@ -50,7 +56,7 @@ afterAll(async () => {
 });
 
 describe('speculative decoding with the real models', () => {
-  it('greedy speculative output equals plain greedy output (3 targets × 3 drafts × 3 prompts × K 1, 4, 8)', async () => {
+  it('greedy speculative output equals plain greedy output (3 targets × 4 drafters × 3 prompts × K 1, 4, 8)', async () => {
     let accepted = 0;
     let drafted = 0;
     let fullRounds = 0;
@@ -79,7 +85,7 @@ describe('speculative decoding with the real models', () => {
     expect(accepted / drafted).toBeGreaterThan(0.1);
     expect(fullRounds).toBeGreaterThan(0);
     expect(emptyRounds).toBeGreaterThan(0);
-  }, 240_000);
+  }, 360_000);
 
   it('stops on EOS inside a round exactly where plain decoding stops', async () => {
     for (const t of targets) {
@@ -100,5 +106,5 @@ describe('speculative decoding with the real models', () => {
         expect(done.finishReason).toBe('eos');
       }
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -29,3 +29,4 @@ export { speculativeDecode, plainDecode, decodeAll } from './decode';
 export { modelDrafter, type ModelDrafter, type ModelDrafterOptions, type ModelDrafterStats } from './model-drafter';
 export { stepModelDrafter, type StepLike, type StepModelDrafterStats } from './step-model-drafter';
 export { ngramDrafter, lookupContinuation, type NgramDrafterOptions } from './ngram-drafter';
+export { fallbackDrafter, type FallbackDrafter, type FallbackDrafterStats } from './fallback-drafter';

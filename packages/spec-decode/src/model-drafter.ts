@@ -6,6 +6,14 @@ import type { DraftModel, Drafter, DraftProposal } from './types';
 export interface ModelDrafterOptions {
   /** The most tokens the draft model may hold; rounds near it draft fewer tokens. Default: unbounded. */
   maxLength?: number;
+  /**
+   * Adaptive K: stop a round's drafting after a token the draft itself is unsure of — its probability under the
+   * draft is below this (greedy: the softmax maximum at temperature 1; sampling: q of the sampled token). That token
+   * is still proposed, the ones after it are not drafted (saving their draft steps and verify width). In [0, 1);
+   * default 0 (off: always k tokens). Greedy output stays the target's and sampling stays exact: the stopping rule
+   * looks only at the draft.
+   */
+  minConfidence?: number;
 }
 
 /** Counters of a model drafter (how it kept in sync with the accepted context). */
@@ -20,6 +28,8 @@ export interface ModelDrafterStats {
   restores: number;
   /** Rollbacks that had to reset and re-feed the whole context (no usable truncate or snapshot). */
   resets: number;
+  /** Rounds that drafted fewer than k tokens because of `minConfidence`. */
+  earlyStops: number;
 }
 
 /** A drafter built on a model; `stats` counts its rollbacks. */
@@ -32,6 +42,14 @@ function commonPrefix(a: readonly number[], b: readonly number[]): number {
   let i = 0;
   while (i < n && a[i] === b[i]) i++;
   return i;
+}
+
+/** softmax(row)[best] at temperature 1, where `best` is the row's argmax. */
+function topProbability(row: Float32Array, best: number): number {
+  const m = row[best];
+  let z = 0;
+  for (let j = 0; j < row.length; j++) z += Math.exp(row[j] - m);
+  return 1 / z;
 }
 
 /**
@@ -52,12 +70,15 @@ export function modelDrafter(model: DraftModel, options: ModelDrafterOptions = {
   if (model === null || typeof model !== 'object' || typeof model.forward !== 'function' || typeof model.truncate !== 'function') {
     throw new SpecDecodeError('BAD_OPTION', 'modelDrafter: expected a DraftModel (vocabSize, length, reset, forward, truncate)');
   }
-  const { maxLength } = options;
+  const { maxLength, minConfidence = 0 } = options;
   if (maxLength !== undefined && (!Number.isInteger(maxLength) || maxLength <= 0)) {
     throw new SpecDecodeError('BAD_OPTION', `modelDrafter maxLength: expected a positive integer, got ${maxLength}`);
   }
+  if (typeof minConfidence !== 'number' || !(minConfidence >= 0 && minConfidence < 1)) {
+    throw new SpecDecodeError('BAD_OPTION', `modelDrafter minConfidence: expected a number in [0, 1), got ${String(minConfidence)}`);
+  }
   const canSnapshot = typeof model.snapshot === 'function' && typeof model.restore === 'function';
-  const stats: ModelDrafterStats = { forwards: 0, fedTokens: 0, truncations: 0, restores: 0, resets: 0 };
+  const stats: ModelDrafterStats = { forwards: 0, fedTokens: 0, truncations: 0, restores: 0, resets: 0, earlyStops: 0 };
   let fed: number[] = []; // tokens in the model, in order
   let lastRow: Float32Array | null = null; // logits after fed[fed.length - 1]
   let floor = 0; // model.length before the last forward: truncate is always allowed down to here
@@ -144,13 +165,22 @@ export function modelDrafter(model: DraftModel, options: ModelDrafterOptions = {
           await feed([tokens[i - 1]]);
         }
         const row = lastRow!;
+        let confidence: number;
         if (sampled) {
           const q = Float32Array.from(processedDistribution(row, sampling));
-          tokens.push(sampleFromProbs(q, rng));
+          const t = sampleFromProbs(q, rng);
+          tokens.push(t);
           probs.push(q);
+          confidence = q[t];
         } else {
-          tokens.push(argmax(row));
+          const t = argmax(row);
+          tokens.push(t);
           probs.push(null);
+          confidence = minConfidence > 0 ? topProbability(row, t) : 1;
+        }
+        if (confidence < minConfidence && i < budget - 1) {
+          stats.earlyStops++;
+          break;
         }
       }
       return { tokens, probs };

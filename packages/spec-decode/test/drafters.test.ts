@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng, MilError } from '@mil/core';
 import {
   decodeAll,
+  fallbackDrafter,
   lookupContinuation,
   modelDrafter,
   ngramDrafter,
@@ -108,6 +109,32 @@ describe('modelDrafter', () => {
     }
   });
 
+  it('adaptive K (minConfidence): proposes the fresh model\'s drafts up to and including the first unsure one', async () => {
+    const spec = kinds['snapshot-only (Mamba-like)'];
+    const minConfidence = 0.35;
+    const drafter = modelDrafter(new NgramLm(spec), { minConfidence });
+    let last: number[] = [];
+    let short = 0;
+    for (const ctx of contextWalk(11, 60, () => last)) {
+      const got = await drafter.propose(ctx, 5, { sampling: {}, rng: createRng(0) });
+      // the oracle: k = 5 greedy drafts, cut after the first whose softmax maximum (T = 1) is below the threshold
+      const full = await oracleDraft(spec, ctx, 5);
+      let n = 0;
+      while (n < 5) {
+        const p = oracleDistribution(await lastLogits(() => new NgramLm(spec), [...ctx, ...full.slice(0, n)]), { temperature: 1 });
+        n++;
+        if (p[full[n - 1]] < minConfidence) break;
+      }
+      expect(got.tokens, `context ${ctx.join(',')}`).toEqual(full.slice(0, n));
+      if (n < 5) short++;
+      last = got.tokens;
+    }
+    expect(short).toBeGreaterThan(5);
+    expect(short).toBeLessThan(60);
+    expect(drafter.stats.earlyStops).toBe(short);
+    for (const bad of [-0.1, 1, Number.NaN]) expect(() => modelDrafter(new NgramLm(spec), { minConfidence: bad })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+  });
+
   it('honours its maxLength and the AbortSignal', async () => {
     const model = new NgramLm(base);
     const drafter = modelDrafter(model, { maxLength: 8 });
@@ -121,6 +148,32 @@ describe('modelDrafter', () => {
     expect(err).toBeInstanceOf(SpecDecodeError);
     expect(err.code).toBe('ABORTED');
     expect(() => modelDrafter(model, { maxLength: 0 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+  });
+});
+
+describe('fallbackDrafter', () => {
+  it('proposes the primary\'s tokens when it has any, else the fallback\'s (which catches up on skipped rounds)', async () => {
+    const spec = kinds['snapshot-only (Mamba-like)'];
+    const lookup = ngramDrafter({ maxNgram: 3, minNgram: 2 });
+    const drafter = fallbackDrafter(lookup, modelDrafter(new NgramLm(spec)));
+    let last: number[] = [];
+    let fromModel = 0;
+    let n = 0;
+    for (const ctx of contextWalk(13, 80, () => last)) {
+      const got = await drafter.propose(ctx, 4, { sampling: {}, rng: createRng(0) });
+      const primary = await lookup.propose(ctx, 4, { sampling: {}, rng: createRng(0) });
+      if (primary.tokens.length > 0) expect(got).toEqual(primary);
+      else {
+        expect(got.tokens, `context ${ctx.join(',')}`).toEqual(await oracleDraft(spec, ctx, 4));
+        fromModel++;
+      }
+      last = got.tokens;
+      n++;
+    }
+    expect(drafter.stats).toEqual({ primary: n - fromModel, fallback: fromModel });
+    expect(fromModel).toBeGreaterThan(5);
+    expect(n - fromModel).toBeGreaterThan(5);
+    expect(() => fallbackDrafter(lookup, null as never)).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '@mil/core';
 import {
   decodeAll,
+  fallbackDrafter,
   modelDrafter,
   ngramDrafter,
   plainDecode,
@@ -45,6 +46,15 @@ const drafters: Record<string, () => Drafter> = {
   'target copy (all accepted)': () => modelDrafter(new NgramLm(targetSpec)),
   'argmax avoider (all rejected)': () => modelDrafter(new AvoidArgmaxLm(new NgramLm(targetSpec))),
   'n-gram lookup': () => ngramDrafter({ maxNgram: 3 }),
+  // adaptive K: stops a round's drafting after a token the draft is unsure of
+  'noisy, snapshot-only, adaptive K': () =>
+    modelDrafter(new NgramLm({ ...targetSpec, noise: { seed: 7, scale: 0.8 }, truncateAnywhere: false }), { minConfidence: 0.4 }),
+  // prompt lookup first, the noisy Mamba-like model when it finds nothing (the model skips rounds and catches up)
+  'n-gram, then noisy snapshot-only': () =>
+    fallbackDrafter(
+      ngramDrafter({ maxNgram: 3, minNgram: 2 }),
+      modelDrafter(new NgramLm({ ...targetSpec, noise: { seed: 7, scale: 0.8 }, truncateAnywhere: false })),
+    ),
 };
 
 function optionsFor(i: number): DecodeOptions {
@@ -97,7 +107,7 @@ describe('greedy speculative decoding equals plain greedy decoding', () => {
     expect(stopped).toBeGreaterThan(5);
   });
 
-  it('for 50 prompts x K = 1..8 x 6 drafters, with all/none accepted rounds, EOS mid-round, stop strings, exact maxNewTokens', async () => {
+  it('for 50 prompts x K = 1..8 x 8 drafters, with all/none accepted rounds, EOS mid-round, stop strings, exact maxNewTokens', async () => {
     const ps = prompts();
     const plain = [];
     for (const [i, prompt] of ps.entries()) plain.push(await collect(plainDecode(makeTarget(), prompt, optionsFor(i))));

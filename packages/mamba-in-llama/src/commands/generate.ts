@@ -2,7 +2,7 @@
 // prompt lookup with --draft ngram), streamed as tokens are accepted, ending with one stats line.
 import { readSmallTextFile } from '@mil/checkpoint';
 import { createRng } from '@mil/core';
-import { decodeAll, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DecodeOptions, type DoneEvent, type Drafter } from '@mil/spec-decode';
+import { decodeAll, fallbackDrafter, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DecodeOptions, type DoneEvent, type Drafter } from '@mil/spec-decode';
 import { CliError } from '../errors';
 import { loadForDecoding } from '../model-folder';
 import { intFlag, MAX_SEED, numberFlag, parseFlags } from '../options';
@@ -10,11 +10,13 @@ import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
 import { specModel } from '../spec-model';
 
 export const generateHelp = `mil generate --model <dir> --prompt <text> [--max-new-tokens 80] [--temperature 0] [--top-p 1] [--top-k 0] [--seed 1]
-             [--draft <dir>|ngram] [--speculate 4] [--compare-plain] ${runFlagsHelp}
+             [--draft <dir>|ngram] [--speculate 4] [--draft-confidence 0] [--lookup-first] [--compare-plain] ${runFlagsHelp}
              [--prompt-file <path>] [--truncate-prompt]
   Greedy unless --temperature > 0. --model and --draft take teacher or hybrid (mamba_config.json) folders; --draft
   decodes speculatively (K = --speculate draft tokens per round; greedy output is identical to plain decoding);
-  --compare-plain also decodes without the draft and reports the speedup. --prompt-file reads the prompt from a file
+  --compare-plain also decodes without the draft and reports the speedup. --draft-confidence P (adaptive K): a round
+  stops drafting after a draft token the draft model gives less than P; --lookup-first proposes prompt-lookup matches
+  (2–3-grams of prompt + output) when there are any and asks the draft model otherwise. --prompt-file reads the prompt from a file
   (a long prompt on the command line shrinks the main thread's stack); --truncate-prompt keeps the end of a prompt
   that, with --max-new-tokens, would not fit the model's context.`;
 
@@ -31,6 +33,8 @@ const FLAGS = {
   'truncate-prompt': { type: 'boolean', default: false },
   draft: { type: 'string' },
   speculate: { type: 'string', default: '4' },
+  'draft-confidence': { type: 'string', default: '0' },
+  'lookup-first': { type: 'boolean', default: false },
   'compare-plain': { type: 'boolean', default: false },
   ...runFlagSpecs,
 } as const;
@@ -60,6 +64,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const topK = intFlag('--top-k', a['top-k'], { min: 0, max: 1 << 24 });
   const seed = intFlag('--seed', a.seed, { min: 0, max: MAX_SEED });
   const k = intFlag('--speculate', a.speculate, { min: 1, max: 32 });
+  const minConfidence = numberFlag('--draft-confidence', a['draft-confidence'], { min: 0, max: 0.999 });
+  if ((minConfidence > 0 || a['lookup-first']) && (!a.draft || a.draft === 'ngram')) throw new CliError('BAD_FLAG', '--draft-confidence and --lookup-first need --draft <dir> (a draft model)');
   const run = parseRunFlags(a);
   if (a['compare-plain'] && !a.draft) throw new CliError('BAD_FLAG', '--compare-plain needs --draft <dir>|ngram (there is nothing to compare plain decoding with)');
   if (a.prompt !== undefined && a['prompt-file'] !== undefined) throw new CliError('BAD_FLAG', 'give --prompt or --prompt-file, not both');
@@ -81,7 +87,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
     releaseDraft = () => ds.release();
     if (ds.vocabSize !== session.vocabSize)
       throw new CliError('BAD_FLAG', `--draft ${a.draft}: vocabulary of ${ds.vocabSize} tokens, but the model's is ${session.vocabSize} (a draft must share the tokenizer)`);
-    drafter = modelDrafter(specModel(ds), { maxLength: draft.maxPositions });
+    drafter = modelDrafter(specModel(ds), { maxLength: draft.maxPositions, minConfidence });
+    if (a['lookup-first']) drafter = fallbackDrafter(ngramDrafter({ maxNgram: 3, minNgram: 2 }), drafter);
   }
 
   const promptText = tokenizer.decode(prompt);

@@ -2,7 +2,7 @@
 // (oracle sampling code independent of src/), 20k sampled runs, and the chi-square checks.
 import { expect } from 'vitest';
 import { createRng } from '@mil/core';
-import { decodeAll, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type Drafter } from '../../src/index';
+import { decodeAll, fallbackDrafter, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type Drafter } from '../../src/index';
 import { chiSquareSurvival, chiSquareTest } from './chi-square';
 import { AvoidArgmaxLm, lastLogits, NgramLm } from './ngram-lm';
 import { oracleDistribution, type OracleSampling } from './oracle';
@@ -101,6 +101,16 @@ export const cases: { name: string; s: OracleSampling; drafter: () => Drafter }[
     drafter: () => modelDrafter(new AvoidArgmaxLm(new NgramLm(targetSpec))),
   },
   { name: 'T=1 top-k 6 top-p 0.9, noisy truncatable draft', s: { temperature: 1, topK: 6, topP: 0.9 }, drafter: noisy(true) },
+  {
+    name: 'T=1, noisy snapshot-only draft with adaptive K (minConfidence 0.3)',
+    s: { temperature: 1 },
+    drafter: () => modelDrafter(new NgramLm({ ...targetSpec, noise: { seed: 3, scale: 1.5 }, truncateAnywhere: false }), { minConfidence: 0.3 }),
+  },
+  {
+    name: 'T=0.8, n-gram lookup with a noisy truncatable draft as fallback (deterministic and model q mixed)',
+    s: { temperature: 0.8 },
+    drafter: () => fallbackDrafter(ngramDrafter({ maxNgram: 2 }), noisy(true)()),
+  },
 ];
 
 export function expectFits(got: Sampled, exact: Exact, label: string): void {
