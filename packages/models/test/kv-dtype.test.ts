@@ -51,7 +51,7 @@ async function chunked(s: LlamaSession | HybridSession, ids: number[]): Promise<
 const cases = [
   {
     name: 'teacher',
-    make: (kvDtype: 'float32' | 'float16') => LlamaSession.create(teacher, randomLlamaWeights(teacher, 21), { threads: 1, kvDtype }),
+    make: (kvDtype: 'float32' | 'float16', prefillChunk?: number) => LlamaSession.create(teacher, randomLlamaWeights(teacher, 21), { threads: 1, kvDtype, prefillChunk }),
     oracle: (ids: number[], kvDtype: 'float32' | 'float16') => {
       const w = randomLlamaWeights(teacher, 21);
       return llamaOracleForward(teacher, (n) => w.get(n), [ids], { kvDtype }).logits;
@@ -59,7 +59,8 @@ const cases = [
   },
   ...(['mamba2', 'mamba1'] as const).map((variant) => ({
     name: `${variant} 50% hybrid`,
-    make: (kvDtype: 'float32' | 'float16') => HybridSession.create(teacher, hybridOf(variant), randomHybridWeights(teacher, hybridOf(variant), 22), { threads: 1, kvDtype }),
+    make: (kvDtype: 'float32' | 'float16', prefillChunk?: number) =>
+      HybridSession.create(teacher, hybridOf(variant), randomHybridWeights(teacher, hybridOf(variant), 22), { threads: 1, kvDtype, prefillChunk }),
     oracle: (ids: number[], kvDtype: 'float32' | 'float16') => {
       const w = randomHybridWeights(teacher, hybridOf(variant), 22);
       return hybridOracleForward(teacher, hybridOf(variant), (n) => w.get(n), [ids], { kvDtype }).logits;
@@ -110,7 +111,7 @@ describe('float16 KV cache against the oracles', () => {
   });
 });
 
-describe("forward(ids, { logits: 'last' })", () => {
+describe("forward(ids, { logits: 'last' }) and prefill", () => {
   for (const c of cases) {
     for (const kvDtype of ['float32', 'float16'] as const) {
       it(`${c.name}, KV ${kvDtype}: the last row of the full logits, and the same state after`, async () => {
@@ -129,5 +130,24 @@ describe("forward(ids, { logits: 'last' })", () => {
         await b.release();
       });
     }
+    it(`${c.name}: prefill in chunks of 7 equals one run of the whole prompt, and decoding goes on the same`, async () => {
+      const rng = createRng(10);
+      const prompt = Array.from({ length: 30 }, () => Math.floor(rng() * V));
+      const whole = await c.make('float32');
+      const chunked7 = await c.make('float32', 7);
+      const all = await whole.forward(prompt);
+      expect(maxAbs(await chunked7.prefill(prompt), all.subarray(all.length - V))).toBeLessThanOrEqual(1e-5);
+      expect(chunked7.length).toBe(prompt.length);
+      // Rolling back into the prompt's last chunk (28 … 29) works for every session.
+      chunked7.truncate(prompt.length - 1);
+      whole.truncate(prompt.length - 1);
+      expect(maxAbs(await chunked7.decode(9), await whole.decode(9))).toBeLessThanOrEqual(1e-5);
+      expect(maxAbs(await chunked7.forward([4, 5, 6]), await whole.forward([4, 5, 6]))).toBeLessThanOrEqual(1e-5);
+      await whole.release();
+      await chunked7.release();
+    });
   }
+  it('refuses a prefillChunk that is not a positive integer', async () => {
+    for (const bad of [0, 2.5]) await expect(cases[0].make('float32', bad)).rejects.toMatchObject({ code: 'BAD_OPTION' });
+  });
 });

@@ -7,7 +7,7 @@ import { Graph, type HostTensor, Runner } from '@mil/graph';
 import { KvBuffer } from '../llama/kv-buffer';
 import type { ForwardOptions, StepModel } from '../generate/step-model';
 import { LOGITS_START } from '../llama/inference-graph';
-import { logitsStart } from '../llama/session';
+import { checkPrefillChunk, logitsStart, prefillInChunks } from '../llama/session';
 import { ModelsError } from '../errors';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
 import { buildHybridInferenceGraph } from './hybrid-graphs';
@@ -24,6 +24,11 @@ export interface HybridSessionOptions extends HybridModelOptions, RunOptions {
    * README for the logit error it costs). The Mamba states stay float32.
    */
   kvDtype?: 'float32' | 'float16';
+  /**
+   * Longest ORT run of a prompt in `prefill` (default 512 tokens; longer prompts run in chunks, the same logits).
+   * `truncate` after a prefill reaches back to the start of its last chunk.
+   */
+  prefillChunk?: number;
 }
 
 /**
@@ -69,6 +74,7 @@ export class HybridSession implements StepModel {
     private readonly dims: HybridDims,
     maxPositions: number,
     kvDtype: 'float32' | 'float16',
+    private readonly prefillChunk: number,
   ) {
     const r = dims.teacher;
     this.kv = new KvBuffer(dims.attnLayers, r.numKeyValueHeads, r.headDim, kvDtype, maxPositions, runner.inputNames.includes('seqlens_k'));
@@ -88,6 +94,7 @@ export class HybridSession implements StepModel {
     weights: ReadonlyMap<string, Float32Array>,
     opts: HybridSessionOptions = {},
   ): Promise<HybridSession> {
+    const prefillChunk = checkPrefillChunk(opts.prefillChunk, 'HybridSession.create');
     const dims = resolveHybridDims(teacher, hybrid);
     const maxPositions = opts.maxPositions ?? dims.teacher.maxPositionEmbeddings;
     const w = toMamba1Layout(teacher, hybrid, weights, 'fused');
@@ -104,7 +111,7 @@ export class HybridSession implements StepModel {
       },
     });
     const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
-    return new HybridSession(runner, dims.teacher.vocabSize, dims, maxPositions, kvDtype);
+    return new HybridSession(runner, dims.teacher.vocabSize, dims, maxPositions, kvDtype, prefillChunk);
   }
 
   /** Tokens fed so far (after rollbacks). */
@@ -204,9 +211,9 @@ export class HybridSession implements StepModel {
     this.start = s.start;
   }
 
+  /** Empties the state and runs the prompt (in runs of at most `prefillChunk` tokens); returns its last position's logits. */
   async prefill(ids: readonly number[]): Promise<Float32Array> {
-    this.reset();
-    return this.forward(ids, { logits: 'last' });
+    return prefillInChunks(this, ids, this.prefillChunk);
   }
 
   async decode(id: number): Promise<Float32Array> {
