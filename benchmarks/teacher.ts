@@ -31,7 +31,7 @@ import type { LlamaConfig } from '@mil/checkpoint';
 import { Runner } from '@mil/graph';
 import { LlamaSession, buildLlamaTrainGraph, loadLlama } from '@mil/models';
 import { compileTrainStep, crossEntropy, type TokenBatch, AdamW } from '@mil/distill';
-import { MiB, createMatmulProbe, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulProbe, forwardFlops, gflops, matmulFlops, type MatmulCount, runFields, runBench, sig, sigMap } from './lib';
+import { MiB, createMatmulProbe, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, timeOnceWithCpu, type Cell, type MatmulProbe, forwardFlops, gflops, matmulFlops, type MatmulCount, runFields, runBench, sig, sigMap } from './lib';
 import { loadSotu } from '@mil/corpora';
 
 // ---------------------------------------------------------------- configuration
@@ -108,8 +108,9 @@ interface Samples {
   prefillAll: Map<number, number[]>;
   prefillLast: Map<number, number[]>;
   prefillChunked: Map<number, number[]>;
-  /** Per KV dtype, per context: ms of --decode-steps decode calls. */
+  /** Per KV dtype, per context: ms of --decode-steps decode calls, and the CPU ms (all threads) they took. */
   decode: Record<KvDtype, Map<number, number[]>>;
+  decodeCpu: Record<KvDtype, Map<number, number[]>>;
 }
 
 interface Variant {
@@ -217,6 +218,7 @@ async function createVariant(
       prefillLast: new Map(LONG_PREFILLS.map((n) => [n, []])),
       prefillChunked: new Map(LONG_PREFILLS.map((n) => [n, []])),
       decode: { float32: new Map(DECODE_CONTEXTS.map((c) => [c, []])), float16: new Map(DECODE_CONTEXTS.map((c) => [c, []])) },
+      decodeCpu: { float32: new Map(DECODE_CONTEXTS.map((c) => [c, []])), float16: new Map(DECODE_CONTEXTS.map((c) => [c, []])) },
     },
     async release() {
       const sessions = [prefill, longPrefill, ...KV_DTYPES.flatMap((kv) => [...decoders[kv].values()])];
@@ -226,9 +228,11 @@ async function createVariant(
 }
 
 /** Tokens/s and ms per token per context, and the 4k / 128 ratio from medians and from the fastest samples. */
-function decodeSummary(samples: Map<number, number[]>) {
+function decodeSummary(samples: Map<number, number[]>, cpu: Map<number, number[]>) {
   const at = (c: number) => samples.get(c)!;
   return {
+    // CPU time (all threads) of the least-CPU sample: moves far less with other load than wall time.
+    growth_from_cpu_time: Math.min(...cpu.get(128)!) / Math.min(...cpu.get(4096)!),
     ms_per_token: Object.fromEntries([...samples].map(([c, xs]) => [`ctx_${c}`, median(xs) / DECODE_STEPS])),
     tokens_per_s: Object.fromEntries([...samples].map(([c, xs]) => [`ctx_${c}`, (DECODE_STEPS / median(xs)) * 1e3])),
     growth: median(at(128)) / median(at(4096)),
@@ -282,9 +286,11 @@ async function round(v: Variant, prompt: number[], record: boolean): Promise<voi
     for (const [c, session] of v.decoders[kv]) {
       session.truncate(c);
       const next = prompt.slice(c, c + DECODE_STEPS);
-      push(s.decode[kv].get(c)!, await timeOnce(async () => {
+      const { ms, cpuMs } = await timeOnceWithCpu(async () => {
         for (const id of next) await session.decode(id);
-      }));
+      });
+      push(s.decode[kv].get(c)!, ms);
+      push(s.decodeCpu[kv].get(c)!, cpuMs);
     }
   }
 }
@@ -358,7 +364,7 @@ async function main(): Promise<void> {
         one_run_last_logits: (n / median(s.prefillLast.get(n)!)) * 1e3,
         prefill_chunked: (n / median(s.prefillChunked.get(n)!)) * 1e3,
       }])),
-      decode: Object.fromEntries(KV_DTYPES.map((kv) => [kv, decodeSummary(s.decode[kv])])) as Record<KvDtype, ReturnType<typeof decodeSummary>>,
+      decode: Object.fromEntries(KV_DTYPES.map((kv) => [kv, decodeSummary(s.decode[kv], s.decodeCpu[kv])])) as Record<KvDtype, ReturnType<typeof decodeSummary>>,
       samples: s,
       losses: v.losses,
     };
@@ -388,7 +394,7 @@ async function main(): Promise<void> {
   for (const s of summary)
     log(`[${spinName(s.spinning)}] train step split (medians): ORT session run ${fmt(s.train_ms_split.ort_run)} ms, AdamW ${fmt(s.train_ms_split.adamw)} ms; losses ${s.losses.map((l) => fmt(l, 4)).join(', ')}`);
   for (const kv of KV_DTYPES)
-    log(`decode tokens/s at 4096 / at 128, KV ${kv}: ${summary.map((s) => `[${spinName(s.spinning)}] ${fmt(s.decode[kv].growth, 3)} (fastest samples: ${fmt(s.decode[kv].growth_from_min_times, 3)})`).join(', ')}`);
+    log(`decode tokens/s at 4096 / at 128, KV ${kv}: ${summary.map((s) => `[${spinName(s.spinning)}] ${fmt(s.decode[kv].growth, 3)} (fastest samples: ${fmt(s.decode[kv].growth_from_min_times, 3)}; CPU time: ${fmt(s.decode[kv].growth_from_cpu_time, 3)})`).join(', ')}`);
   const prefillRatio = (samples: Map<number, number[]>, n: number) => median(head.samples.prefillAll.get(n)!) / median(samples.get(n)!);
   const prefillSpeedup = Object.fromEntries(LONG_PREFILLS.map((n) => [`len_${n}`, {
     last_logits_only: prefillRatio(head.samples.prefillLast, n),
@@ -420,7 +426,9 @@ async function main(): Promise<void> {
     decode_4k_vs_128: sig(head.decode.float32.growth),
     // The same from the fastest samples of each side (nearer to an unloaded machine).
     decode_4k_vs_128_from_min_times: sig(head.decode.float32.growth_from_min_times),
+    decode_4k_vs_128_from_cpu_time: sig(head.decode.float32.growth_from_cpu_time),
     kv_float16: {
+      decode_4k_vs_128_from_cpu_time: sig(head.decode.float16.growth_from_cpu_time),
       decode_tokens_per_s: sigMap(head.decode.float16.tokens_per_s),
       decode_4k_vs_128: sig(head.decode.float16.growth),
       decode_4k_vs_128_from_min_times: sig(head.decode.float16.growth_from_min_times),
