@@ -4,7 +4,12 @@
 // speed and state sizes do not depend on training.
 //
 //   npm run bench:hybrid [-- --rounds 9] [--warmup 1] [--decode-steps 16] [--contexts 256,1024,4096,8192]
-//                        [--prefill-chunk 512] [--threads 2] [--spinning off|on]
+//                        [--prefill-chunk 512] [--threads 2] [--spinning off|on] [--kv-dtype both|float32|float16]
+//
+// Every model runs with a float32 KV cache (the default, exact) and, with --kv-dtype both (default), again with
+// kvDtype 'float16' (names with `_kv16`): its logits are compared with the float32 twin's on the same tokens
+// (kv16_logit_error: max |Δlogit| and whether the argmax agrees, per context; the float32 sessions match the
+// oracles to 1e-4 in the tests).
 //
 // Per context c, ascending:
 //   prefill  — each session is extended from the previous context to c with `forward` of --prefill-chunk-token
@@ -28,7 +33,7 @@
 import { LlamaSession, HybridSession, loadLlama, type HybridSessionState } from '@mil/models';
 import { initStudentFromTeacher, layerSchedule, makeHybridConfig } from '@mil/weight-transfer';
 import type { HybridConfig, HybridVariant, LlamaConfig } from '@mil/checkpoint';
-import { MiB, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, runFields, runBench, sig } from './lib';
+import { MiB, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, timeOnceWithCpu, type Cell, runFields, runBench, sig } from './lib';
 import { loadSotu } from '@mil/corpora';
 
 // ---------------------------------------------------------------- configuration
@@ -51,6 +56,10 @@ const SPINNING_FLAG = String(flag('spinning') ?? 'off');
 if (!['on', 'off'].includes(SPINNING_FLAG)) throw new Error(`--spinning expects on or off, got ${SPINNING_FLAG}`);
 /** Off by default: faster on the busy 2-core dev machine (bench:teacher measures both). */
 const SPINNING = SPINNING_FLAG === 'on';
+const KV_FLAG = String(flag('kv-dtype') ?? 'both');
+if (!['both', 'float32', 'float16'].includes(KV_FLAG)) throw new Error(`--kv-dtype expects both, float32 or float16, got ${KV_FLAG}`);
+type KvDtype = 'float32' | 'float16';
+const KV_DTYPES: KvDtype[] = KV_FLAG === 'both' ? ['float32', 'float16'] : [KV_FLAG as KvDtype];
 const MAX_CONTEXT = Math.max(...CONTEXTS);
 /** Drafts per verify round. */
 const VERIFY_K = 4;
@@ -75,15 +84,17 @@ interface CacheFormula {
   how: string;
 }
 
-function teacherCache(cfg: LlamaConfig): CacheFormula {
+const kvBytes = (kv: KvDtype) => (kv === 'float16' ? 2 : 4);
+
+function teacherCache(cfg: LlamaConfig, kv: KvDtype): CacheFormula {
   return {
-    perToken: 2 * cfg.numHiddenLayers * cfg.numKeyValueHeads * cfg.headDim * BYTES_PER_FLOAT,
+    perToken: 2 * cfg.numHiddenLayers * cfg.numKeyValueHeads * cfg.headDim * kvBytes(kv),
     fixed: 0,
-    how: `KV: 2 × ${cfg.numHiddenLayers} layers × ${cfg.numKeyValueHeads} kv heads × ${cfg.headDim} × ctx × 4 B`,
+    how: `KV: 2 × ${cfg.numHiddenLayers} layers × ${cfg.numKeyValueHeads} kv heads × ${cfg.headDim} × ctx × ${kvBytes(kv)} B`,
   };
 }
 
-function studentCache(cfg: LlamaConfig, h: HybridConfig): CacheFormula {
+function studentCache(cfg: LlamaConfig, h: HybridConfig, kv: KvDtype): CacheFormula {
   // Conv state: the last d_conv−1 inputs of every conv channel (Mamba-1: x; Mamba-2: x, B, C); SSM state:
   // d_inner × d_state (Mamba-1 [d_inner, N]; Mamba-2 [heads, head_dim, N] with heads · head_dim = d_inner).
   const convChannels = h.variant === 'mamba1' ? h.dInner : 2 * h.dXb + h.dInner;
@@ -92,10 +103,10 @@ function studentCache(cfg: LlamaConfig, h: HybridConfig): CacheFormula {
   const attn = h.attnLayers.length;
   const mamba = h.ssmLayers.length;
   return {
-    perToken: 2 * attn * cfg.numKeyValueHeads * cfg.headDim * BYTES_PER_FLOAT,
+    perToken: 2 * attn * cfg.numKeyValueHeads * cfg.headDim * kvBytes(kv),
     fixed: mamba * (conv + ssm) * BYTES_PER_FLOAT,
     how:
-      `KV: 2 × ${attn} attention layers × ${cfg.numKeyValueHeads} × ${cfg.headDim} × ctx × 4 B; ` +
+      `KV: 2 × ${attn} attention layers × ${cfg.numKeyValueHeads} × ${cfg.headDim} × ctx × ${kvBytes(kv)} B; ` +
       `+ ${mamba} Mamba layers × (conv ${convChannels}×${h.ssm.dConv - 1} + ssm ${h.dInner}×${h.ssm.dState}) × 4 B`,
   };
 }
@@ -105,7 +116,10 @@ const cacheAt = (f: CacheFormula, ctx: number) => f.perToken * ctx + f.fixed;
 // ---------------------------------------------------------------- the three models
 
 interface Subject {
-  name: 'teacher' | HybridVariant;
+  /** `teacher` / `mamba2` / `mamba1`, with `_kv16` for a float16 KV cache. */
+  name: string;
+  model: 'teacher' | HybridVariant;
+  kvDtype: KvDtype;
   label: string;
   cache: CacheFormula;
   /** Extends the state from the current context to `c` tokens of `tokens` in chunks; returns the ms taken. */
@@ -120,10 +134,14 @@ interface Subject {
   release(): Promise<void>;
   /** Per context: ms of --decode-steps decode calls, per timed round. */
   samples: Map<number, number[]>;
+  /** Per context: CPU ms (all threads) of the same samples. */
+  cpuSamples: Map<number, number[]>;
   /** Per context: ms of --decode-steps K = 4 verify rounds, per timed round. */
   verifySamples: Map<number, number[]>;
   prefillMs: Map<number, number>;
   cacheBytesAt: Map<number, number>;
+  /** Per context: the logits of the first (warm-up) decode sample, to compare float16 with float32. */
+  firstRows: Map<number, Float32Array[]>;
 }
 
 async function extendChunked(s: { length: number; forward(ids: number[]): Promise<Float32Array> }, c: number, tokens: readonly number[]): Promise<number> {
@@ -134,15 +152,18 @@ async function extendChunked(s: { length: number; forward(ids: number[]): Promis
 
 /** A model under test: the two kinds differ only in how they remember and return to a context. */
 function subject(
-  name: Subject['name'],
+  model: Subject['model'],
+  kvDtype: KvDtype,
   label: string,
   session: LlamaSession | HybridSession,
   cache: CacheFormula,
   keep: { save(c: number): void; restore(): void },
 ): Subject {
   return {
-    name,
-    label,
+    name: model + (kvDtype === 'float16' ? '_kv16' : ''),
+    model,
+    kvDtype,
+    label: label + (kvDtype === 'float16' ? ', KV float16' : ''),
     cache,
     async extendTo(c, tokens) {
       keep.restore();
@@ -162,22 +183,36 @@ function subject(
     },
     release: () => session.release(),
     samples: new Map(),
+    cpuSamples: new Map(),
     verifySamples: new Map(),
     prefillMs: new Map(),
     cacheBytesAt: new Map(),
+    firstRows: new Map(),
   };
 }
 
 // The teacher rolls its KV cache back by truncation; a hybrid restores a snapshot of its conv/SSM/KV state.
-function teacherSubject(session: LlamaSession, cache: CacheFormula): Subject {
+function teacherSubject(session: LlamaSession, kv: KvDtype, cache: CacheFormula): Subject {
   let at = 0;
-  return subject('teacher', 'teacher (8 × attention)', session, cache, { save: (c) => (at = c), restore: () => session.truncate(at) });
+  return subject('teacher', kv, 'teacher (8 × attention)', session, cache, { save: (c) => (at = c), restore: () => session.truncate(at) });
 }
 
-function studentSubject(variant: HybridVariant, h: HybridConfig, session: HybridSession, cache: CacheFormula): Subject {
+function studentSubject(variant: HybridVariant, kv: KvDtype, h: HybridConfig, session: HybridSession, cache: CacheFormula): Subject {
   let snap: HybridSessionState = session.snapshot();
   const label = `${variant === 'mamba2' ? 'Mamba-2' : 'Mamba-1'} student (attention at ${h.attnLayers.join(',')})`;
-  return subject(variant, label, session, cache, { save: () => (snap = session.snapshot()), restore: () => session.restore(snap) });
+  return subject(variant, kv, label, session, cache, { save: () => (snap = session.snapshot()), restore: () => session.restore(snap) });
+}
+
+/** Max |Δlogit| over rows, and the fraction of rows whose argmax agrees. */
+function logitError(a: Float32Array[], b: Float32Array[]): { max_abs: number; argmax_agree: number } {
+  let max = 0;
+  let agree = 0;
+  const argmax = (x: Float32Array) => x.reduce((best, v, i) => (v > x[best] ? i : best), 0);
+  a.forEach((row, r) => {
+    for (let j = 0; j < row.length; j++) max = Math.max(max, Math.abs(row[j] - b[r][j]));
+    if (argmax(row) === argmax(b[r])) agree++;
+  });
+  return { max_abs: max, argmax_agree: agree / a.length };
 }
 
 /** Held-out SOTU text (2001–2021, not seen in training) as teacher tokens, at least `n` of them. */
@@ -214,18 +249,21 @@ async function main(): Promise<void> {
   const cfg = teacher.config;
   const tokens = heldOutTokens((t) => tokenizer.encode(t, { addSpecialTokens: false }), MAX_POSITIONS + 1);
   const attnLayers = layerSchedule(cfg.numHiddenLayers, { attentionFraction: ATTENTION_FRACTION }).attnLayers;
-  const sessionOpts = { ep: 'cpu' as const, threads: THREADS, maxPositions: MAX_POSITIONS, spinning: SPINNING };
+  const sessionOpts = (kvDtype: KvDtype) => ({ ep: 'cpu' as const, threads: THREADS, maxPositions: MAX_POSITIONS, spinning: SPINNING, kvDtype });
 
   const params = (w: Map<string, Float32Array>) => [...w.values()].reduce((s, x) => s + x.length, 0);
-  const subjects: Subject[] = [teacherSubject(await LlamaSession.create(teacher.config, teacher.weights, sessionOpts), teacherCache(cfg))];
+  const subjects: Subject[] = [];
+  for (const kv of KV_DTYPES) subjects.push(teacherSubject(await LlamaSession.create(teacher.config, teacher.weights, sessionOpts(kv)), kv, teacherCache(cfg, kv)));
   const modelInfo: Record<string, unknown> = {
     teacher: { dir: MODEL_DIR, parameters: params(teacher.weights), layers: cfg.numHiddenLayers, hidden: cfg.hiddenSize, heads: cfg.numAttentionHeads, kv_heads: cfg.numKeyValueHeads, head_dim: cfg.headDim, ffn: cfg.intermediateSize, vocab: cfg.vocabSize },
   };
   for (const variant of STUDENTS) {
     const h = makeHybridConfig(teacher.config, variant, attnLayers);
     const weights = initStudentFromTeacher(teacher.weights, teacher.config, h, { seed: 0 });
-    const session = await HybridSession.create(teacher.config, h, weights, sessionOpts);
-    subjects.push(studentSubject(variant, h, session, studentCache(cfg, h)));
+    for (const kv of KV_DTYPES) {
+      const session = await HybridSession.create(teacher.config, h, weights, sessionOpts(kv));
+      subjects.push(studentSubject(variant, kv, h, session, studentCache(cfg, h, kv)));
+    }
     modelInfo[variant] = {
       parameters: params(weights),
       attn_layers: h.attnLayers,
@@ -259,6 +297,7 @@ async function main(): Promise<void> {
       if (s.cacheBytes !== want) throw new Error(`bench:hybrid: ${s.name} holds ${s.cacheBytes} cache bytes at context ${c}, the analytic count is ${want}`);
       s.cacheBytesAt.set(c, s.cacheBytes);
       s.samples.set(c, []);
+      s.cpuSamples.set(c, []);
       s.verifySamples.set(c, []);
       rss.sample();
     }
@@ -268,7 +307,7 @@ async function main(): Promise<void> {
       for (const s of order) {
         s.rewind();
         const rows: Float32Array[] = [];
-        const ms = await timeOnce(async () => {
+        const { ms, cpuMs } = await timeOnceWithCpu(async () => {
           for (const id of next) rows.push(await s.decode(id));
         });
         if (r === 0) {
@@ -276,9 +315,13 @@ async function main(): Promise<void> {
           const want = cacheAt(s.cache, c + DECODE_STEPS);
           if (s.cacheBytes !== want) throw new Error(`bench:hybrid: ${s.name} holds ${s.cacheBytes} cache bytes at context ${c + DECODE_STEPS}, the analytic count is ${want}`);
           // Guard: the teacher still predicts the held-out text (worse past its trained 1024 positions).
-          if (s.name === 'teacher') teacherNll.set(c, meanNll(rows, tokens.slice(c + 1, c + 1 + DECODE_STEPS)));
+          if (s.model === 'teacher' && s.kvDtype === KV_DTYPES[0]) teacherNll.set(c, meanNll(rows, tokens.slice(c + 1, c + 1 + DECODE_STEPS)));
+          s.firstRows.set(c, rows);
         }
-        if (r >= WARMUP) s.samples.get(c)!.push(ms);
+        if (r >= WARMUP) {
+          s.samples.get(c)!.push(ms);
+          s.cpuSamples.get(c)!.push(cpuMs);
+        }
         // K = 4 verify rounds from the same context: forward(pending + 4 drafts), keep pending + a drafts.
         s.rewind();
         const vms = await timeOnce(async () => {
@@ -304,27 +347,39 @@ async function main(): Promise<void> {
   // ---------------------------------------------------------------- report
 
   const tokPerS = (s: Subject, c: number) => (DECODE_STEPS / median(s.samples.get(c)!)) * 1e3;
-  const teacherS = subjects[0];
-  const students = subjects.slice(1);
-  const speedup = (s: Subject, c: number) => tokPerS(s, c) / tokPerS(teacherS, c);
+  // A student is compared with the teacher whose KV cache has the same dtype.
+  const teacherOf = (s: Subject) => subjects.find((t) => t.model === 'teacher' && t.kvDtype === s.kvDtype)!;
+  const students = subjects.filter((s) => s.model !== 'teacher');
+  const speedup = (s: Subject, c: number) => tokPerS(s, c) / tokPerS(teacherOf(s), c);
   // Median over rounds of the same-round ratio: both sides of each ratio ran back to back.
-  const pairedSpeedup = (s: Subject, c: number) => median(s.samples.get(c)!.map((ms, i) => teacherS.samples.get(c)![i] / ms));
+  const pairedSpeedup = (s: Subject, c: number) => median(s.samples.get(c)!.map((ms, i) => teacherOf(s).samples.get(c)![i] / ms));
   // Fastest sample of each: nearer to an unloaded machine on both sides.
-  const minSpeedup = (s: Subject, c: number) => Math.min(...teacherS.samples.get(c)!) / Math.min(...s.samples.get(c)!);
-  const cacheRatio = (s: Subject, c: number) => s.cacheBytesAt.get(c)! / teacherS.cacheBytesAt.get(c)!;
+  const minSpeedup = (s: Subject, c: number) => Math.min(...teacherOf(s).samples.get(c)!) / Math.min(...s.samples.get(c)!);
+  const cacheRatio = (s: Subject, c: number) => s.cacheBytesAt.get(c)! / teacherOf(s).cacheBytesAt.get(c)!;
+  // float16 KV against the float32 twin: the same tokens from the same context (the first decode sample).
+  const kv16Error = Object.fromEntries(
+    subjects
+      .filter((s) => s.kvDtype === 'float16')
+      .flatMap((s) => {
+        const twin = subjects.find((t) => t.model === s.model && t.kvDtype === 'float32');
+        return twin ? [[s.name, Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, logitError(s.firstRows.get(c)!, twin.firstRows.get(c)!)]))]] : [];
+      }),
+  );
   // One K = 4 verify round / one decode step (same context, same rounds).
   const verifyRatio = (s: Subject, c: number) => median(s.verifySamples.get(c)!) / median(s.samples.get(c)!);
   const growth = (s: Subject) => (CONTEXTS.includes(128) ? tokPerS(s, HEADLINE_CONTEXT) / tokPerS(s, 128) : null);
   // The same from the fastest samples (nearer to an unloaded machine).
   const verifyRatioMin = (s: Subject, c: number) => Math.min(...s.verifySamples.get(c)!) / Math.min(...s.samples.get(c)!);
   const growthMin = (s: Subject) => (CONTEXTS.includes(128) ? Math.min(...s.samples.get(128)!) / Math.min(...s.samples.get(HEADLINE_CONTEXT)!) : null);
+  // The same from CPU time (least CPU spent per sample): what an idle machine would show if the threads stay busy.
+  const growthCpu = (s: Subject) => (CONTEXTS.includes(128) ? Math.min(...s.cpuSamples.get(128)!) / Math.min(...s.cpuSamples.get(HEADLINE_CONTEXT)!) : null);
 
   log();
-  log('decode tokens/s (median of the rounds; × = student / teacher)');
+  log('decode tokens/s (median of the rounds; × = student / teacher with the same KV dtype)');
   log(
     formatTable(
-      ['context', 'teacher', ...students.flatMap((s) => [s.name, '×'])],
-      CONTEXTS.map((c): Cell[] => [c, tokPerS(teacherS, c), ...students.flatMap((s) => [tokPerS(s, c), speedup(s, c)])]),
+      ['context', ...subjects.flatMap((s) => (s.model === 'teacher' ? [s.name] : [s.name, '×']))],
+      CONTEXTS.map((c): Cell[] => [c, ...subjects.flatMap((s) => (s.model === 'teacher' ? [tokPerS(s, c)] : [tokPerS(s, c), speedup(s, c)]))]),
     ),
   );
   log();
@@ -334,13 +389,14 @@ async function main(): Promise<void> {
   if (CONTEXTS.includes(128)) {
     log(`decode tokens/s at ${HEADLINE_CONTEXT} / at 128: ${subjects.map((s) => `${s.name} ${fmt(growth(s)!, 3)}`).join(', ')}`);
     log(`  from the fastest samples: ${subjects.map((s) => `${s.name} ${fmt(growthMin(s)!, 3)}`).join(', ')}`);
+    log(`  from CPU time (least per sample): ${subjects.map((s) => `${s.name} ${fmt(growthCpu(s)!, 3)}`).join(', ')}`);
   }
   log();
   log('cache bytes per sequence at the context (MiB; ratio = student / teacher; equal to the analytic count)');
   log(
     formatTable(
-      ['context', 'teacher', ...students.flatMap((s) => [s.name, 'ratio'])],
-      CONTEXTS.map((c): Cell[] => [c, teacherS.cacheBytesAt.get(c)! / MiB, ...students.flatMap((s) => [s.cacheBytesAt.get(c)! / MiB, cacheRatio(s, c)])]),
+      ['context', ...subjects.flatMap((s) => (s.model === 'teacher' ? [s.name] : [s.name, 'ratio']))],
+      CONTEXTS.map((c): Cell[] => [c, ...subjects.flatMap((s) => (s.model === 'teacher' ? [s.cacheBytesAt.get(c)! / MiB] : [s.cacheBytesAt.get(c)! / MiB, cacheRatio(s, c)]))]),
     ),
   );
   log();
@@ -348,11 +404,13 @@ async function main(): Promise<void> {
   log(`teacher NLL of the decoded held-out tokens: ${CONTEXTS.map((c) => `ctx ${c} ${fmt(teacherNll.get(c)!, 3)}`).join(', ')} nats (trained positions: ${cfg.maxPositionEmbeddings})`);
   log(`speedup at ${CONTEXTS.join(' / ')}, median of per-round ratios: ${students.map((s) => `${s.name} ${CONTEXTS.map((c) => fmt(pairedSpeedup(s, c))).join(' / ')}`).join('; ')}`);
   log(`speedup at ${CONTEXTS.join(' / ')}, from the fastest samples: ${students.map((s) => `${s.name} ${CONTEXTS.map((c) => fmt(minSpeedup(s, c))).join(' / ')}`).join('; ')}`);
+  for (const [name, byCtx] of Object.entries(kv16Error))
+    log(`${name} vs its float32 twin, same tokens: max |Δlogit| ${CONTEXTS.map((c) => `ctx ${c} ${fmt(byCtx[`ctx_${c}`].max_abs, 3)} (argmax agrees ${fmt(100 * byCtx[`ctx_${c}`].argmax_agree, 3)}%)`).join(', ')}`);
   log(`setup ${fmt(setupMs / 1e3)} s, prefill + measurement ${fmt(measureMs / 1e3)} s, peak RSS ${fmt(peakBytes / MiB)} MiB`);
 
   const perCtx = (f: (c: number) => number, d = 4) => Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, sig(f(c), d)]));
   const perCtxExact = (f: (c: number) => number) => Object.fromEntries(CONTEXTS.map((c) => [`ctx_${c}`, f(c)]));
-  const head = students.find((s) => s.name === HEADLINE)!;
+  const head = students.find((s) => s.model === HEADLINE)!;
   const k = HEADLINE_CONTEXT;
   reportResult({
     bench: 'hybrid',
@@ -365,6 +423,11 @@ async function main(): Promise<void> {
     verify_k4_vs_single_step_from_min_times: sig(verifyRatioMin(head, k)),
     decode_4k_vs_128: Object.fromEntries(subjects.map((s) => [s.name, growth(s) === null ? null : sig(growth(s)!)])),
     decode_4k_vs_128_from_min_times: Object.fromEntries(subjects.map((s) => [s.name, growthMin(s) === null ? null : sig(growthMin(s)!)])),
+    decode_4k_vs_128_from_cpu_time: Object.fromEntries(subjects.map((s) => [s.name, growthCpu(s) === null ? null : sig(growthCpu(s)!)])),
+    decode_cpu_ms_per_token_min: Object.fromEntries(subjects.map((s) => [s.name, perCtx((c) => Math.min(...s.cpuSamples.get(c)!) / DECODE_STEPS)])),
+    kv16_logit_error: Object.fromEntries(Object.entries(kv16Error).map(([n, byCtx]) => [n, Object.fromEntries(Object.entries(byCtx).map(([c, e]) => [c, { max_abs: sig(e.max_abs), argmax_agree: sig(e.argmax_agree) }]))])),
+    headline_kv_dtype: head.kvDtype,
+    kv_dtypes: KV_DTYPES,
     verify_k4_vs_single_step_by_model: Object.fromEntries(subjects.map((s) => [s.name, perCtx((c) => verifyRatio(s, c))])),
     headline_student: HEADLINE,
     by_student: Object.fromEntries(

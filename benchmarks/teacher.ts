@@ -1,6 +1,7 @@
 // Benchmark `teacher`: the embedded teacher (models/sotu-tiny) on the CPU through onnxruntime-node, in one run:
 // training tokens/s and GFLOP/s as a fraction of the ORT MatMul ceiling measured alongside, prefill tokens/s for a
-// 512-token prompt, and decode tokens/s at contexts 128, 1024 and 4096 (decode_4k_vs_128: how much a step slows
+// 512-token prompt and for 1k / 4k prompts with every position's logits vs the last one's only, and decode tokens/s
+// at contexts 128, 1024 and 4096 with a float32 and a float16 KV cache (decode_4k_vs_128: how much a step slows
 // down as the context grows; the KV cache is a buffer the graph reads in place).
 //
 //   npm run bench:teacher [-- --rounds 5] [--warmup 1] [--decode-steps 32] [--threads 2] [--spinning both|on|off]
@@ -10,10 +11,14 @@
 //              each; the ceiling is the fastest median of any MatMul variant measured.
 //   train    — one step of batch 8 × seq 256 next-token cross-entropy on held-out SOTU text: compileTrainStep
 //              (buildLlamaTrainGraph + crossEntropy, weights fed by reference) then AdamW.step on the gradients.
-//   prefill  — LlamaSession.prefill of a 512-token prompt (fresh cache).
+//   prefill  — LlamaSession.prefill of a 512-token prompt (fresh cache); and (headline spinning variant only) of
+//              1024- and 4096-token prompts three ways: one forward returning every position's logits (what prefill
+//              did before), one forward returning the last position's only (forward(ids, { logits: 'last' })), and
+//              prefill itself (runs of 512 tokens, last logits only): prefill_speedup = time before / time now.
 //   decode   — at context c ∈ {128, 1024, 4096}: the cache is rolled back to c tokens (truncate, untimed), then
 //              --decode-steps LlamaSession.decode calls are timed together (contexts c … c+steps−1; the session
-//              compiles RoPE tables for 1024 + steps positions so the last steps may run past the trained 1024).
+//              compiles RoPE tables for 1024 + steps positions so the last steps may run past the trained 1024);
+//              once with the float32 KV cache (exact, the default) and once with kvDtype 'float16'.
 // With --spinning both (default) every workload exists twice, ORT intra-op spinning on and off, stepped
 // alternately; the headline uses spinning off (the Runner option helped on the busy 2-core dev machine).
 //
@@ -26,7 +31,7 @@ import type { LlamaConfig } from '@mil/checkpoint';
 import { Runner } from '@mil/graph';
 import { LlamaSession, buildLlamaTrainGraph, loadLlama } from '@mil/models';
 import { compileTrainStep, crossEntropy, type TokenBatch, AdamW } from '@mil/distill';
-import { MiB, createMatmulProbe, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, type Cell, type MatmulProbe, forwardFlops, gflops, matmulFlops, type MatmulCount, runFields, runBench, sig, sigMap } from './lib';
+import { MiB, createMatmulProbe, flag, fmt, formatTable, median, numberFlag, reportResult, startRssSampler, timeOnce, timeOnceWithCpu, type Cell, type MatmulProbe, forwardFlops, gflops, matmulFlops, type MatmulCount, runFields, runBench, sig, sigMap } from './lib';
 import { loadSotu } from '@mil/corpora';
 
 // ---------------------------------------------------------------- configuration
@@ -36,7 +41,11 @@ const TRAIN = { batch: 8, seq: 256 };
 // The teacher's own recipe (models/sotu-tiny/README.md) at a small lr: the numbers are about speed.
 const ADAMW = { lr: 1e-4, betas: [0.9, 0.95] as const, eps: 1e-8, weightDecay: 0.1 };
 const PREFILL_LEN = 512;
+/** Long prompts run with all-position logits vs the last position's only. */
+const LONG_PREFILLS = [1024, 4096] as const;
 const DECODE_CONTEXTS = [128, 1024, 4096] as const;
+const KV_DTYPES = ['float32', 'float16'] as const;
+type KvDtype = (typeof KV_DTYPES)[number];
 const CEILING_N = 1024;
 
 const ROUNDS = numberFlag('rounds', 7);
@@ -95,7 +104,13 @@ interface Samples {
   trainRun: number[];
   adamw: number[];
   prefill: number[];
-  decode: Map<number, number[]>;
+  /** Per long prompt length: ms of one forward with all logits / with the last row's only / of prefill (chunked). */
+  prefillAll: Map<number, number[]>;
+  prefillLast: Map<number, number[]>;
+  prefillChunked: Map<number, number[]>;
+  /** Per KV dtype, per context: ms of --decode-steps decode calls, and the CPU ms (all threads) they took. */
+  decode: Record<KvDtype, Map<number, number[]>>;
+  decodeCpu: Record<KvDtype, Map<number, number[]>>;
 }
 
 interface Variant {
@@ -108,7 +123,9 @@ interface Variant {
   lastTrainMs: number;
   losses: number[];
   prefill: LlamaSession;
-  decoders: Map<number, LlamaSession>;
+  /** Sessions for the long prompts (RoPE tables for the longest one). */
+  longPrefill: LlamaSession;
+  decoders: Record<KvDtype, Map<number, LlamaSession>>;
   samples: Samples;
   release(): Promise<void>;
 }
@@ -164,15 +181,18 @@ async function createVariant(
   );
   const losses: number[] = [];
   let adamwMs = 0;
-  const session = (maxPositions?: number) =>
-    withSpinning(spinning, () => LlamaSession.create(config, teacher.weights, { ep: 'cpu', threads: THREADS, maxPositions }));
+  const session = (maxPositions?: number, kvDtype: KvDtype = 'float32') =>
+    withSpinning(spinning, () => LlamaSession.create(config, teacher.weights, { ep: 'cpu', threads: THREADS, maxPositions, kvDtype }));
   const prefill = await session();
-  const decoders = new Map<number, LlamaSession>();
+  const longPrefill = await session(Math.max(...LONG_PREFILLS));
+  const decoders = { float32: new Map<number, LlamaSession>(), float16: new Map<number, LlamaSession>() };
   const maxCtx = Math.max(...DECODE_CONTEXTS);
-  for (const c of DECODE_CONTEXTS) {
-    const s = await session(c + DECODE_STEPS > 1024 ? maxCtx + DECODE_STEPS : undefined);
-    await s.prefill(prompt.slice(0, c));
-    decoders.set(c, s);
+  for (const kv of KV_DTYPES) {
+    for (const c of DECODE_CONTEXTS) {
+      const s = await session(c + DECODE_STEPS > 1024 ? maxCtx + DECODE_STEPS : undefined, kv);
+      await s.prefill(prompt.slice(0, c));
+      decoders[kv].set(c, s);
+    }
   }
   return {
     spinning,
@@ -181,6 +201,7 @@ async function createVariant(
     mmPacked,
     losses,
     prefill,
+    longPrefill,
     decoders,
     async trainStep() {
       const { loss, grads } = await step.lossAndGrads(weights, batch);
@@ -191,10 +212,31 @@ async function createVariant(
       return loss;
     },
     lastSplit: () => ({ runMs: step.lastRunMs(), adamwMs }),
-    samples: { mmFed: [], mmPacked: [], train: [], trainRun: [], adamw: [], prefill: [], decode: new Map(DECODE_CONTEXTS.map((c) => [c, []])) },
-    async release() {
-      await Promise.all([mmFed.release(), mmPacked.release(), step.release(), prefill.release(), ...[...decoders.values()].map((s) => s.release())]);
+    samples: {
+      mmFed: [], mmPacked: [], train: [], trainRun: [], adamw: [], prefill: [],
+      prefillAll: new Map(LONG_PREFILLS.map((n) => [n, []])),
+      prefillLast: new Map(LONG_PREFILLS.map((n) => [n, []])),
+      prefillChunked: new Map(LONG_PREFILLS.map((n) => [n, []])),
+      decode: { float32: new Map(DECODE_CONTEXTS.map((c) => [c, []])), float16: new Map(DECODE_CONTEXTS.map((c) => [c, []])) },
+      decodeCpu: { float32: new Map(DECODE_CONTEXTS.map((c) => [c, []])), float16: new Map(DECODE_CONTEXTS.map((c) => [c, []])) },
     },
+    async release() {
+      const sessions = [prefill, longPrefill, ...KV_DTYPES.flatMap((kv) => [...decoders[kv].values()])];
+      await Promise.all([mmFed.release(), mmPacked.release(), step.release(), ...sessions.map((s) => s.release())]);
+    },
+  };
+}
+
+/** Tokens/s and ms per token per context, and the 4k / 128 ratio from medians and from the fastest samples. */
+function decodeSummary(samples: Map<number, number[]>, cpu: Map<number, number[]>) {
+  const at = (c: number) => samples.get(c)!;
+  return {
+    // CPU time (all threads) of the least-CPU sample: moves far less with other load than wall time.
+    growth_from_cpu_time: Math.min(...cpu.get(128)!) / Math.min(...cpu.get(4096)!),
+    ms_per_token: Object.fromEntries([...samples].map(([c, xs]) => [`ctx_${c}`, median(xs) / DECODE_STEPS])),
+    tokens_per_s: Object.fromEntries([...samples].map(([c, xs]) => [`ctx_${c}`, (DECODE_STEPS / median(xs)) * 1e3])),
+    growth: median(at(128)) / median(at(4096)),
+    growth_from_min_times: Math.min(...at(128)) / Math.min(...at(4096)),
   };
 }
 
@@ -226,12 +268,30 @@ async function round(v: Variant, prompt: number[], record: boolean): Promise<voi
   push(s.adamw, v.lastSplit().adamwMs);
   const promptIds = prompt.slice(0, PREFILL_LEN);
   push(s.prefill, await timeOnce(() => v.prefill.prefill(promptIds)));
-  for (const [c, session] of v.decoders) {
-    session.truncate(c);
-    const next = prompt.slice(c, c + DECODE_STEPS);
-    push(s.decode.get(c)!, await timeOnce(async () => {
-      for (const id of next) await session.decode(id);
-    }));
+  for (const n of v.spinning === HEADLINE_SPINNING ? LONG_PREFILLS : []) {
+    const ids = prompt.slice(0, n);
+    const ways = [
+      [s.prefillAll, () => v.longPrefill.forward(ids)],
+      [s.prefillLast, () => v.longPrefill.forward(ids, { logits: 'last' })],
+      [s.prefillChunked, () => v.longPrefill.prefill(ids)],
+    ] as const;
+    // Rotate which goes first, so none always meets the warmest cache.
+    for (let i = 0; i < ways.length; i++) {
+      const [samples, run] = ways[(i + s.prefill.length) % ways.length];
+      v.longPrefill.reset();
+      push(samples.get(n)!, await timeOnce(run));
+    }
+  }
+  for (const kv of KV_DTYPES) {
+    for (const [c, session] of v.decoders[kv]) {
+      session.truncate(c);
+      const next = prompt.slice(c, c + DECODE_STEPS);
+      const { ms, cpuMs } = await timeOnceWithCpu(async () => {
+        for (const id of next) await session.decode(id);
+      });
+      push(s.decode[kv].get(c)!, ms);
+      push(s.decodeCpu[kv].get(c)!, cpuMs);
+    }
   }
 }
 
@@ -298,8 +358,13 @@ async function main(): Promise<void> {
       train_fraction_from_min_times: gflops(stepFlops, Math.min(...s.train)) / ceilingFromMin,
       prefill_ms: median(s.prefill),
       prefill_tokens_per_s: (PREFILL_LEN / median(s.prefill)) * 1e3,
-      decode_ms_per_token: Object.fromEntries([...s.decode].map(([c, xs]) => [`ctx_${c}`, median(xs) / DECODE_STEPS])),
-      decode_tokens_per_s: Object.fromEntries([...s.decode].map(([c, xs]) => [`ctx_${c}`, (DECODE_STEPS / median(xs)) * 1e3])),
+      // Long prompts (headline variant only): tokens/s of the three ways, and before / now time ratios.
+      prefill_long_tokens_per_s: s.prefillAll.get(LONG_PREFILLS[0])!.length === 0 ? null : Object.fromEntries(LONG_PREFILLS.map((n) => [`len_${n}`, {
+        one_run_all_logits: (n / median(s.prefillAll.get(n)!)) * 1e3,
+        one_run_last_logits: (n / median(s.prefillLast.get(n)!)) * 1e3,
+        prefill_chunked: (n / median(s.prefillChunked.get(n)!)) * 1e3,
+      }])),
+      decode: Object.fromEntries(KV_DTYPES.map((kv) => [kv, decodeSummary(s.decode[kv], s.decodeCpu[kv])])) as Record<KvDtype, ReturnType<typeof decodeSummary>>,
       samples: s,
       losses: v.losses,
     };
@@ -314,14 +379,28 @@ async function main(): Promise<void> {
     rows.push([`ORT MatMul ${CEILING_N}³ fp32, B pre-packed ${tag}`, (2 * CEILING_N ** 3) / s.matmul_prepacked_gflops / 1e6, null, s.matmul_prepacked_gflops, s.matmul_prepacked_gflops / ceilingGflops]);
     rows.push([`train step ${TRAIN.batch}×${TRAIN.seq} fwd+bwd+AdamW ${tag}`, s.train_ms_per_step, s.train_tokens_per_s, s.train_gflops, s.train_fraction_of_matmul_ceiling]);
     rows.push([`prefill ${PREFILL_LEN} tokens ${tag}`, s.prefill_ms, s.prefill_tokens_per_s, null, null]);
-    for (const c of DECODE_CONTEXTS)
-      rows.push([`decode at context ${c} (${DECODE_STEPS} steps) ${tag}`, s.decode_ms_per_token[`ctx_${c}`] * DECODE_STEPS, s.decode_tokens_per_s[`ctx_${c}`], null, null]);
+    for (const n of s.prefill_long_tokens_per_s ? LONG_PREFILLS : []) {
+      const t = s.prefill_long_tokens_per_s![`len_${n}`];
+      rows.push([`prefill ${n} tokens: one run, every position's logits (before) ${tag}`, (n / t.one_run_all_logits) * 1e3, t.one_run_all_logits, null, null]);
+      rows.push([`prefill ${n} tokens: one run, last position's logits ${tag}`, (n / t.one_run_last_logits) * 1e3, t.one_run_last_logits, null, null]);
+      rows.push([`prefill ${n} tokens: prefill() (512-token runs, last logits) ${tag}`, (n / t.prefill_chunked) * 1e3, t.prefill_chunked, null, null]);
+    }
+    for (const kv of KV_DTYPES)
+      for (const c of DECODE_CONTEXTS)
+        rows.push([`decode at context ${c} (${DECODE_STEPS} steps), KV ${kv} ${tag}`, s.decode[kv].ms_per_token[`ctx_${c}`] * DECODE_STEPS, s.decode[kv].tokens_per_s[`ctx_${c}`], null, null]);
   }
   log(formatTable(['what (medians)', 'ms', 'tokens/s', 'GFLOP/s', 'vs ceiling'], rows));
   log();
   for (const s of summary)
     log(`[${spinName(s.spinning)}] train step split (medians): ORT session run ${fmt(s.train_ms_split.ort_run)} ms, AdamW ${fmt(s.train_ms_split.adamw)} ms; losses ${s.losses.map((l) => fmt(l, 4)).join(', ')}`);
-  log(`decode tokens/s at 4096 / at 128: ${summary.map((s) => `[${spinName(s.spinning)}] ${fmt(s.decode_tokens_per_s.ctx_4096 / s.decode_tokens_per_s.ctx_128, 3)} (fastest samples: ${fmt(Math.min(...s.samples.decode.get(128)!) / Math.min(...s.samples.decode.get(4096)!), 3)})`).join(', ')}`);
+  for (const kv of KV_DTYPES)
+    log(`decode tokens/s at 4096 / at 128, KV ${kv}: ${summary.map((s) => `[${spinName(s.spinning)}] ${fmt(s.decode[kv].growth, 3)} (fastest samples: ${fmt(s.decode[kv].growth_from_min_times, 3)}; CPU time: ${fmt(s.decode[kv].growth_from_cpu_time, 3)})`).join(', ')}`);
+  const prefillRatio = (samples: Map<number, number[]>, n: number) => median(head.samples.prefillAll.get(n)!) / median(samples.get(n)!);
+  const prefillSpeedup = Object.fromEntries(LONG_PREFILLS.map((n) => [`len_${n}`, {
+    last_logits_only: prefillRatio(head.samples.prefillLast, n),
+    prefill_chunked: prefillRatio(head.samples.prefillChunked, n),
+  }]));
+  log(`prefill, time of one run with every position's logits / time now: ${LONG_PREFILLS.map((n) => `${n} tokens: last logits only ${fmt(prefillSpeedup[`len_${n}`].last_logits_only, 3)}×, prefill() ${fmt(prefillSpeedup[`len_${n}`].prefill_chunked, 3)}×`).join('; ')}`);
   log(`teacher NLL of the 512-token held-out prompt (inference graph): ${fmt(nllPrompt, 4)} nats; first train-step loss (train graph): ${fmt(head.losses[0], 4)} nats`);
   log(`setup ${fmt(setupMs / 1e3)} s, measurement ${fmt(measureMs / 1e3)} s, peak RSS ${fmt(peakBytes / MiB)} MiB`);
   log(`ceiling = fastest MatMul median of any variant, ${fmt(ceilingGflops)} GFLOP/s; headline from [${spinName(HEADLINE_SPINNING)}]`);
@@ -342,10 +421,20 @@ async function main(): Promise<void> {
     train_ms_per_step: sig(head.train_ms_per_step),
     train_ms_split: sigMap(head.train_ms_split),
     prefill_tokens_per_s: sig(head.prefill_tokens_per_s),
-    decode_tokens_per_s: sigMap(head.decode_tokens_per_s),
-    decode_4k_vs_128: sig(head.decode_tokens_per_s.ctx_4096 / head.decode_tokens_per_s.ctx_128),
+    // Float32 KV cache (the default, exact); `kv_float16` has the same fields for kvDtype 'float16'.
+    decode_tokens_per_s: sigMap(head.decode.float32.tokens_per_s),
+    decode_4k_vs_128: sig(head.decode.float32.growth),
     // The same from the fastest samples of each side (nearer to an unloaded machine).
-    decode_4k_vs_128_from_min_times: sig(Math.min(...head.samples.decode.get(128)!) / Math.min(...head.samples.decode.get(4096)!)),
+    decode_4k_vs_128_from_min_times: sig(head.decode.float32.growth_from_min_times),
+    decode_4k_vs_128_from_cpu_time: sig(head.decode.float32.growth_from_cpu_time),
+    kv_float16: {
+      decode_4k_vs_128_from_cpu_time: sig(head.decode.float16.growth_from_cpu_time),
+      decode_tokens_per_s: sigMap(head.decode.float16.tokens_per_s),
+      decode_4k_vs_128: sig(head.decode.float16.growth),
+      decode_4k_vs_128_from_min_times: sig(head.decode.float16.growth_from_min_times),
+    },
+    prefill_long_tokens_per_s: Object.fromEntries(Object.entries(head.prefill_long_tokens_per_s!).map(([k, v]) => [k, sigMap(v)])),
+    prefill_speedup: Object.fromEntries(Object.entries(prefillSpeedup).map(([k, v]) => [k, sigMap(v)])),
     matmul_ceiling_gflops: sig(ceilingGflops),
     matmul_ceiling_shape: `${CEILING_N}x${CEILING_N}x${CEILING_N} fp32, ${THREADS} threads; ceiling = fastest median of B fed / B pre-packed over the spinning variants measured`,
     headline_spinning: HEADLINE_SPINNING,
@@ -361,12 +450,16 @@ async function main(): Promise<void> {
       train_fraction_of_matmul_ceiling: sig(s.train_fraction_of_matmul_ceiling),
       train_fraction_from_min_times: sig(s.train_fraction_from_min_times),
       prefill_tokens_per_s: sig(s.prefill_tokens_per_s),
-      decode_tokens_per_s: sigMap(s.decode_tokens_per_s),
-      decode_ms_per_token: sigMap(s.decode_ms_per_token),
+      decode: Object.fromEntries(KV_DTYPES.map((kv) => [kv, { tokens_per_s: sigMap(s.decode[kv].tokens_per_s), ms_per_token: sigMap(s.decode[kv].ms_per_token), decode_4k_vs_128: sig(s.decode[kv].growth) }])),
       samples_ms: {
         train: s.samples.train.map((x) => sig(x, 5)),
         prefill: s.samples.prefill.map((x) => sig(x, 5)),
-        ...Object.fromEntries([...s.samples.decode].map(([c, xs]) => [`decode_ctx_${c}`, xs.map((x) => sig(x, 5))])),
+        ...Object.fromEntries(LONG_PREFILLS.flatMap((n) => [
+          [`prefill_${n}_one_run_all`, s.samples.prefillAll.get(n)!.map((x) => sig(x, 5))],
+          [`prefill_${n}_one_run_last`, s.samples.prefillLast.get(n)!.map((x) => sig(x, 5))],
+          [`prefill_${n}_chunked`, s.samples.prefillChunked.get(n)!.map((x) => sig(x, 5))],
+        ])),
+        ...Object.fromEntries(KV_DTYPES.flatMap((kv) => [...s.samples.decode[kv]].map(([c, xs]) => [`decode_${kv}_ctx_${c}`, xs.map((x) => sig(x, 5))]))),
         matmul_fed: s.samples.mmFed.map((x) => sig(x, 5)),
         matmul_prepacked: s.samples.mmPacked.map((x) => sig(x, 5)),
       },
@@ -382,6 +475,8 @@ async function main(): Promise<void> {
     model: { dir: MODEL_DIR, parameters: paramCount, layers: cfg.numHiddenLayers, hidden: cfg.hiddenSize, heads: cfg.numAttentionHeads, kv_heads: cfg.numKeyValueHeads, ffn: cfg.intermediateSize, vocab: cfg.vocabSize },
     train: { ...TRAIN, tokens_per_step: stepTokens, data: 'held-out SOTU 2001– (one fixed batch of consecutive 257-token windows)', adamw: ADAMW },
     prefill_len: PREFILL_LEN,
+    long_prefills: LONG_PREFILLS,
+    kv_dtypes: KV_DTYPES,
     decode: { contexts: DECODE_CONTEXTS, steps_per_sample: DECODE_STEPS },
     threads: THREADS,
     ...runFields({ rounds: ROUNDS, warmup: WARMUP, setupMs, measureMs, peakBytes }),

@@ -24,6 +24,22 @@ export async function timeOnce(fn: () => unknown): Promise<number> {
   return performance.now() - t0;
 }
 
+/**
+ * Wall milliseconds of one call of `fn` (awaited) and the CPU milliseconds the process spent meanwhile (user +
+ * system, every thread: ORT's intra-op threads included). On a shared machine the CPU time moves far less with other
+ * load than the wall time (a preempted run waits without using CPU), so ratios of CPU times estimate the ratios an
+ * idle machine would show, as long as the work keeps its threads busy (ORT with spinning off).
+ *
+ * @example
+ * const { ms, cpuMs } = await timeOnceWithCpu(() => session.decode(id));
+ */
+export async function timeOnceWithCpu(fn: () => unknown): Promise<{ ms: number; cpuMs: number }> {
+  const c0 = process.cpuUsage();
+  const ms = await timeOnce(fn);
+  const c = process.cpuUsage(c0);
+  return { ms, cpuMs: (c.user + c.system) / 1e3 };
+}
+
 /** Summarises samples taken elsewhere (e.g. interleaved measurements). */
 export function summarise(samplesMs: number[]): Timing {
   const { min, max } = range(samplesMs);

@@ -1,6 +1,7 @@
 // The model sessions as speculative-decoding targets and drafts. The sessions already score several tokens in one
 // call and roll back; this adapter only narrows them to the @mil/spec-decode interface (their `prefill` resets the
-// session and returns logits, which is not the interface's optional append-without-logits `prefill`).
+// session and returns logits; the interface's optional append-without-logits `prefill` is one `forward` that asks
+// for the last row only, so a prompt's LM head runs on one row).
 import { LlamaSession, type HybridSession } from '@mil/models';
 import type { DraftModel } from '@mil/spec-decode';
 
@@ -25,6 +26,7 @@ export function specModel(session: LlamaSession | HybridSession): DraftModel {
     canTruncateAnywhere: session instanceof LlamaSession,
     reset: () => session.reset(),
     forward: (ids) => session.forward(ids),
+    prefill: (ids) => session.forward(ids, { logits: 'last' }),
     truncate: (n) => session.truncate(n),
     snapshot: () => session.snapshot(),
     restore,

@@ -27,6 +27,7 @@ export {
   applyTemperature,
   argmax,
   type FinishReason,
+  type ForwardOptions,
   generate,
   generateAll,
   type GeneratedToken,

@@ -1,5 +1,5 @@
 // Public API of the generation loop and logits processors (re-exported by the package entry).
-export type { StepModel, Logits } from './step-model';
+export type { StepModel, Logits, ForwardOptions } from './step-model';
 export { softmax, argmax, sampleFromLogits, sampleFromProbs } from './sampling';
 export {
   applyRepetitionPenalty,

@@ -17,3 +17,12 @@ export interface StepModel {
   /** Appends one token after everything fed so far and resolves to the logits predicting the token after it. */
   decode(id: number): Promise<Logits>;
 }
+
+/** What a session's `forward` returns (`LlamaSession`, `HybridSession`). */
+export interface ForwardOptions {
+  /**
+   * 'all' (default): logits of every new position, [ids.length, vocab] (a verify step, scoring); 'last': only the
+   * last position's [vocab] — the LM head then runs on that row alone (a prompt before generation).
+   */
+  logits?: 'all' | 'last';
+}

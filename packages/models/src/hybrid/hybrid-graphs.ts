@@ -96,6 +96,8 @@ export interface HybridInferenceGraphOptions extends HybridModelOptions {
    * the replayed steps) and `present_verify_x/dt/B.{i}`. Not the exported (transformers.js) contract.
    */
   verify?: boolean;
+  /** With `verify`: how the attention layers' KV buffers store keys / values (`buildLlamaInferenceGraph`'s `kvDtype`; default float32). */
+  kvDtype?: 'float32' | 'float16';
 }
 
 /** The extra inputs / outputs of Mamba layer `i` in the verify graph. */
@@ -164,6 +166,7 @@ export function buildHybridInferenceGraph(g: Graph, teacher: LlamaConfig, hybrid
     maxPositions: opts.maxPositions,
     lastLogitsOnly: opts.lastLogitsOnly,
     kvCache: opts.verify ? 'buffer' : 'grow',
+    kvDtype: opts.kvDtype,
     // The mixer declares its own state inputs and keeps its outputs here: the Llama graph needs no state plumbing.
     mixer: (i, u, ctx) => {
       if (!dims.isMamba(i)) return null;

@@ -34,6 +34,8 @@ export interface HybridOracleState {
 export interface HybridOracleOptions extends HybridModelOptions {
   /** The state after earlier tokens; the new ones continue after `state.length`. */
   state?: HybridOracleState;
+  /** The attention layers' cached keys / values exact (default) or rounded to float16 (`llamaOracleForward`'s option). */
+  kvDtype?: 'float32' | 'float16';
 }
 
 export interface HybridOracleOutput {
@@ -147,7 +149,7 @@ export function hybridOracleForward(
       if (past.kind !== 'attention') throw new ModelsError('BAD_CACHE', `state.layers[${i}]: expected an attention KV cache`);
       const size = batch * r.numKeyValueHeads * state.length * r.headDim;
       if (past.key.length !== size || past.value.length !== size) throw new ModelsError('BAD_CACHE', `state.layers[${i}]: expected ${size} key and value elements`);
-      next.push({ kind: 'attention', ...decoderLayer(r, lw.w, h, batch, len, positions, invFreq, past, state.length) });
+      next.push({ kind: 'attention', ...decoderLayer(r, lw.w, h, batch, len, positions, invFreq, past, state.length, opts.kvDtype) });
     } else {
       if (past.kind !== 'mamba') throw new ModelsError('BAD_CACHE', `state.layers[${i}]: expected a Mamba conv + SSM state`);
       checkMambaState(dims, past, batch, i);

@@ -5,7 +5,9 @@ import type { HybridConfig, LlamaConfig } from '@mil/checkpoint';
 import type { RunOptions } from '@mil/core';
 import { Graph, type HostTensor, Runner } from '@mil/graph';
 import { KvBuffer } from '../llama/kv-buffer';
-import type { StepModel } from '../generate/step-model';
+import type { ForwardOptions, StepModel } from '../generate/step-model';
+import { LOGITS_START } from '../llama/inference-graph';
+import { checkPrefillChunk, logitsStart, prefillInChunks } from '../llama/session';
 import { ModelsError } from '../errors';
 import { resolveHybridDims, type HybridDims, type HybridModelOptions } from './hybrid-dims';
 import { buildHybridInferenceGraph } from './hybrid-graphs';
@@ -16,6 +18,17 @@ import { toMamba1Layout } from './hybrid-weights';
 export interface HybridSessionOptions extends HybridModelOptions, RunOptions {
   /** Longest context (default max_position_embeddings). */
   maxPositions?: number;
+  /**
+   * How the attention layers' KV cache stores keys and values: 'float32' (default, exact) or 'float16' (half the
+   * bytes per token and per decode step; the graph computes in float32 on the rounded rows — see the package
+   * README for the logit error it costs). The Mamba states stay float32.
+   */
+  kvDtype?: 'float32' | 'float16';
+  /**
+   * Longest ORT run of a prompt in `prefill` (default 512 tokens; longer prompts run in chunks, the same logits).
+   * `truncate` after a prefill reaches back to the start of its last chunk.
+   */
+  prefillChunk?: number;
 }
 
 /**
@@ -60,9 +73,11 @@ export class HybridSession implements StepModel {
     readonly vocabSize: number,
     private readonly dims: HybridDims,
     maxPositions: number,
+    kvDtype: 'float32' | 'float16',
+    private readonly prefillChunk: number,
   ) {
     const r = dims.teacher;
-    this.kv = new KvBuffer(dims.attnLayers, r.numKeyValueHeads, r.headDim, 'float32', maxPositions, runner.inputNames.includes('seqlens_k'));
+    this.kv = new KvBuffer(dims.attnLayers, r.numKeyValueHeads, r.headDim, kvDtype, maxPositions, runner.inputNames.includes('seqlens_k'));
     this.mamba = new MambaVerifyState(dims);
   }
 
@@ -79,11 +94,13 @@ export class HybridSession implements StepModel {
     weights: ReadonlyMap<string, Float32Array>,
     opts: HybridSessionOptions = {},
   ): Promise<HybridSession> {
+    const prefillChunk = checkPrefillChunk(opts.prefillChunk, 'HybridSession.create');
     const dims = resolveHybridDims(teacher, hybrid);
     const maxPositions = opts.maxPositions ?? dims.teacher.maxPositionEmbeddings;
     const w = toMamba1Layout(teacher, hybrid, weights, 'fused');
     const g = new Graph('hybrid_decoder');
-    const m = buildHybridInferenceGraph(g, teacher, hybrid, { maxPositions, mamba1Layout: 'fused', mamba1DtBias: opts.mamba1DtBias, verify: true });
+    const kvDtype = opts.kvDtype ?? 'float32';
+    const m = buildHybridInferenceGraph(g, teacher, hybrid, { maxPositions, mamba1Layout: 'fused', mamba1DtBias: opts.mamba1DtBias, verify: true, kvDtype });
     const model = g.toModel({
       outputs: m.outputs,
       weights: 'initializers',
@@ -94,7 +111,7 @@ export class HybridSession implements StepModel {
       },
     });
     const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
-    return new HybridSession(runner, dims.teacher.vocabSize, dims, maxPositions);
+    return new HybridSession(runner, dims.teacher.vocabSize, dims, maxPositions, kvDtype, prefillChunk);
   }
 
   /** Tokens fed so far (after rollbacks). */
@@ -134,14 +151,22 @@ export class HybridSession implements StepModel {
 
   /**
    * Runs `ids` after the current tokens in one ORT run (replaying the tokens kept by the last `truncate` inside
-   * it); returns their logits [ids.length, vocab] (row-major; row i predicts the token after ids[i]).
+   * it); returns their logits [ids.length, vocab] (row-major; row i predicts the token after ids[i]), or only the
+   * last row with `{ logits: 'last' }`.
+   *
+   * @example
+   * const rows = await s.forward([pending, ...drafts]);   // K + 1 rows
    */
-  async forward(ids: readonly number[]): Promise<Float32Array> {
+  async forward(ids: readonly number[], opts: ForwardOptions = {}): Promise<Float32Array> {
     if (ids.length === 0) throw new ModelsError('BAD_INPUT', 'HybridSession.forward: no tokens');
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new ModelsError('BAD_INPUT', `HybridSession.forward: token ${id} is not in [0, ${this.vocabSize})`);
     }
-    const feeds: Record<string, HostTensor> = { input_ids: { data: BigInt64Array.from(ids, BigInt), dims: [1, ids.length] }, ...this.mamba.feeds() };
+    const feeds: Record<string, HostTensor> = {
+      input_ids: { data: BigInt64Array.from(ids, BigInt), dims: [1, ids.length] },
+      [LOGITS_START]: logitsStart(ids.length, opts),
+      ...this.mamba.feeds(),
+    };
     if (this.dims.attnLayers.length > 0) {
       this.kv.reserve(this.ids.length + ids.length);
       Object.assign(feeds, this.kv.feeds(ids.length));
@@ -151,8 +176,7 @@ export class HybridSession implements StepModel {
     this.mamba.update(out, ids.length);
     this.start = this.ids.length;
     this.ids.push(...ids);
-    const logits = out.logits.data as Float32Array;
-    return logits.subarray(logits.length - ids.length * this.vocabSize);
+    return out.logits.data as Float32Array;
   }
 
   /**
@@ -187,10 +211,9 @@ export class HybridSession implements StepModel {
     this.start = s.start;
   }
 
+  /** Empties the state and runs the prompt (in runs of at most `prefillChunk` tokens); returns its last position's logits. */
   async prefill(ids: readonly number[]): Promise<Float32Array> {
-    this.reset();
-    const all = await this.forward(ids);
-    return all.subarray(all.length - this.vocabSize);
+    return prefillInChunks(this, ids, this.prefillChunk);
   }
 
   async decode(id: number): Promise<Float32Array> {

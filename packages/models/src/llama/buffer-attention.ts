@@ -3,13 +3,19 @@
 // scores against the past and against the new tokens are computed apart and share one softmax. ORT's
 // GroupQueryAttention copies the past into its present output on every call, which at long contexts costs as much
 // as the attention itself (see the package README).
-import { type DType, type Graph, type Tensor, add, concat, greater, matmul, mul, reshape, rotaryEmbedding, softmax, transpose, unsqueeze, where } from '@mil/graph';
+import { type DType, type Graph, type Tensor, add, cast, concat, greater, matmul, mul, reshape, rotaryEmbedding, softmax, transpose, unsqueeze, where } from '@mil/graph';
 import { kvHeadNames } from './inference-graph';
 
 /** What the attention needs from the decoder builder. */
 export interface BufferAttentionContext {
   g: Graph;
   dtype: DType;
+  /**
+   * How the cache stores keys / values (default `dtype`). With float16 under a float32 graph the past is read as
+   * float16 (half the bytes per step) and cast to float32 inside the graph, and the new rows are rounded to float16
+   * before this step uses them too, so a token sees the same keys / values whether it came in one run or several.
+   */
+  kvDtype?: DType;
   numHeads: number;
   numKvHeads: number;
   headDim: number;
@@ -25,20 +31,26 @@ export interface BufferAttentionContext {
 /**
  * Attention of layer `i` on q [1, seq, heads·hd], k / v [1, seq, kvHeads·hd] (before RoPE), batch 1. Declares the
  * past inputs `kvHeadNames(i, j)` [1, 1, past, hd]. Returns the attention output [1, seq, heads·hd] and the new
- * rows [1, kvHeads, seq, hd] (keys after RoPE) for the caller's buffer.
+ * rows [1, kvHeads, seq, hd] (keys after RoPE, in `kvDtype`) for the caller's buffer.
  *
  * @example
  * const { out, keyRows, valueRows } = bufferAttention(ctx, 3, q, k, v);
  */
 export function bufferAttention(c: BufferAttentionContext, i: number, q: Tensor, k: Tensor, v: Tensor): { out: Tensor; keyRows: Tensor; valueRows: Tensor } {
   const { g, dtype, numHeads: H, numKvHeads: kvH, headDim: hd } = c;
+  const store = c.kvDtype ?? dtype;
+  const stored = (t: Tensor) => (store === dtype ? t : cast(t, store));
+  const computed = (t: Tensor) => (store === dtype ? t : cast(t, dtype));
   const rep = H / kvH;
   const qr = rotaryEmbedding(q, c.positions, c.cos, c.sin, { numHeads: H });
   const kr = rotaryEmbedding(k, c.positions, c.cos, c.sin, { numHeads: kvH });
   // [heads, seq, hd], queries pre-scaled.
   const qh = mul(transpose(reshape(qr, [-1, H, hd]), [1, 0, 2]), g.scalar(1 / Math.sqrt(hd), dtype));
-  const kh = transpose(reshape(kr, [-1, kvH, hd]), [1, 0, 2]); // [kvH, seq, hd]
-  const vh = transpose(reshape(v, [-1, kvH, hd]), [1, 0, 2]);
+  // [kvH, seq, hd] as the cache stores them, and as this step computes with them (the same values).
+  const khStored = stored(transpose(reshape(kr, [-1, kvH, hd]), [1, 0, 2]));
+  const vhStored = stored(transpose(reshape(v, [-1, kvH, hd]), [1, 0, 2]));
+  const kh = computed(khStored);
+  const vh = computed(vhStored);
   // Causal mask among the new tokens: key t' after query t.
   const steps = g.addNode('Range', [g.scalar(0, 'int64'), reshape(g.dimTensor('seq'), []), g.scalar(1, 'int64')], [{ dtype: 'int64', shape: ['seq'] }])[0];
   // [seq, seq], repeated for the `rep` query heads of a KV head (rows ordered head-major, as below).
@@ -48,8 +60,8 @@ export function bufferAttention(c: BufferAttentionContext, i: number, q: Tensor,
   const outs: Tensor[] = [];
   for (let j = 0; j < kvH; j++) {
     const n = kvHeadNames(i, j);
-    const pk = reshape(g.input(n.pastKey, dtype, [1, 1, 'past', hd]), [1, -1, hd]);
-    const pv = reshape(g.input(n.pastValue, dtype, [1, 1, 'past', hd]), [1, -1, hd]);
+    const pk = computed(reshape(g.input(n.pastKey, store, [1, 1, 'past', hd]), [1, -1, hd]));
+    const pv = computed(reshape(g.input(n.pastValue, store, [1, 1, 'past', hd]), [1, -1, hd]));
     // The rep query heads of KV head j as the rows of one matrix: one GEMM against the past per KV head.
     const qj = reshape(sliceAxis(g, qh, j * rep, (j + 1) * rep, 0), [1, -1, hd]); // [1, rep·seq, hd]
     const kj = sliceAxis(g, kh, j, j + 1, 0); // [1, seq, hd]
@@ -63,7 +75,7 @@ export function bufferAttention(c: BufferAttentionContext, i: number, q: Tensor,
   }
   const o = kvH === 1 ? outs[0] : concat(outs, 0); // [heads, seq, hd]
   const out = reshape(transpose(o, [1, 0, 2]), [1, -1, H * hd]);
-  return { out, keyRows: unsqueeze(kh, [0]), valueRows: unsqueeze(vh, [0]) };
+  return { out, keyRows: unsqueeze(khStored, [0]), valueRows: unsqueeze(vhStored, [0]) };
 }
 
 function sliceAxis(g: Graph, x: Tensor, start: number, end: number, axis: number): Tensor {

@@ -6,6 +6,7 @@ import {
   add, cast, concat, gather, groupQueryAttention, reduceSum, reshape, simplifiedLayerNorm, split, sub, squeeze, unsqueeze,
 } from '@mil/graph';
 import type { LlamaConfig } from '@mil/checkpoint';
+import { ModelsError } from '../errors';
 import { bufferAttention, type BufferAttentionContext } from './buffer-attention';
 import { linear, swiglu } from './layers';
 import { llamaParamFactory } from './param-factory';
@@ -34,9 +35,16 @@ export interface InferenceGraphOptions {
    * [batch, kvHeads, capacity, headDim] of which the first `total_sequence_length − seq` rows are valid,
    * lengths come from `seqlens_k` [batch] and `total_sequence_length` [] (int32), and the graph returns only
    * the new rows `kv_rows.{i}.key/value` [batch, kvHeads, seq, headDim] for the caller to write into its
-   * buffer — so a step's host traffic does not grow with the context (see the package README).
+   * buffer — so a step's host traffic does not grow with the context (see the package README). The logits are
+   * those of the positions from input `logits_start` on (`LOGITS_START`).
    */
   kvCache?: 'grow' | 'buffer';
+  /**
+   * 'buffer' mode only: the dtype of the cache inputs / new-row outputs (default `dtype`). float16 under a float32
+   * graph halves the bytes a decode step reads at long contexts; the graph computes in float32 on rows rounded to
+   * float16 (`bufferAttention`). Not for sliding-window models (their GroupQueryAttention path).
+   */
+  kvDtype?: DType;
 }
 
 export interface InferenceContext {
@@ -45,6 +53,12 @@ export interface InferenceContext {
   dtype: DType;
   param: (name: string, shape: number[]) => Tensor;
 }
+
+/**
+ * 'buffer' mode input [1] int64: the first of the new positions whose logits the run returns (0: all of them,
+ * seq − 1: the last only).
+ */
+export const LOGITS_START = 'logits_start';
 
 /** The cache inputs and outputs of attention layer `i`, transformers.js names. */
 export const kvNames = (i: number) => ({
@@ -79,6 +93,10 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaConfig, opts: In
   const { params, param } = llamaParamFactory(g, config, dtype);
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
   const buffered = opts.kvCache === 'buffer';
+  const kvDtype = opts.kvDtype ?? dtype;
+  if (kvDtype !== dtype && (!buffered || cfg.slidingWindow != null)) {
+    throw new ModelsError('BAD_OPTION', `buildLlamaInferenceGraph: kvDtype ${kvDtype} differs from dtype ${dtype}, which only the 'buffer' KV cache of a model without sliding window supports (this one: kvCache ${opts.kvCache ?? 'grow'}, sliding_window ${cfg.slidingWindow ?? 'none'})`);
+  }
   // GQA wants seqlens_k = valid length − 1 per row and the total length, both int32. 'buffer' mode takes them as
   // inputs (created lazily: a hybrid without attention layers has none).
   let lengths: { seqlensK: Tensor; totalLen: Tensor } | null = null;
@@ -99,7 +117,7 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaConfig, opts: In
     const total = reshape(cast(getLengths().totalLen, 'int64'), [1]);
     const pastLen = sub(total, g.dimTensor('seq'));
     const positions = unsqueeze(g.addNode('Range', [reshape(pastLen, []), reshape(total, []), g.scalar(1, 'int64')], [{ dtype: 'int64', shape: ['seq'] }])[0], [0]);
-    bctx = { g, dtype, numHeads: cfg.numAttentionHeads, numKvHeads: cfg.numKeyValueHeads, headDim: hd, cos: tcos, sin: tsin, positions, pastLen };
+    bctx = { g, dtype, kvDtype, numHeads: cfg.numAttentionHeads, numKvHeads: cfg.numKeyValueHeads, headDim: hd, cos: tcos, sin: tsin, positions, pastLen };
     return bctx;
   };
   const maxPos = opts.maxPositions ?? cfg.maxPositionEmbeddings;
@@ -168,6 +186,11 @@ export function buildLlamaInferenceGraph(g: Graph, config: LlamaConfig, opts: In
   if (opts.lastLogitsOnly) {
     // Keep [b, 1, d]: slice the last position.
     x = g.addNode('Slice', [x, g.ints([-1]), g.ints([Number.MAX_SAFE_INTEGER]), g.ints([1])], [{ dtype, shape: [x.shape[0], 1, d] }])[0];
+  } else if (buffered) {
+    // The sessions ask for the logits of positions logits_start … seq − 1 only: a prompt needs its last row, a
+    // verify step all of them; the final norm and the LM head run on those rows alone.
+    const start = g.input(LOGITS_START, 'int64', [1]);
+    x = g.addNode('Slice', [x, start, g.ints([Number.MAX_SAFE_INTEGER]), g.ints([1])], [{ dtype, shape: [x.shape[0], 'logit_rows', d] }])[0];
   }
   const hidden = simplifiedLayerNorm(x, param('model.norm.weight', [d]), cfg.rmsNormEps);
   const head = cfg.tieWordEmbeddings ? param('model.embed_tokens.weight', []) : param('lm_head.weight', [cfg.vocabSize, d]);

@@ -3,8 +3,8 @@ import type { LlamaConfig } from '@mil/checkpoint';
 import type { RunOptions } from '@mil/core';
 import { type DType, Graph, type HostTensor, Runner } from '@mil/graph';
 import { ModelsError } from '../errors';
-import type { StepModel } from '../generate/step-model';
-import { buildLlamaInferenceGraph } from './inference-graph';
+import type { ForwardOptions, StepModel } from '../generate/step-model';
+import { LOGITS_START, buildLlamaInferenceGraph } from './inference-graph';
 import { KvBuffer } from './kv-buffer';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '@mil/core';
 
@@ -12,8 +12,16 @@ import { float16BitsToFloat32, float32ToFloat16Bits } from '@mil/core';
 export interface SessionOptions extends RunOptions {
   /** float32 (default) or float16 weights and cache. */
   dtype?: Extract<DType, 'float32' | 'float16'>;
+  /**
+   * How the KV cache stores keys and values (default: `dtype`). 'float16' under float32 weights halves the cache's
+   * bytes and what a decode step reads at long contexts (the graph computes in float32 on the rounded rows); it
+   * changes the logits slightly (package README: measured against the float32 oracle). Not for sliding-window models.
+   */
+  kvDtype?: Extract<DType, 'float32' | 'float16'>;
   /** Longest context (default max_position_embeddings). */
   maxPositions?: number;
+  /** Longest ORT run of a prompt in `prefill` (default 512 tokens; longer prompts run in chunks, the same logits). */
+  prefillChunk?: number;
 }
 
 function toDtype(data: Float32Array, dtype: DType): Float32Array | Uint16Array {
@@ -30,6 +38,38 @@ function logitsF32(t: HostTensor): Float32Array {
   const out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = float16BitsToFloat32(src[i]);
   return out;
+}
+
+/** Default longest ORT run of a prompt in `prefill` (tokens). */
+export const PREFILL_CHUNK = 512;
+
+/**
+ * A prompt through `forward` in runs of at most `chunk` tokens, asking each run for its last row only; returns the
+ * prompt's last-position logits. A run of s tokens after p holds s × (p + s) attention scores per head, so one
+ * run of a 4k prompt holds 32× more than eight 512-token runs (and is slower: measured in bench:teacher). @internal
+ */
+export async function prefillInChunks(
+  s: { reset(): void; forward(ids: readonly number[], opts: ForwardOptions): Promise<Float32Array> },
+  ids: readonly number[],
+  chunk: number,
+): Promise<Float32Array> {
+  if (ids.length === 0) throw new ModelsError('BAD_INPUT', 'prefill: no tokens');
+  s.reset();
+  let last: Float32Array | null = null;
+  for (let at = 0; at < ids.length; at += chunk) last = await s.forward(ids.slice(at, at + chunk), { logits: 'last' });
+  return last!;
+}
+
+/** Checks a `prefillChunk` option. @internal */
+export function checkPrefillChunk(chunk: number | undefined, who: string): number {
+  const c = chunk ?? PREFILL_CHUNK;
+  if (!Number.isInteger(c) || c < 1) throw new ModelsError('BAD_OPTION', `${who}: prefillChunk must be a positive integer, got ${chunk}`);
+  return c;
+}
+
+/** The `logits_start` feed of a run of `seq` new tokens: 0 for every row, seq − 1 for the last. @internal */
+export function logitsStart(seq: number, opts: ForwardOptions): HostTensor {
+  return { data: BigInt64Array.of(BigInt(opts.logits === 'last' ? seq - 1 : 0)), dims: [1] };
 }
 
 /**
@@ -55,16 +95,19 @@ export class LlamaSession implements StepModel {
     headDim: number,
     dtype: 'float32' | 'float16',
     maxPositions: number,
+    private readonly prefillChunk: number,
   ) {
     this.kv = new KvBuffer(layers, kvHeads, headDim, dtype, maxPositions, runner.inputNames.includes('seqlens_k'));
   }
 
   static async create(config: LlamaConfig, weights: Map<string, Float32Array>, opts: SessionOptions = {}): Promise<LlamaSession> {
     const cfg = config;
+    const prefillChunk = checkPrefillChunk(opts.prefillChunk, 'LlamaSession.create');
     const dtype = opts.dtype ?? 'float32';
+    const kvDtype = opts.kvDtype ?? dtype;
     const maxPositions = opts.maxPositions ?? cfg.maxPositionEmbeddings;
     const g = new Graph('llama_decoder');
-    const m = buildLlamaInferenceGraph(g, config, { dtype, maxPositions, kvCache: 'buffer' });
+    const m = buildLlamaInferenceGraph(g, config, { dtype, kvDtype, maxPositions, kvCache: 'buffer' });
     const model = g.toModel({
       outputs: m.outputs,
       weights: 'initializers',
@@ -75,7 +118,7 @@ export class LlamaSession implements StepModel {
       },
     });
     const runner = await Runner.create(model, { ep: opts.ep, threads: opts.threads, spinning: opts.spinning });
-    return new LlamaSession(runner, cfg.vocabSize, [...m.presents.keys()], cfg.numKeyValueHeads, cfg.headDim, dtype, maxPositions);
+    return new LlamaSession(runner, cfg.vocabSize, [...m.presents.keys()], cfg.numKeyValueHeads, cfg.headDim, kvDtype, maxPositions, prefillChunk);
   }
 
   /** Tokens currently in the cache. */
@@ -108,9 +151,14 @@ export class LlamaSession implements StepModel {
 
   /**
    * Runs `ids` after the cached tokens in ONE graph run; returns logits [ids.length, vocab] (row-major; row i
-   * predicts the token after ids[i]) and writes their keys / values into the cache buffers in place.
+   * predicts the token after ids[i]), or only the last row with `{ logits: 'last' }`, and writes their keys /
+   * values into the cache buffers in place.
+   *
+   * @example
+   * const rows = await s.forward([pending, ...drafts]);          // K + 1 rows
+   * const last = await s.forward(prompt, { logits: 'last' });    // [vocab]
    */
-  async forward(ids: readonly number[]): Promise<Float32Array> {
+  async forward(ids: readonly number[], opts: ForwardOptions = {}): Promise<Float32Array> {
     if (ids.length === 0) throw new ModelsError('BAD_INPUT', 'LlamaSession.forward: no tokens');
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new ModelsError('BAD_INPUT', `LlamaSession.forward: token ${id} is not in [0, ${this.vocabSize})`);
@@ -118,6 +166,7 @@ export class LlamaSession implements StepModel {
     this.kv.reserve(this.ids.length + ids.length);
     const feeds: Record<string, HostTensor> = {
       input_ids: { data: BigInt64Array.from(ids, BigInt), dims: [1, ids.length] },
+      [LOGITS_START]: logitsStart(ids.length, opts),
       ...this.kv.feeds(ids.length),
     };
     const out = await this.runner.run(feeds);
@@ -144,10 +193,12 @@ export class LlamaSession implements StepModel {
     this.ids = [...s.ids];
   }
 
+  /**
+   * Empties the cache and runs the prompt (in runs of at most `prefillChunk` tokens); returns the logits of its last
+   * position only.
+   */
   async prefill(ids: readonly number[]): Promise<Float32Array> {
-    this.reset();
-    const all = await this.forward([...ids]);
-    return all.subarray(all.length - this.vocabSize);
+    return prefillInChunks(this, ids, this.prefillChunk);
   }
 
   async decode(id: number): Promise<Float32Array> {

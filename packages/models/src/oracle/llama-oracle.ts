@@ -2,6 +2,7 @@ import type { LlamaConfig } from '@mil/checkpoint';
 import { appendSeq, emptyKvCache, type KvCache, type KvCacheLayer } from './kv-cache';
 import { loadLlamaWeights, type LayerWeights, type WeightSource } from './llama-weights';
 import { ModelsError } from '../errors';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '@mil/core';
 import { rmsNormRows } from './rms-norm';
 import { applyRopeInPlace, ropeInvFreq } from './rope';
 
@@ -11,6 +12,11 @@ export interface LlamaOracleOptions {
   cache?: KvCache;
   /** RoPE positions `[batch][L]`; default `cache.length + t`. Masking always uses cache index, as HF does. */
   positions?: number[][];
+  /**
+   * How cached keys / values are held: exact (default) or rounded to float16 (through float32) as soon as they are
+   * computed, as the sessions' `kvDtype: 'float16'` stores them — this call's tokens then attend to rounded rows too.
+   */
+  kvDtype?: 'float32' | 'float16';
 }
 
 /** What `llamaOracleForward` returns. */
@@ -67,7 +73,7 @@ export function llamaOracleForward(
   const h = embedTokens(w.embed, d, inputIds);
   const newLayers: KvCacheLayer[] = [];
   for (let l = 0; l < r.numHiddenLayers; l++) {
-    newLayers.push(decoderLayer(r, w.layers[l], h, batch, len, positions, invFreq, cache.layers[l], cache.length));
+    newLayers.push(decoderLayer(r, w.layers[l], h, batch, len, positions, invFreq, cache.layers[l], cache.length, opts.kvDtype));
   }
   const rows = batch * len;
   const logits = linear(rmsNormRows(h, rows, w.norm, r.rmsNormEps), rows, d, w.lmHead, r.vocabSize, null);
@@ -108,6 +114,11 @@ function resolvePositions(positions: number[][] | undefined, batch: number, len:
   return positions;
 }
 
+/** Rounds every value to the nearest float16 (via float32, as a float32 graph's Cast to float16 does), in place. */
+function roundToFloat16(x: Float64Array): void {
+  for (let i = 0; i < x.length; i++) x[i] = float16BitsToFloat32(float32ToFloat16Bits(x[i]));
+}
+
 /**
  * One decoder layer, updating `h` [batch, L, d] in place; returns the layer's cache after this call: keys
  * (after RoPE) and values of the past and these L positions, each `[batch, kvHeads, past + L, headDim]`.
@@ -123,6 +134,7 @@ export function decoderLayer(
   invFreq: Float64Array,
   past: KvCacheLayer,
   pastLen: number,
+  kvDtype: 'float32' | 'float16' = 'float32',
 ): KvCacheLayer {
   const d = r.hiddenSize;
   const hd = r.headDim;
@@ -157,6 +169,10 @@ export function decoderLayer(
         value.set(v.subarray(src, src + hd), dst);
       }
     }
+  }
+  if (kvDtype === 'float16') {
+    roundToFloat16(key);
+    roundToFloat16(value);
   }
   const kvRows = batch * nKv;
   const fullKey = appendSeq(past.key, key, kvRows, pastLen, len, hd); // [b, nKv, total, hd]
