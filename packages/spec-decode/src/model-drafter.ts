@@ -1,5 +1,5 @@
 import { SpecDecodeError, throwIfAborted } from './errors';
-import { argmax, isSampling, processedDistribution, sampleFromProbs } from './sampling';
+import { commonPrefix, draftTokens } from './draft-loop';
 import type { DraftModel, Drafter, DraftProposal } from './types';
 
 /** Options of `modelDrafter`. */
@@ -35,21 +35,6 @@ export interface ModelDrafterStats {
 /** A drafter built on a model; `stats` counts its rollbacks. */
 export interface ModelDrafter extends Drafter {
   readonly stats: ModelDrafterStats;
-}
-
-function commonPrefix(a: readonly number[], b: readonly number[]): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  return i;
-}
-
-/** softmax(row)[best] at temperature 1, where `best` is the row's argmax. */
-function topProbability(row: Float32Array, best: number): number {
-  const m = row[best];
-  let z = 0;
-  for (let j = 0; j < row.length; j++) z += Math.exp(row[j] - m);
-  return 1 / z;
 }
 
 /**
@@ -156,34 +141,9 @@ export function modelDrafter(model: DraftModel, options: ModelDrafterOptions = {
       if (budget <= 0 || context.length === 0) return { tokens: [], probs: [] };
       throwIfAborted(signal, 'modelDrafter');
       await sync(context);
-      const sampled = isSampling(sampling);
-      const tokens: number[] = [];
-      const probs: (Float32Array | null)[] = [];
-      for (let i = 0; i < budget; i++) {
-        if (i > 0) {
-          throwIfAborted(signal, 'modelDrafter');
-          await feed([tokens[i - 1]]);
-        }
-        const row = lastRow!;
-        let confidence: number;
-        if (sampled) {
-          const q = Float32Array.from(processedDistribution(row, sampling));
-          const t = sampleFromProbs(q, rng);
-          tokens.push(t);
-          probs.push(q);
-          confidence = q[t];
-        } else {
-          const t = argmax(row);
-          tokens.push(t);
-          probs.push(null);
-          confidence = minConfidence > 0 ? topProbability(row, t) : 1;
-        }
-        if (confidence < minConfidence && i < budget - 1) {
-          stats.earlyStops++;
-          break;
-        }
-      }
-      return { tokens, probs };
+      const r = await draftTokens({ budget, row: () => lastRow!, feed: (t) => feed([t]), sampling, rng, signal, minConfidence, who: 'modelDrafter' });
+      if (r.stoppedEarly) stats.earlyStops++;
+      return { tokens: r.tokens, probs: r.probs };
     },
   };
 }

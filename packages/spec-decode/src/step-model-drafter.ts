@@ -1,5 +1,5 @@
 import { SpecDecodeError, throwIfAborted } from './errors';
-import { argmax, isSampling, processedDistribution, sampleFromProbs } from './sampling';
+import { commonPrefix, draftTokens } from './draft-loop';
 import type { Drafter, DraftProposal } from './types';
 
 /**
@@ -47,8 +47,7 @@ export function stepModelDrafter(model: StepLike): Drafter & { readonly stats: S
     async propose(context, k, { sampling, rng, signal }): Promise<DraftProposal> {
       if (k <= 0 || context.length === 0) return { tokens: [], probs: [] };
       throwIfAborted(signal, 'stepModelDrafter');
-      let common = 0;
-      while (common < fed.length && common < context.length && fed[common] === context[common]) common++;
+      const common = commonPrefix(fed, context);
       if (last !== null && common === fed.length) {
         for (const id of context.slice(fed.length)) await decodeOne(id);
       } else {
@@ -56,23 +55,7 @@ export function stepModelDrafter(model: StepLike): Drafter & { readonly stats: S
         fed = [...context];
         stats.prefills++;
       }
-      const sampled = isSampling(sampling);
-      const tokens: number[] = [];
-      const probs: (Float32Array | null)[] = [];
-      for (let i = 0; i < k; i++) {
-        if (i > 0) {
-          throwIfAborted(signal, 'stepModelDrafter');
-          await decodeOne(tokens[i - 1]);
-        }
-        if (sampled) {
-          const q = Float32Array.from(processedDistribution(last!, sampling));
-          tokens.push(sampleFromProbs(q, rng));
-          probs.push(q);
-        } else {
-          tokens.push(argmax(last!));
-          probs.push(null);
-        }
-      }
+      const { tokens, probs } = await draftTokens({ budget: k, row: () => last!, feed: decodeOne, sampling, rng, signal, who: 'stepModelDrafter' });
       return { tokens, probs };
     },
   };
