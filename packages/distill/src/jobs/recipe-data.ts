@@ -11,6 +11,7 @@ import { collatePairs } from '../dpo-step';
 import type { TokenBatch } from '../train-step';
 import { RecipeError, type RecipeStage } from '../recipe/recipe-file';
 import type { ResolvedStage } from '../recipe/recipe-stages';
+import { RECIPES } from '../pipeline/recipes';
 import { chatTemplateOf, sotuChatPrompts, sotuChatWindows } from './sotu-chat';
 import { continuations, EVAL_SAMPLING } from './stage-eval';
 
@@ -131,11 +132,13 @@ export async function stageDataSource(
   }
   const stream = ctx.sotu();
   if (r.kind === 'seqkd') {
-    const promptLen = Math.max(1, Math.round(seq / 4));
+    // the paper recipe's SeqKD settings: prompt length and sampling
+    const pl = RECIPES.paper.pseudoLabels!;
+    const promptLen = Math.max(1, Math.round(seq * pl.promptFraction));
     const starts = tokenWindows(stream.length, promptLen).slice(0, count);
     const prompts = Array.from({ length: count }, (_, i) => Array.from(stream.subarray(starts[i % starts.length].start, starts[i % starts.length].start + promptLen)));
     ctx.log?.(`${r.path}: sampling ${count} teacher continuations of SOTU prompts…`);
-    return labels(await continuations(ctx.teacherConfig, ctx.teacherWeights, prompts, { temperature: 0.7, topP: 0.95, topK: 10, maxNewTokens: seq + 1 - promptLen, seed: mixSeeds(ctx.seed, 23, index) }, ctx));
+    return labels(await continuations(ctx.teacherConfig, ctx.teacherWeights, prompts, { temperature: pl.temperature, topP: pl.topP, topK: pl.topK, maxNewTokens: seq + 1 - promptLen, seed: mixSeeds(ctx.seed, 23, index) }, ctx));
   }
   return arrayDataSource(tokenWindows(stream.length, seq), { ...opts, collate: collateWindows(stream, seq) });
 }

@@ -31,10 +31,10 @@ export interface FatbinEntry {
 export function listFatbinEntries(file: Uint8Array): FatbinEntry[] {
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const out: FatbinEntry[] = [];
-  const magic = [0x50, 0xed, 0x55, 0xba];
   let i = 0;
-  while ((i = file.indexOf(magic[0], i)) >= 0 && i + CONTAINER_HEADER <= file.length) {
-    if (file[i + 1] !== magic[1] || file[i + 2] !== magic[2] || file[i + 3] !== magic[3] || view.getUint32(i, true) !== FATBIN_MAGIC || view.getUint16(i + 6, true) !== CONTAINER_HEADER) {
+  // scan for the magic's first byte; the whole magic and the header size confirm a container
+  while ((i = file.indexOf(FATBIN_MAGIC & 0xff, i)) >= 0 && i + CONTAINER_HEADER <= file.length) {
+    if (view.getUint32(i, true) !== FATBIN_MAGIC || view.getUint16(i + 6, true) !== CONTAINER_HEADER) {
       i++;
       continue;
     }

@@ -192,8 +192,7 @@ export async function distillCommand(argv: string[]): Promise<void> {
     ]),
   );
   process.stdout.write(`\n${table}\n\n`);
-  const stages = (r.metrics.stages as { tokens: number; seconds: number }[]) ?? [];
-  const trained = stages.reduce((s, x) => s + x.tokens, 0), seconds = stages.reduce((s, x) => s + x.seconds, 0);
+  const trained = r.student.stages.reduce((s, x) => s + x.tokens, 0), seconds = r.student.stages.reduce((s, x) => s + x.seconds, 0);
   log(`training: ${trained.toLocaleString('en-US')} tokens per student at ${(trained / seconds).toFixed(0)} tok/s (--ep ${opts.ep ?? 'cpu'})`);
   log(`run folder: ${opts.out} (student/, metrics.json, loss-curve.svg, report.html) in ${Number(r.metrics.wallSeconds).toFixed(0)} s`);
 }
