@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunOptions } from '@mil/core';
 import type { Graph, Tensor } from '@mil/graph';
-import { buildHybridTrainGraph, buildLlamaTrainGraph, LlamaSession, loadLlama } from '@mil/models';
+import { buildHybridTrainGraph, buildLlamaTrainGraph, loadLlama } from '@mil/models';
 import { dropLayers, layerSchedule, type MambaLayerInit } from '@mil/weight-transfer';
 import { lossCurveSvg, perplexity, writeReport } from '@mil/eval';
 import { loadModelFolder, writeFileAtomic, type LlamaConfig } from '@mil/checkpoint';
@@ -15,7 +15,8 @@ import { seededPermutation } from '../trainer/seeds';
 import type { StageSpec } from '../pipeline/stages';
 import { contextColumns, contextEvalModel } from './main-job-context';
 import { RECIPES, recipeStages, withOverrides, type RecipeName } from '../pipeline/recipes';
-import { generatePseudoLabels, type PseudoLabel } from '../pseudo-labels';
+import type { PseudoLabel } from '../pseudo-labels';
+import { continuations } from './stage-eval';
 import { distillHybrid, type DistillHybridResult } from '../pipeline/distill-hybrid';
 import type { ProgressEvent } from '../trainer';
 import { DistillError } from '../errors';
@@ -139,13 +140,8 @@ async function pseudoLabelsFor(
   const starts = Math.floor((train.length - promptLen) / promptLen);
   const order = seededPermutation(starts, mixSeeds(o.seed, 11));
   const prompts = Array.from({ length: count }, (_, i) => Array.from(train.subarray(order[i % starts] * promptLen, order[i % starts] * promptLen + promptLen)));
-  const session = await LlamaSession.create(teacherConfig, teacherWeights, { threads: o.threads, spinning: false });
-  try {
-    // no eos: every continuation fills the sequence, so no batch needs padding
-    return await generatePseudoLabels(session, prompts, { maxNewTokens: o.seq + 1 - promptLen, temperature: p.temperature, topP: p.topP, topK: p.topK, seed: o.seed, onProgress });
-  } finally {
-    await session.release();
-  }
+  // no eos: every continuation fills the sequence, so no batch needs padding
+  return continuations(teacherConfig, teacherWeights, prompts, { maxNewTokens: o.seq + 1 - promptLen, temperature: p.temperature, topP: p.topP, topK: p.topK, seed: o.seed }, o, { onProgress });
 }
 
 /**

@@ -115,7 +115,7 @@ export async function stageDataSource(
     const prompts = Array.from({ length: count }, (_, i) => files.prompts[i % files.prompts.length]);
     ctx.log?.(`${r.path}: sampling ${count} teacher continuations…`);
     const sampling = { temperature: p.temperature, topK: p.topK ?? 0, topP: p.topP ?? 1, seed: mixSeeds(ctx.seed, 23, index) };
-    return labels(await continuations(ctx.teacherConfig, ctx.teacherWeights, prompts, { ...sampling, maxNewTokens: Math.min(p.maxNewTokens, seq) }, ctx, undefined, eos));
+    return labels(await continuations(ctx.teacherConfig, ctx.teacherWeights, prompts, { ...sampling, maxNewTokens: Math.min(p.maxNewTokens, seq) }, ctx, { eosTokenId: eos }));
   }
   // the embedded corpus
   if (r.kind === 'sft') return windows(sotuChatWindows(ctx.tokenizer, { count, seq, seed: ctx.seed }));
@@ -125,8 +125,8 @@ export async function stageDataSource(
     const prompts = sotuChatPrompts(ctx.tokenizer, { count, split: 'train', maxTokens: seq - maxNewTokens, seed: ctx.seed });
     const s = { ...EVAL_SAMPLING, maxNewTokens, seed: mixSeeds(ctx.seed, 29, index) };
     ctx.log?.(`${r.path}: ${prompts.length} preference pairs from SOTU chats: teacher (chosen) and student (rejected) continuations…`);
-    const chosen = await continuations(ctx.teacherConfig, ctx.teacherWeights, prompts, s, ctx, undefined, eos);
-    const rejected = await continuations(ctx.teacherConfig, student.weights, prompts, s, ctx, student.hybridConfig, eos);
+    const chosen = await continuations(ctx.teacherConfig, ctx.teacherWeights, prompts, s, ctx, { eosTokenId: eos });
+    const rejected = await continuations(ctx.teacherConfig, student.weights, prompts, s, ctx, { hybrid: student.hybridConfig, eosTokenId: eos });
     const pairs = prompts.map((prompt, i) => ({ prompt, chosen: chosen[i].completion, rejected: rejected[i].completion }));
     return arrayDataSource(pairs, { ...opts, collate: (xs) => collatePairs(xs, seq, pad) });
   }

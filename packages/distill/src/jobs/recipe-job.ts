@@ -160,7 +160,7 @@ export async function runRecipeJob(o: RecipeJobOptions, ev: RecipeJobEvents = {}
   if (evalPoints.size > 0) {
     log(`stage evaluations: teacher continuations of ${o.stageEvalPrompts} held-out SOTU chat prompts…`);
     const prompts = sotuChatPrompts(tokenizer, { count: o.stageEvalPrompts!, split: 'heldOut', maxTokens: r.seq - sampling.maxNewTokens, seed: o.seed });
-    evalLabels = await continuations(teacherConfig, teacherWeights, prompts, sampling, run, undefined, tokenizer.eosId ?? undefined);
+    evalLabels = await continuations(teacherConfig, teacherWeights, prompts, sampling, run, { eosTokenId: tokenizer.eosId ?? undefined });
     teacherSotuPpl = await sotuPpl('teacher', teacherLogits, teacherWeights);
   }
   const stageEvals: StageEvalRow[] = [];

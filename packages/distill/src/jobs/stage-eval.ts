@@ -74,17 +74,18 @@ export function logitsModel(teacherConfig: LlamaConfig, weights: ReadonlyMap<str
 }
 
 /**
- * Seeded continuations of `prompts` by the teacher, or by a hybrid student when `hybrid` is given.
+ * Seeded continuations of `prompts` by the teacher, or by a hybrid student when `o.hybrid` is given.
  *
  * @example const labels = await continuations(cfg, w, prompts, { maxNewTokens: 48, ...EVAL_SAMPLING, seed: 0 }, { threads: 2 });
  */
 export async function continuations(
-  teacherConfig: LlamaConfig, weights: ReadonlyMap<string, Float32Array>, prompts: number[][], s: SampleSettings, run: RunOptions, hybrid?: HybridConfig, eosTokenId?: number,
+  teacherConfig: LlamaConfig, weights: ReadonlyMap<string, Float32Array>, prompts: number[][], s: SampleSettings, run: RunOptions,
+  o: { hybrid?: HybridConfig; eosTokenId?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<PseudoLabel[]> {
   const opts = { threads: run.threads, spinning: false };
-  const session = hybrid ? await HybridSession.create(teacherConfig, hybrid, weights, opts) : await LlamaSession.create(teacherConfig, weights as Map<string, Float32Array>, opts);
+  const session = o.hybrid ? await HybridSession.create(teacherConfig, o.hybrid, weights, opts) : await LlamaSession.create(teacherConfig, weights as Map<string, Float32Array>, opts);
   try {
-    return await generatePseudoLabels(session, prompts, { maxNewTokens: s.maxNewTokens, temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed, eosTokenId });
+    return await generatePseudoLabels(session, prompts, { maxNewTokens: s.maxNewTokens, temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed, eosTokenId: o.eosTokenId, onProgress: o.onProgress });
   } finally {
     await session.release();
   }
@@ -111,7 +112,7 @@ export async function compareToTeacher(
   teacherConfig: LlamaConfig, teacherWeights: ReadonlyMap<string, Float32Array>, hybrid: HybridConfig, studentWeights: ReadonlyMap<string, Float32Array>,
   teacherLabels: PseudoLabel[], s: SampleSettings, seq: number, run: RunOptions, padId = 2, eosTokenId?: number,
 ): Promise<TeacherComparison> {
-  const studentLabels = await continuations(teacherConfig, studentWeights, teacherLabels.map((l) => l.prompt), s, run, hybrid, eosTokenId);
+  const studentLabels = await continuations(teacherConfig, studentWeights, teacherLabels.map((l) => l.prompt), s, run, { hybrid, eosTokenId });
   const teacher = await logitsModel(teacherConfig, teacherWeights, seq, run);
   const student = await logitsModel(teacherConfig, studentWeights, seq, run, hybrid);
   let kl = 0;
