@@ -56,7 +56,7 @@ function randomIds(n: number, vocab: number): number[] {
 }
 
 async function prefill(s: Steppable, ids: readonly number[]): Promise<Float32Array> {
-  let logits = new Float32Array(0);
+  let logits: Float32Array = new Float32Array(0);
   for (let i = 0; i < ids.length; i += CHUNK) logits = await s.forward(ids.slice(i, i + CHUNK));
   return logits;
 }

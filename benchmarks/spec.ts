@@ -3,14 +3,17 @@
 //   targets  teacher (models/sotu-tiny), Mamba-2 50% attention (models/sotu-tiny-mamba2-50), Mamba-1 50% attention
 //            (models/sotu-tiny-mamba1-50) — the students are distilled from the teacher by tools/draft/distill-student.ts
 //            (main-job recipe) and committed, so no setup runs here;
-//   drafts   the tiny Llama draft (models/sotu-tiny-draft), the pure-Mamba draft (models/sotu-tiny-draft-mamba),
-//            prompt lookup (n-gram, no model), and each draft model behind prompt lookup with adaptive K
+//   drafts   the tiny Llama draft (models/sotu-tiny-draft), the pure-Mamba draft (models/sotu-tiny-draft-mamba), the
+//            pure-Mamba draft distilled from the Mamba-2 student on 2k-token windows (models/sotu-tiny-mamba2-50-draft,
+//            run against every target), prompt lookup (n-gram, no model), and each draft model behind prompt lookup with adaptive K
 //            (lookup+llama-draft, lookup+mamba-draft: @mil/spec-decode's fallbackDrafter);
 //   K        1, 2, 4, 6, 8 draft tokens per round (the lookup-first drafts: 2, 4, 8, the most per round);
-//   contexts 128 and 2048 prompt tokens of held-out SOTU 2001–2021 (not seen in training).
-// Per (target, context, draft, K): plain greedy decoding of --new-tokens tokens, then --repeats speculative greedy
-// decodings of the same prompt right after it; the speculative tokens are asserted identical to the plain ones (the
-// run fails otherwise). On the shared machine load only slows runs down, so the speedup compares fastest runs:
+//   contexts 128 and 2048 prompt tokens of held-out SOTU 2001–2021 (not seen in training), --prompts different
+//            prompts per context (from different places in the text; one prompt's continuation can be much easier or
+//            harder for a draft to predict than another's).
+// Per (target, context, draft, K): plain greedy decoding of --new-tokens tokens from each prompt, then --repeats
+// speculative greedy decodings of the same prompts right after it; the speculative tokens are asserted identical to
+// the plain ones (the run fails otherwise). A run's figures are summed over its prompts (tokens, rounds, times). On the shared machine load only slows runs down, so the speedup compares fastest runs:
 // the fastest speculative run ÷ the fastest plain run of that target and context (over all its pairs).
 // Speedup = speculative tokens/s ÷ plain tokens/s, both over decode time: the prompt's prefill is excluded on both
 // sides — the target's by the decode loop, the draft's by syncing the drafter to the prompt before the timed run
@@ -19,10 +22,10 @@
 // RoPE tables for 2048 + new tokens + K + 1 positions: the teacher's outputs degrade past 1024 (its outputs still
 // define correctness: speculative = plain), the work per token is what it would be.
 //
-//   npm run bench:spec [-- --quick] [--repeats 2] [--new-tokens 64] [--contexts 128,2048] [--ks 1,2,4,6,8] [--threads 2]
+//   npm run bench:spec [-- --quick] [--repeats 2] [--prompts 4] [--new-tokens 64] [--contexts 128,2048] [--ks 1,2,4,6,8] [--threads 2]
 //                      [--draft-threads 1] [--min-confidence 0] [--ngram 3,1] [--lookup-ngram 3,2] [--ep cpu]
-//                      [--targets teacher,mamba2-50,mamba1-50] [--drafts llama-draft,mamba-draft,ngram,lookup+llama-draft,lookup+mamba-draft]
-//                      [--draft-dirs llama=<dir>,mamba=<dir>] [--lookup-confidence 0.4] [--lookup-ks 2,4,8]
+//                      [--targets teacher,mamba2-50,mamba1-50] [--drafts llama-draft,mamba-draft,mamba2-draft,ngram,lookup+llama-draft,lookup+mamba-draft]
+//                      [--draft-dirs llama=<dir>,mamba=<dir>,mamba2=<dir>] [--lookup-confidence 0.4] [--lookup-ks 2,4,8]
 //
 // --quick: K ∈ {1,4,8}, 32 new tokens (about a third of the time). --draft-threads: ORT threads of the draft models
 // (one thread: a model this small gains nothing from the second core and loses the wake-up of the thread pool).
@@ -50,6 +53,7 @@ const [LOOKUP_MAX, LOOKUP_MIN] = listFlag('lookup-ngram', [3, 2]);
 const NEW_TOKENS = numberFlag('new-tokens', QUICK ? 32 : 64);
 const EP = String(flag('ep') ?? 'cpu') as ExecutionProvider;
 const REPEATS = numberFlag('repeats', 2);
+const PROMPTS = numberFlag('prompts', QUICK ? 2 : 4);
 const CONTEXTS = listFlag('contexts', [128, 2048]);
 const KS = listFlag('ks', QUICK ? [1, 4, 8] : [1, 2, 4, 6, 8]);
 const HEADLINE_TARGET = 'mamba2-50';
@@ -62,21 +66,22 @@ const ALL_TARGETS = [
   { name: 'mamba1-50', label: 'Mamba-1 50% attention', dir: 'models/sotu-tiny-mamba1-50' },
 ] as const;
 // lookup: prompt lookup first (--lookup-ngram), the draft model when it finds nothing (fallbackDrafter).
-// --draft-dirs llama=<dir>,mamba=<dir>: other draft folders (e.g. a candidate before it replaces the committed one).
-const DRAFT_DIRS = { llama: 'models/sotu-tiny-draft', mamba: 'models/sotu-tiny-draft-mamba', ...dirFlag('draft-dirs') };
+// --draft-dirs llama=<dir>,mamba=<dir>,mamba2=<dir>: other draft folders (e.g. a candidate before it replaces the committed one).
+const DRAFT_DIRS = { llama: 'models/sotu-tiny-draft', mamba: 'models/sotu-tiny-draft-mamba', mamba2: 'models/sotu-tiny-mamba2-50-draft', ...dirFlag('draft-dirs') };
 const ALL_DRAFTS = [
   { name: 'llama-draft', label: 'tiny Llama draft', dir: DRAFT_DIRS.llama, lookup: false },
   { name: 'mamba-draft', label: 'pure-Mamba draft', dir: DRAFT_DIRS.mamba, lookup: false },
+  { name: 'mamba2-draft', label: "pure-Mamba draft of the Mamba-2 student", dir: DRAFT_DIRS.mamba2, lookup: false },
   { name: 'ngram', label: 'n-gram (prompt lookup)', dir: null, lookup: false },
   { name: 'lookup+llama-draft', label: 'lookup, else tiny Llama draft (adaptive K)', dir: DRAFT_DIRS.llama, lookup: true },
   { name: 'lookup+mamba-draft', label: 'lookup, else pure-Mamba draft (adaptive K)', dir: DRAFT_DIRS.mamba, lookup: true },
 ] as const;
 
-function dirFlag(name: string): Partial<Record<'llama' | 'mamba', string>> {
+function dirFlag(name: string): Partial<Record<'llama' | 'mamba' | 'mamba2', string>> {
   const v = flag(name);
   if (v === undefined) return {};
   const pairs = String(v).split(',').map((p) => p.split('='));
-  if (v === true || pairs.some(([k, d]) => (k !== 'llama' && k !== 'mamba') || !d)) throw new Error(`--${name} expects llama=<dir>,mamba=<dir>, got ${String(v)}`);
+  if (v === true || pairs.some(([k, d]) => !['llama', 'mamba', 'mamba2'].includes(k) || !d)) throw new Error(`--${name} expects llama=<dir>,mamba=<dir>,mamba2=<dir>, got ${String(v)}`);
   return Object.fromEntries(pairs);
 }
 
@@ -117,14 +122,27 @@ async function openSession(dir: string, threads = THREADS): Promise<{ session: L
   return { session, model: specModel(session), params: count(m.weights) };
 }
 
-/** Held-out SOTU (2001–) as teacher tokens, `n` of them starting at `offset`. */
-function heldOutTokens(encode: (text: string) => number[], offset: number, n: number): number[] {
+/** The first `n` tokens of held-out SOTU (2001–) as teacher tokens. */
+function heldOutTokens(encode: (text: string) => number[], n: number): number[] {
   const ids: number[] = [];
   for (const speech of loadSotu({ fromYear: 2001 })) {
     ids.push(...encode(speech.text));
-    if (ids.length >= offset + n) return ids.slice(offset, offset + n);
+    if (ids.length >= n) return ids.slice(0, n);
   }
-  throw new Error(`bench:spec: held-out SOTU text gave ${ids.length} tokens, need ${offset + n}`);
+  throw new Error(`bench:spec: held-out SOTU text gave ${ids.length} tokens, need ${n} (fewer --prompts?)`);
+}
+
+/** One summary of several decodings: counts and times summed, rates recomputed from the sums. */
+function sumSummaries(xs: DecodeSummary[]): DecodeSummary {
+  const sum = (f: 'rounds' | 'drafted' | 'accepted' | 'newTokens' | 'prefillMs' | 'draftMs' | 'verifyMs' | 'acceptMs' | 'decodeMs') => xs.reduce((a, x) => a + x[f], 0);
+  const [rounds, drafted, accepted, newTokens, decodeMs] = [sum('rounds'), sum('drafted'), sum('accepted'), sum('newTokens'), sum('decodeMs')];
+  return {
+    rounds, drafted, accepted, newTokens, decodeMs,
+    acceptanceRate: drafted ? accepted / drafted : 0,
+    tokensPerRound: newTokens / rounds,
+    prefillMs: sum('prefillMs'), draftMs: sum('draftMs'), verifyMs: sum('verifyMs'), acceptMs: sum('acceptMs'),
+    tokensPerSecond: newTokens / (decodeMs / 1000),
+  };
 }
 
 interface Row {
@@ -136,6 +154,7 @@ interface Row {
   speedup: number;
   /** Plain decoding of the same target, measured right before. */
   plainTps: number;
+  /** Milliseconds to sync the draft model to one prompt (mean over the prompts). */
   draftPrefillMs: number;
 }
 
@@ -146,8 +165,9 @@ async function main(): Promise<void> {
   if (!teacher.tokenizer) throw new Error(`bench:spec: ${ALL_TARGETS[0].dir} has no tokenizer`);
   const tok = teacher.tokenizer;
   const encode = (t: string) => tok.encode(t, { addSpecialTokens: false });
-  // Prompts: BOS + held-out text; the 128 prompt starts later in the text than the 2k one, so they differ.
-  const prompts = new Map(CONTEXTS.map((c, i) => [c, [tok.bosId ?? 1, ...heldOutTokens(encode, 4096 * i, c - 1)]]));
+  // Prompts: BOS + held-out text, each starting at its own multiple of 4096 tokens, so that no two overlap.
+  const heldOut = heldOutTokens(encode, 4096 * CONTEXTS.length * PROMPTS);
+  const prompts = new Map(CONTEXTS.map((c, i) => [c, Array.from({ length: PROMPTS }, (_, j) => [tok.bosId ?? 1, ...heldOut.slice(4096 * (j * CONTEXTS.length + i), 4096 * (j * CONTEXTS.length + i) + c - 1)])]));
   // one session per draft folder (a lookup-first entry shares its model's)
   const sessions = new Map<string, { session: LlamaSession | HybridSession; model: DraftModel; params: number }>();
   for (const d of DRAFTS) if (d.dir && !sessions.has(d.dir)) sessions.set(d.dir, await openSession(d.dir, DRAFT_THREADS));
@@ -163,11 +183,14 @@ async function main(): Promise<void> {
     const { session: targetSession, model: target, params } = await openSession(t.dir);
     models[t.name] = { dir: t.dir, parameters: params };
     for (const ctx of CONTEXTS) {
-      const prompt = prompts.get(ctx)!;
       const opts = { maxNewTokens: NEW_TOKENS, maxLength: MAX_POSITIONS };
       const plain = async () => {
-        target.reset();
-        return decodeAll(plainDecode(target, prompt, opts));
+        const runs = [];
+        for (const prompt of prompts.get(ctx)!) {
+          target.reset();
+          runs.push(await decodeAll(plainDecode(target, prompt, opts)));
+        }
+        return { tokens: runs.map((r) => r.tokens), summary: sumSummaries(runs.map((r) => r.summary)) };
       };
       const specRows: Row[] = [];
       const plains: number[] = [];
@@ -184,26 +207,32 @@ async function main(): Promise<void> {
               p = await plain();
               plains.push(p.summary.tokensPerSecond);
             }
-            const ds = drafts.get(d.name)!.model;
-            ds?.reset();
-            const minConfidence = d.lookup ? LOOKUP_CONFIDENCE : MIN_CONFIDENCE;
-            const model = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS, minConfidence }) : null;
-            // The draft's prompt feed is a prefill, like the target's (excluded from decode time on both sides):
-            // sync the draft model to the prompt before the timed run; round 0 then drafts from there.
-            const tSync = performance.now();
-            await model?.propose(prompt, 1, { sampling: {}, rng: createRng(0) });
-            const draftPrefillMs = performance.now() - tSync;
-            const drafter: Drafter = !model
-              ? ngramDrafter({ maxNgram: NGRAM_MAX, minNgram: NGRAM_MIN })
-              : d.lookup
-                ? fallbackDrafter(ngramDrafter({ maxNgram: LOOKUP_MAX, minNgram: LOOKUP_MIN }), model)
-                : model;
-            target.reset();
-            const done = await decodeAll(speculativeDecode(target, drafter, prompt, { ...opts, k }));
-            const ref = p!.tokens;
-            if (done.tokens.length !== ref.length || done.tokens.some((x, i) => x !== ref[i]))
-              throw new Error(`bench:spec: ${t.name} × ${d.name} K=${k} at context ${ctx}: greedy speculative output differs from plain decoding\n  plain ${ref.join(',')}\n  spec  ${done.tokens.join(',')}`);
-            if (!best || done.summary.tokensPerSecond > best.summary.tokensPerSecond) best = { summary: done.summary, draftPrefillMs };
+            const summaries: DecodeSummary[] = [];
+            let draftPrefillMs = 0;
+            for (const [i, prompt] of prompts.get(ctx)!.entries()) {
+              const ds = drafts.get(d.name)!.model;
+              ds?.reset();
+              const minConfidence = d.lookup ? LOOKUP_CONFIDENCE : MIN_CONFIDENCE;
+              const model = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS, minConfidence }) : null;
+              // The draft's prompt feed is a prefill, like the target's (excluded from decode time on both sides):
+              // sync the draft model to the prompt before the timed run; round 0 then drafts from there.
+              const tSync = performance.now();
+              await model?.propose(prompt, 1, { sampling: {}, rng: createRng(0) });
+              draftPrefillMs += performance.now() - tSync;
+              const drafter: Drafter = !model
+                ? ngramDrafter({ maxNgram: NGRAM_MAX, minNgram: NGRAM_MIN })
+                : d.lookup
+                  ? fallbackDrafter(ngramDrafter({ maxNgram: LOOKUP_MAX, minNgram: LOOKUP_MIN }), model)
+                  : model;
+              target.reset();
+              const done = await decodeAll(speculativeDecode(target, drafter, prompt, { ...opts, k }));
+              const ref = p!.tokens[i];
+              if (done.tokens.length !== ref.length || done.tokens.some((x, j) => x !== ref[j]))
+                throw new Error(`bench:spec: ${t.name} × ${d.name} K=${k} at context ${ctx}, prompt ${i}: greedy speculative output differs from plain decoding\n  plain ${ref.join(',')}\n  spec  ${done.tokens.join(',')}`);
+              summaries.push(done.summary);
+            }
+            const summary = sumSummaries(summaries);
+            if (!best || summary.tokensPerSecond > best.summary.tokensPerSecond) best = { summary, draftPrefillMs: draftPrefillMs / PROMPTS };
           }
           specRows.push({ target: t.name, context: ctx, draft: d.name, k, summary: best!.summary, speedup: 0, plainTps: 0, draftPrefillMs: best!.draftPrefillMs });
         }
@@ -225,7 +254,7 @@ async function main(): Promise<void> {
   const { peakBytes } = rss.stop();
 
   log('');
-  log(`speculative vs plain greedy decoding, ${NEW_TOKENS} new tokens, ${EP} ${THREADS} threads (speedup = tokens/s ratio)`);
+  log(`speculative vs plain greedy decoding, ${NEW_TOKENS} new tokens from each of ${PROMPTS} prompts per context, ${EP} ${THREADS} threads (speedup = tokens/s ratio)`);
   const table: Cell[][] = rows.map((r) => [
     r.target, r.context, r.draft, r.k, fmt(r.summary.drafted / r.summary.rounds), fmt(r.summary.acceptanceRate), fmt(r.summary.tokensPerRound), fmt(r.summary.tokensPerSecond), fmt(r.plainTps), fmt(r.speedup),
   ]);
@@ -263,7 +292,7 @@ async function main(): Promise<void> {
     rows: rows.map((r) => ({ target: r.target, context: r.context, draft: r.draft, k: r.k, speedup: sig(r.speedup), plain_tokens_per_s: sig(r.plainTps), acceptance: sig(r.summary.acceptanceRate), tokens_per_round: sig(r.summary.tokensPerRound), drafted_per_round: sig(r.summary.drafted / r.summary.rounds), tokens_per_s: sig(r.summary.tokensPerSecond), draft_ms_per_round: sig(r.summary.draftMs / r.summary.rounds), verify_ms_per_round: sig(r.summary.verifyMs / r.summary.rounds), accept_ms_per_round: sig(r.summary.acceptMs / r.summary.rounds) })),
     greedy_identical: 'every speculative run produced the same tokens as plain greedy decoding of its target (the run fails otherwise)',
     models,
-    decode: { new_tokens: NEW_TOKENS, repeats: REPEATS, estimator: 'fastest speculative run / fastest plain run of the same target and context', contexts: CONTEXTS, ks: KS, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens', quick: QUICK },
+    decode: { new_tokens: NEW_TOKENS, prompts_per_context: PROMPTS, repeats: REPEATS, estimator: 'fastest speculative run / fastest plain run of the same target and context', contexts: CONTEXTS, ks: KS, max_positions: MAX_POSITIONS, data: 'held-out SOTU 2001– as teacher tokens', quick: QUICK },
     drafters: { draft_threads: DRAFT_THREADS, min_confidence: MIN_CONFIDENCE, ngram: { max: NGRAM_MAX, min: NGRAM_MIN }, lookup_first: { ngram: { max: LOOKUP_MAX, min: LOOKUP_MIN }, min_confidence: LOOKUP_CONFIDENCE, ks: LOOKUP_KS } },
     ep: EP,
     threads: THREADS,

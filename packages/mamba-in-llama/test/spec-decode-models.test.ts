@@ -1,6 +1,6 @@
 // Speculative decoding with the real models: for the teacher and both committed hybrid targets (Mamba-2 and
 // Mamba-1, 50% attention, distilled from the teacher) and every draft (the committed tiny Llama draft, the committed
-// pure-Mamba draft, prompt lookup, prompt lookup with the Mamba draft as fallback and adaptive K), greedy speculative
+// pure-Mamba draft, the pure-Mamba draft distilled from the Mamba-2 student, prompt lookup, prompt lookup with the Mamba draft as fallback and adaptive K), greedy speculative
 // output must equal plain greedy output token for token, for
 // several held-out prompts and K ∈ {1, 4, 8}, including a run that ends on EOS inside a round.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -38,9 +38,12 @@ beforeAll(async () => {
   const llamaDraft = await LlamaSession.create(draft.config, draft.weights, opts);
   const md = await loadHybrid(resolve(root, 'models/sotu-tiny-draft-mamba'));
   const mambaDraft = await HybridSession.create(md.teacher, md.hybrid, md.weights, opts);
+  const td = await loadHybrid(resolve(root, 'models/sotu-tiny-mamba2-50-draft'));
+  const targetDraft = await HybridSession.create(td.teacher, td.hybrid, td.weights, opts);
   drafts.push(
     { name: 'tiny Llama draft', session: llamaDraft, make: () => modelDrafter(specModel(llamaDraft)) },
     { name: 'pure-Mamba draft', session: mambaDraft, make: () => modelDrafter(specModel(mambaDraft)) },
+    { name: 'pure-Mamba draft of the Mamba-2 student', session: targetDraft, make: () => modelDrafter(specModel(targetDraft)) },
     { name: 'n-gram', session: null, make: () => ngramDrafter({ maxNgram: 3 }) },
     {
       name: 'lookup, else pure-Mamba draft with adaptive K',
@@ -56,7 +59,7 @@ afterAll(async () => {
 });
 
 describe('speculative decoding with the real models', () => {
-  it('greedy speculative output equals plain greedy output (3 targets × 4 drafters × 3 prompts × K 1, 4, 8)', async () => {
+  it('greedy speculative output equals plain greedy output (3 targets × 5 drafters × 3 prompts × K 1, 4, 8)', async () => {
     let accepted = 0;
     let drafted = 0;
     let fullRounds = 0;
