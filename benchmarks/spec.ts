@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import { createRng, type ExecutionProvider } from '@mil/core';
 import { HybridSession, LlamaSession, loadHybrid, loadLlama } from '@mil/models';
 import { loadSotu } from '@mil/corpora';
-import { decodeAll, fallbackDrafter, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DecodeSummary, type DraftModel, type Drafter } from '@mil/spec-decode';
+import { decodeAll, fallbackDrafter, mergeSummaries, modelDrafter, ngramDrafter, plainDecode, speculativeDecode, type DecodeSummary, type DraftModel, type Drafter } from '@mil/spec-decode';
 import { specModel } from 'mamba-in-llama';
 import { MiB, flag, fmt, formatTable, numberFlag, reportResult, runBench, runFields, sig, startRssSampler, type Cell } from './lib';
 
@@ -132,19 +132,6 @@ function heldOutTokens(encode: (text: string) => number[], n: number): number[] 
   throw new Error(`bench:spec: held-out SOTU text gave ${ids.length} tokens, need ${n} (fewer --prompts?)`);
 }
 
-/** One summary of several decodings: counts and times summed, rates recomputed from the sums. */
-function sumSummaries(xs: DecodeSummary[]): DecodeSummary {
-  const sum = (f: 'rounds' | 'drafted' | 'accepted' | 'newTokens' | 'prefillMs' | 'draftMs' | 'verifyMs' | 'acceptMs' | 'decodeMs') => xs.reduce((a, x) => a + x[f], 0);
-  const [rounds, drafted, accepted, newTokens, decodeMs] = [sum('rounds'), sum('drafted'), sum('accepted'), sum('newTokens'), sum('decodeMs')];
-  return {
-    rounds, drafted, accepted, newTokens, decodeMs,
-    acceptanceRate: drafted ? accepted / drafted : 0,
-    tokensPerRound: newTokens / rounds,
-    prefillMs: sum('prefillMs'), draftMs: sum('draftMs'), verifyMs: sum('verifyMs'), acceptMs: sum('acceptMs'),
-    tokensPerSecond: newTokens / (decodeMs / 1000),
-  };
-}
-
 interface Row {
   target: string;
   context: number;
@@ -167,7 +154,8 @@ async function main(): Promise<void> {
   const encode = (t: string) => tok.encode(t, { addSpecialTokens: false });
   // Prompts: BOS + held-out text, each starting at its own multiple of 4096 tokens, so that no two overlap.
   const heldOut = heldOutTokens(encode, 4096 * CONTEXTS.length * PROMPTS);
-  const prompts = new Map(CONTEXTS.map((c, i) => [c, Array.from({ length: PROMPTS }, (_, j) => [tok.bosId ?? 1, ...heldOut.slice(4096 * (j * CONTEXTS.length + i), 4096 * (j * CONTEXTS.length + i) + c - 1)])]));
+  const promptAt = (start: number, c: number) => [tok.bosId ?? 1, ...heldOut.slice(start, start + c - 1)];
+  const prompts = new Map(CONTEXTS.map((c, i) => [c, Array.from({ length: PROMPTS }, (_, j) => promptAt(4096 * (j * CONTEXTS.length + i), c))]));
   // one session per draft folder (a lookup-first entry shares its model's)
   const sessions = new Map<string, { session: LlamaSession | HybridSession; model: DraftModel; params: number }>();
   for (const d of DRAFTS) if (d.dir && !sessions.has(d.dir)) sessions.set(d.dir, await openSession(d.dir, DRAFT_THREADS));
@@ -190,7 +178,7 @@ async function main(): Promise<void> {
           target.reset();
           runs.push(await decodeAll(plainDecode(target, prompt, opts)));
         }
-        return { tokens: runs.map((r) => r.tokens), summary: sumSummaries(runs.map((r) => r.summary)) };
+        return { tokens: runs.map((r) => r.tokens), summary: mergeSummaries(runs.map((r) => r.summary)) };
       };
       const specRows: Row[] = [];
       const plains: number[] = [];
@@ -209,10 +197,10 @@ async function main(): Promise<void> {
             }
             const summaries: DecodeSummary[] = [];
             let draftPrefillMs = 0;
+            const ds = drafts.get(d.name)!.model;
+            const minConfidence = d.lookup ? LOOKUP_CONFIDENCE : MIN_CONFIDENCE;
             for (const [i, prompt] of prompts.get(ctx)!.entries()) {
-              const ds = drafts.get(d.name)!.model;
               ds?.reset();
-              const minConfidence = d.lookup ? LOOKUP_CONFIDENCE : MIN_CONFIDENCE;
               const model = ds ? modelDrafter(ds, { maxLength: MAX_POSITIONS, minConfidence }) : null;
               // The draft's prompt feed is a prefill, like the target's (excluded from decode time on both sides):
               // sync the draft model to the prompt before the timed run; round 0 then drafts from there.
@@ -231,7 +219,7 @@ async function main(): Promise<void> {
                 throw new Error(`bench:spec: ${t.name} × ${d.name} K=${k} at context ${ctx}, prompt ${i}: greedy speculative output differs from plain decoding\n  plain ${ref.join(',')}\n  spec  ${done.tokens.join(',')}`);
               summaries.push(done.summary);
             }
-            const summary = sumSummaries(summaries);
+            const summary = mergeSummaries(summaries);
             if (!best || summary.tokensPerSecond > best.summary.tokensPerSecond) best = { summary, draftPrefillMs: draftPrefillMs / PROMPTS };
           }
           specRows.push({ target: t.name, context: ctx, draft: d.name, k, summary: best!.summary, speedup: 0, plainTps: 0, draftPrefillMs: best!.draftPrefillMs });

@@ -174,10 +174,26 @@ export async function decodeAll(
   }
 }
 
-function summarize(
-  t: { rounds: number; drafted: number; accepted: number; prefillMs: number; draftMs: number; verifyMs: number; acceptMs: number },
-  newTokens: number,
-): DecodeSummary {
+/**
+ * One summary of several decodings (say, one per prompt): counts and times summed, rates recomputed from the sums
+ * (not averaged, so a long run weighs more than a short one).
+ *
+ * @example
+ * const all = mergeSummaries(runs.map((r) => r.summary)); // all.tokensPerSecond over every run's decode time
+ */
+export function mergeSummaries(summaries: readonly DecodeSummary[]): DecodeSummary {
+  const totals: Totals = { rounds: 0, drafted: 0, accepted: 0, prefillMs: 0, draftMs: 0, verifyMs: 0, acceptMs: 0 };
+  let newTokens = 0;
+  for (const s of summaries) {
+    for (const key of Object.keys(totals) as (keyof Totals)[]) totals[key] += s[key];
+    newTokens += s.newTokens;
+  }
+  return summarize(totals, newTokens);
+}
+
+type Totals = { rounds: number; drafted: number; accepted: number; prefillMs: number; draftMs: number; verifyMs: number; acceptMs: number };
+
+function summarize(t: Totals, newTokens: number): DecodeSummary {
   const decodeMs = t.draftMs + t.verifyMs + t.acceptMs;
   return {
     ...t,
@@ -196,7 +212,7 @@ async function* decodeLoop(c: Resolved): AsyncGenerator<DecodeEvent, DoneEvent, 
   const textTokens: number[] = [];
   let text = '';
   let released = 0;
-  const totals = { rounds: 0, drafted: 0, accepted: 0, prefillMs: 0, draftMs: 0, verifyMs: 0, acceptMs: 0 };
+  const totals: Totals = { rounds: 0, drafted: 0, accepted: 0, prefillMs: 0, draftMs: 0, verifyMs: 0, acceptMs: 0 };
   const finish = (finishReason: FinishReason): DoneEvent => ({
     type: 'done',
     tokens,

@@ -25,7 +25,7 @@ export {
   residualDistribution,
 } from './sampling';
 export { earliestStop, unsafeTailLength } from './stop-strings';
-export { speculativeDecode, plainDecode, decodeAll } from './decode';
+export { speculativeDecode, plainDecode, decodeAll, mergeSummaries } from './decode';
 export { modelDrafter, type ModelDrafter, type ModelDrafterOptions, type ModelDrafterStats } from './model-drafter';
 export { stepModelDrafter, type StepLike, type StepModelDrafterStats } from './step-model-drafter';
 export { ngramDrafter, lookupContinuation, type NgramDrafterOptions } from './ngram-drafter';

@@ -5,15 +5,14 @@ import { loadRecipeFile, recipeFileOf, runRecipeJob, type RecipeJobOptions } fro
 import { progressBar, trainingBars, type ProgressBar } from '../progress';
 import { formatTable } from '../table';
 import { intFlag, MAX_SEED, numberFlag, parseFlags } from '../options';
-import { parseRunFlags } from '../run-flags';
+import { parseRunFlags, runFlagSpecs } from '../run-flags';
 
 const FLAGS = {
   recipe: { type: 'string' },
   teacher: { type: 'string' },
   out: { type: 'string' },
   seed: { type: 'string' },
-  ep: { type: 'string' },
-  threads: { type: 'string' },
+  ...runFlagSpecs,
   'eval-tokens': { type: 'string' },
   'stage-evals': { type: 'string' },
   'cache-dir': { type: 'string' },

@@ -6,7 +6,7 @@ import { MAMBA_LAYER_INITS } from '@mil/weight-transfer';
 import { progressBar, trainingBars } from '../progress';
 import { formatTable } from '../table';
 import { choiceFlag, CliError, intFlag, MAX_SEED, numberFlag, parseFlags } from '../options';
-import { parseRunFlags, runFlagSpecs, runFlagsHelp } from '../run-flags';
+import { parseRunFlags, runFlagsHelp } from '../run-flags';
 import { printRecipe } from './print-recipe';
 
 const D = MAIN_JOB_DEFAULTS;
